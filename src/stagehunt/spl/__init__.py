@@ -1,0 +1,1 @@
+"""spl package."""
