@@ -1,1 +1,5 @@
-"""compile package."""
+"""SPL AST → SQL (sqlglot expressions), with Splunk's semantics."""
+
+from stagehunt.compile.compiler import CompiledQuery, Compiler, OutputColumn
+
+__all__ = ["CompiledQuery", "Compiler", "OutputColumn"]

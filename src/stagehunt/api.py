@@ -1,0 +1,109 @@
+"""The library's front door: compile SPL, run it on a store or on files.
+
+``compile_spl`` is pure (text + schema → SQL); ``run_spl`` executes on an
+:class:`~stagehunt.store.event_store.EventStore`; ``search_files`` and ``search_records``
+build a temporary store first.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+
+from stagehunt.compile import CompiledQuery, Compiler
+from stagehunt.result import ResultTable, normalise
+from stagehunt.spl.macros import MacroLibrary
+from stagehunt.spl.parser import parse
+from stagehunt.store.event_store import EventStore
+from stagehunt.store.schema import EVENTS_TABLE, ColumnKind
+
+
+def compile_query(
+    spl: str,
+    schema: Mapping[str, ColumnKind],
+    *,
+    table: str = EVENTS_TABLE,
+    physical: Mapping[str, str] | None = None,
+    macros: MacroLibrary | None = None,
+    now: float | None = None,
+) -> CompiledQuery:
+    """Parse (after macro expansion) and compile one SPL query."""
+    text = macros.expand(spl) if macros is not None else spl
+    return Compiler(schema, table=table, physical=physical, now=now).compile(parse(text))
+
+
+def compile_spl(
+    spl: str,
+    schema: Mapping[str, ColumnKind],
+    *,
+    table: str = EVENTS_TABLE,
+    dialect: str = "duckdb",
+    macros: MacroLibrary | None = None,
+    now: float | None = None,
+) -> str:
+    """SPL → one SQL statement for ``dialect``."""
+    return compile_query(spl, schema, table=table, macros=macros, now=now).render(dialect)
+
+
+def run_spl(
+    spl: str,
+    store: EventStore,
+    *,
+    macros: MacroLibrary | None = None,
+    now: float | None = None,
+) -> ResultTable:
+    """Run SPL on a store; columns that no result has are dropped unless ``table`` named them."""
+    schema = store.schema()
+    physical = {name: store.column_for(name) for name in schema}
+    compiled = compile_query(spl, schema, physical=physical, macros=macros, now=now)
+    sql = compiled.render()
+    if not schema and not _generates(compiled):
+        return ResultTable([c.name for c in compiled.columns if c.pinned], [], sql)
+    rows = store.connection.execute(sql).fetchall()
+    columns = [c.name for c in compiled.columns]
+    table = [tuple(normalise(v) for v in row[: len(columns)]) for row in rows]
+    keep = [
+        i
+        for i, c in enumerate(compiled.columns)
+        if c.pinned or any(row[i] is not None for row in table)
+    ]
+    return ResultTable(
+        [columns[i] for i in keep], [tuple(row[i] for i in keep) for row in table], sql
+    )
+
+
+def _generates(compiled: CompiledQuery) -> bool:
+    return "range" in compiled.render()
+
+
+def search_files(
+    spl: str, paths: Sequence[Path], *, macros: MacroLibrary | None = None
+) -> ResultTable:
+    """Load files into a temporary store and run SPL on them."""
+    with EventStore() as store:
+        store.load(paths)
+        return run_spl(spl, store, macros=macros)
+
+
+def search_records(spl: str, records: Sequence[Mapping[str, object]]) -> ResultTable:
+    """Run SPL over in-memory records (Splunk-export style dicts), in list order."""
+    with tempfile.TemporaryDirectory(prefix="stagehunt-") as tmp:
+        path = Path(tmp) / "records.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            for record in records:
+                fh.write(json.dumps(record) + "\n")
+        return search_files(spl, [path])
+
+
+def seed_spl() -> str:
+    """The seed T1074 detection, verbatim as shipped in the package."""
+    return resources.files("stagehunt.content").joinpath("T1074/seed.spl").read_text("utf-8")
+
+
+def sample_paths() -> list[Path]:
+    """The bundled sample data ``stagehunt hunt`` runs on by default."""
+    root = resources.files("stagehunt.data").joinpath("sample")
+    return sorted(Path(str(p)) for p in root.iterdir() if str(p).endswith(".jsonl"))

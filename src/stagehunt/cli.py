@@ -1,0 +1,125 @@
+"""Command line: ``stagehunt search``, ``stagehunt hunt``.
+
+A thin layer over :mod:`stagehunt.api`. Every user-facing failure (broken SPL, unreadable
+input) is one clear message and a non-zero exit; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from stagehunt import __version__
+from stagehunt.api import compile_query, run_spl, sample_paths, seed_spl
+from stagehunt.render.formats import FORMATS, render
+from stagehunt.spl.errors import SplError
+from stagehunt.spl.macros import MacroLibrary
+from stagehunt.store.event_store import EventStore, LoadReport
+
+EXIT_USAGE = 2  # bad SPL / bad arguments
+EXIT_INPUT = 1  # unreadable input
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_INPUT) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    p.add_argument("--explain", action="store_true", help="print the generated SQL instead of running it")
+    p.add_argument("--macros", type=Path, help="a macros.conf file to expand `macro` calls from")
+    p.add_argument("--store", type=Path, help="a DuckDB store file to query (and load PATHs into)")
+    p.add_argument("--strict", action="store_true", help="exit non-zero if any record is rejected")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stagehunt",
+        description="Hunt data staging (ATT&CK T1074); run Splunk SPL on DuckDB.",
+    )
+    parser.add_argument("--version", action="version", version=f"stagehunt {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    search = sub.add_parser("search", help="run an SPL query over event files")
+    search.add_argument("spl", help="the SPL query")
+    search.add_argument("paths", nargs="*", type=Path, help="Splunk exports (JSON lines, JSON, CSV)")
+    _add_output_options(search)
+    hunt = sub.add_parser("hunt", help="run the seed T1074 detection (bundled sample if no PATH)")
+    hunt.add_argument("paths", nargs="*", type=Path, help="event files (default: bundled sample)")
+    _add_output_options(hunt)
+    return parser
+
+
+def _load(store: EventStore, paths: Sequence[Path], err: Console, strict: bool) -> None:
+    if not paths:
+        return
+    report: LoadReport = store.load(list(paths))
+    for error in report.errors:
+        err.print(f"warning: {error}", style="yellow", markup=False, highlight=False)
+    for reject in report.rejects[:20]:
+        err.print(
+            f"warning: rejected {reject.path} {reject.position}: {reject.reason}",
+            style="yellow", markup=False, highlight=False,
+        )
+    if len(report.rejects) > 20:
+        err.print(f"warning: ... and {len(report.rejects) - 20} more rejected records", style="yellow")
+    if report.errors and report.records_read == 0 and len(report.errors) == len(paths):
+        raise CliError("no input could be read")
+    if strict and (report.rejects or report.errors):
+        raise CliError(f"{len(report.rejects)} record(s) rejected, {len(report.errors)} file error(s) (--strict)")
+
+
+def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    macros = MacroLibrary.from_file(args.macros) if args.macros else None
+    spl = args.spl if args.command == "search" else seed_spl()
+    paths: list[Path] = list(args.paths)
+    if args.command == "hunt" and not paths and args.store is None:
+        paths = sample_paths()
+    if args.store is None and args.command == "search" and not paths:
+        paths = []
+    with EventStore(args.store) as store:
+        if args.explain:
+            _load(store, paths, err, args.strict)
+            schema = store.schema()
+            physical = {n: store.column_for(n) for n in schema}
+            compiled = compile_query(spl, schema, physical=physical, macros=macros)
+            out.print(compiled.render(pretty=True), markup=False, highlight=False, soft_wrap=True)
+            return 0
+        # parse before loading: a broken query fails fast
+        compile_query(spl, {}, macros=macros)
+        _load(store, paths, err, args.strict)
+        result = run_spl(spl, store, macros=macros)
+    if args.format == "table":
+        render(result, "table", sys.stdout, console=out)
+    else:
+        render(result, args.format, sys.stdout)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = Console(soft_wrap=False)
+    err = Console(stderr=True)
+    try:
+        return run(args, out, err)
+    except SplError as e:
+        sys.stderr.write(e.render() + "\n")
+        return EXIT_USAGE
+    except CliError as e:
+        sys.stderr.write(f"error: {e}\n")
+        return e.code
+    except OSError as e:
+        sys.stderr.write(f"error: {e.strerror or e}: {e.filename or ''}\n")
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Sort keys as Splunk compares values (rule 7.4/7.5) and the search order (rule 1.4)."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from stagehunt import semantics
+from stagehunt.compile import sqlfn as q
+from stagehunt.compile.kinds import Kind, Typed
+
+
+def ordered(e: exp.Expression, desc: bool) -> exp.Ordered:
+    return exp.Ordered(this=e, desc=desc, nulls_first=False)
+
+
+def sort_keys(value: Typed, desc: bool, coerce: str = "auto") -> list[exp.Ordered]:
+    """ORDER BY items for one sort key. Missing values always come last (7.5)."""
+    if value.kind is Kind.NULL:
+        return []
+    v = value.sql
+    if value.kind is Kind.MV:
+        v = q.item(v, 1)
+    missing = ordered(q.is_null(v), False)
+    if value.kind is Kind.NUM:
+        return [missing, ordered(v, desc)]
+    if coerce == "str":
+        return [missing, ordered(v, desc)]
+    if coerce == "num":
+        num = q.to_number(v)
+        return [ordered(q.is_null(num), False), ordered(num, desc)]
+    if coerce == "ip":
+        from stagehunt.compile.search import ipv4_to_int
+
+        return [missing, ordered(ipv4_to_int(v), desc), ordered(v, desc)]
+    # auto: numbers numerically, before strings when ascending (semantics.SORT_NUMBERS_BEFORE_STRINGS)
+    is_string = exp.cast(exp.Not(this=q.is_number(v)), "INTEGER")
+    first = desc if semantics.SORT_NUMBERS_BEFORE_STRINGS else not desc
+    return [missing, ordered(is_string, first), ordered(q.to_number(v), desc), ordered(v, desc)]
+
+
+def row_number(order: list[exp.Ordered], partition: list[exp.Expression] | None = None) -> exp.Expression:
+    spec = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=partition or None,
+        order=exp.Order(expressions=order) if order else None,
+    )
+    return spec

@@ -1,0 +1,151 @@
+"""The compiler's view of the result set between two commands.
+
+A :class:`Relation` names the CTE holding the current results, the visible fields (name →
+SQL column alias and kind), the hidden columns that carry Splunk's result order, and that
+order itself. Each command turns one relation into the next by adding a CTE.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from sqlglot import exp
+
+from stagehunt.compile.kinds import NULL, Kind, Typed
+from stagehunt.compile.sqlfn import col, ident
+
+#: Hidden column: ``_time`` as it was when the events were read (search order key).
+TIME_KEY = "__t"
+#: Hidden column: position in the current result order (insertion order for raw events).
+SEQ = "__seq"
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    alias: str
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class Relation:
+    source: str
+    fields: tuple[Field, ...]
+    order: tuple[exp.Ordered, ...]
+    hidden: tuple[str, ...]
+    #: fields named by ``table``: shown even where no result has a value (rule 8, T4)
+    pinned: frozenset[str] = frozenset()
+    #: True until a transforming command (stats) runs: results are still events with _raw
+    events: bool = True
+
+    def get(self, name: str) -> Field | None:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+    def typed(self, name: str) -> Typed:
+        """The field as a typed expression; a field the results never had is NULL."""
+        f = self.get(name)
+        if f is None or f.kind is Kind.NULL:
+            return NULL
+        return Typed(col(f.alias), f.kind)
+
+    def names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+
+def alias_for(name: str, taken: set[str]) -> str:
+    """A SQL column alias for a field: its own name unless that collides (DuckDB compares
+    identifiers case-insensitively, Splunk field names are case-sensitive: rule 1.5)."""
+    base = re.sub(r"[^A-Za-z0-9_]", "_", name) or "f"
+    if base.startswith("__"):
+        base = "f" + base
+    candidate = base
+    n = 2
+    while candidate.lower() in taken:
+        candidate = f"{base}_{n}"
+        n += 1
+    taken.add(candidate.lower())
+    return candidate
+
+
+@dataclass
+class QueryBuilder:
+    """Collects the CTEs of one compiled pipeline."""
+
+    ctes: list[tuple[str, exp.Select]] = field(default_factory=list)
+
+    def add(self, select: exp.Select) -> str:
+        name = f"s{len(self.ctes)}"
+        self.ctes.append((name, select))
+        return name
+
+    def project(
+        self,
+        rel: Relation,
+        assignments: list[tuple[str, Typed]],
+        *,
+        where: exp.Expression | None = None,
+        drop: set[str] | None = None,
+        extra_hidden: list[tuple[str, exp.Expression]] | None = None,
+    ) -> Relation:
+        """New CTE: the relation's fields with ``assignments`` applied (left to right,
+        replacing or appending), ``drop`` removed, optional filter and extra hidden columns.
+        A NULL-kind assignment removes the field (rule 3.10)."""
+        fields: list[Field] = [f for f in rel.fields if not drop or f.name not in drop]
+        exprs: dict[str, exp.Expression] = {f.name: col(f.alias) for f in fields}
+        for name, value in assignments:
+            existing = next((i for i, f in enumerate(fields) if f.name == name), None)
+            if value.kind is Kind.NULL:
+                if existing is not None:
+                    del fields[existing]
+                    exprs.pop(name)
+                continue
+            if existing is not None:
+                fields[existing] = replace(fields[existing], kind=value.kind)
+            else:
+                fields.append(Field(name, "", value.kind))
+            exprs[name] = value.sql
+        taken = {h.lower() for h in rel.hidden}
+        if extra_hidden:
+            taken |= {h.lower() for h, _ in extra_hidden}
+        out_fields: list[Field] = []
+        # Keep existing aliases stable so that order expressions stay valid.
+        for f in fields:
+            if f.alias and f.alias.lower() not in taken:
+                taken.add(f.alias.lower())
+                out_fields.append(f)
+            else:
+                out_fields.append(replace(f, alias=""))
+        final: list[Field] = []
+        for f in out_fields:
+            final.append(f if f.alias else replace(f, alias=alias_for(f.name, taken)))
+        select = exp.select(
+            *[exp.alias_(exprs[f.name], ident(f.alias)) for f in final],
+            *[col(h) for h in rel.hidden if not extra_hidden or h not in dict(extra_hidden)],
+            *[exp.alias_(e, ident(h)) for h, e in (extra_hidden or [])],
+        ).from_(exp.to_identifier(rel.source))
+        if where is not None:
+            select = select.where(where)
+        hidden = list(rel.hidden)
+        for h, _ in extra_hidden or []:
+            if h not in hidden:
+                hidden.append(h)
+        return replace(
+            rel,
+            source=self.add(select),
+            fields=tuple(final),
+            hidden=tuple(hidden),
+            pinned=frozenset(p for p in rel.pinned if any(f.name == p for f in final)),
+        )
+
+    def passthrough(self, rel: Relation) -> list[exp.Expression]:
+        """Select-list items that carry every field and hidden column unchanged."""
+        return [col(f.alias) for f in rel.fields] + [col(h) for h in rel.hidden]
+
+    def build(self, final: exp.Select) -> exp.Expression:
+        for name, select in self.ctes:
+            final = final.with_(exp.to_identifier(name), as_=select, copy=False)
+        return final

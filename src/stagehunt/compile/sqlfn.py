@@ -1,0 +1,137 @@
+"""Small sqlglot builders shared by the compiler modules.
+
+Everything that turns user text into SQL goes through :func:`string` (a quoted literal) or
+:func:`ident` (a quoted identifier); nothing is pasted into SQL text.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlglot import exp
+
+from stagehunt import semantics
+
+LAMBDA_VAR = "__v"
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    return exp.Column(this=ident(name), table=ident(table) if table else None)
+
+
+def string(value: str) -> exp.Literal:
+    return exp.Literal.string(value)
+
+
+def number(value: float) -> exp.Expression:
+    if math.isnan(value) or math.isinf(value):
+        return exp.cast(string(repr(value)), "DOUBLE")
+    if float(value).is_integer() and abs(value) < 1e15:
+        return exp.Literal.number(int(value))
+    return exp.Literal.number(repr(float(value)))
+
+
+def fn(name: str, *args: exp.Expression) -> exp.Expression:
+    """A function call in DuckDB's spelling (sqlglot maps known names to typed nodes)."""
+    return exp.func(name, *args, dialect="duckdb")
+
+
+def cast(e: exp.Expression, to: str) -> exp.Expression:
+    return exp.cast(e, to)
+
+
+def try_cast(e: exp.Expression, to: str) -> exp.Expression:
+    return exp.TryCast(this=e, to=exp.DataType.build(to))
+
+
+def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:
+    c = exp.Case()
+    for cond, value in whens:
+        c = c.when(cond, value)
+    if default is not None:
+        c = c.else_(default)
+    return c
+
+
+def and_(*items: exp.Expression) -> exp.Expression:
+    return exp.and_(*items, copy=False) if len(items) > 1 else items[0]
+
+
+def or_(*items: exp.Expression) -> exp.Expression:
+    return exp.or_(*items, copy=False) if len(items) > 1 else items[0]
+
+
+def not_(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=exp.paren(e, copy=False))
+
+
+def is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=e, expression=exp.Null())
+
+
+def not_null(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=exp.Is(this=e, expression=exp.Null()))
+
+
+def coalesce(*items: exp.Expression) -> exp.Expression:
+    return exp.Coalesce(this=items[0], expressions=list(items[1:]))
+
+
+def lam(body: exp.Expression) -> exp.Lambda:
+    """``LAMBDA __v : body`` over one list element (``element()`` refers to it)."""
+    return exp.Lambda(this=body, expressions=[exp.to_identifier(LAMBDA_VAR)])
+
+
+def element() -> exp.Column:
+    return exp.column(LAMBDA_VAR)
+
+
+def null_str() -> exp.Expression:
+    return exp.cast(exp.Null(), "VARCHAR")
+
+
+# ----------------------------------------------------------------- numbers as Splunk sees them
+
+
+def is_number(e: exp.Expression) -> exp.Expression:
+    """True when a string value parses as a number (rule 3.6, pattern in semantics)."""
+    return fn("regexp_full_match", e, string(semantics.NUMBER_PATTERN))
+
+
+def to_number(e: exp.Expression) -> exp.Expression:
+    """The string as a DOUBLE, or NULL when it is not a number."""
+    return case((is_number(e), try_cast(e, "DOUBLE")))
+
+
+def number_to_string(e: exp.Expression) -> exp.Expression:
+    """Render a number the way Splunk shows it: integers without a fraction."""
+    integral = exp.and_(
+        exp.EQ(this=e, expression=fn("trunc", e)),
+        exp.LT(this=fn("abs", e), expression=exp.Literal.number("1e15")),
+    )
+    return case(
+        (integral, cast(cast(e, "BIGINT"), "VARCHAR")),
+        default=cast(cast(e, "DOUBLE"), "VARCHAR"),
+    )
+
+
+def looks_numeric(text: str) -> bool:
+    import re
+
+    return re.fullmatch(semantics.NUMBER_PATTERN, text) is not None
+
+
+def render_number(value: float) -> str:
+    """Python twin of :func:`number_to_string` for literals folded at compile time."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+def item(lst: exp.Expression, index: int) -> exp.Expression:
+    """``lst[index]`` with a 1-based literal index (None when out of range)."""
+    return exp.Bracket(this=lst, expressions=[exp.Literal.number(index - 1)])

@@ -1,0 +1,46 @@
+"""Query results as Python values, following the JSON contract of the CLI.
+
+A value is ``None`` (missing), a ``str``, an ``int``/``float`` (numbers) or a
+``list[str]`` (multivalue). Integral floats become ints so that counts print as ``5``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+Value = None | str | int | float | list[str]
+
+
+def normalise(value: Any) -> Value:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
+            return int(value)
+        return value
+    if isinstance(value, int | str):
+        return value
+    if isinstance(value, list | tuple):
+        items = [str(normalise(v)) for v in value if v is not None]
+        return items or None
+    return str(value)
+
+
+@dataclass
+class ResultTable:
+    columns: list[str]
+    rows: list[tuple[Value, ...]] = field(default_factory=list)
+    sql: str = ""
+
+    def records(self) -> Iterator[dict[str, Value]]:
+        for row in self.rows:
+            yield dict(zip(self.columns, row, strict=True))
+
+    def column(self, name: str) -> list[Value]:
+        i = self.columns.index(name)
+        return [row[i] for row in self.rows]

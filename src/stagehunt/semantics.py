@@ -1,0 +1,89 @@
+"""Every UNCONFIRMED point of ``shared/spl-semantics.md`` the engine had to decide, in one place.
+
+Each constant names the rule it settles and holds the spec's "best current belief" (or,
+where the spec gives none, the choice a detection engineer would least be surprised by).
+``docs/semantics-choices.md`` lists the same choices for users. Flip a value here and the
+compiler follows; nothing else hard-codes these decisions.
+"""
+
+from __future__ import annotations
+
+# 2.1.2 / T1: in `search`, OR binds tighter than AND (`A B OR C` = `A AND (B OR C)`).
+SEARCH_OR_BINDS_TIGHTER_THAN_AND = True
+
+# 2.2.3: events lacking the field never satisfy `< > <= >=` in search.
+SEARCH_RANGE_REQUIRES_FIELD = True
+
+# 2.2.10 / 3.14 / T2: a multivalue field matches (search and eval comparisons) when ANY value does.
+MULTIVALUE_ANY_MATCH = True
+
+# 2.2.6 on a multivalue field: `mv!=v` holds when the field exists and NO value matches v.
+MULTIVALUE_NOT_EQUAL_MEANS_NONE_MATCH = True
+
+# 3.6 / T8: a string that parses as a number compares numerically with a number
+# ("011" = 11 is true). The pattern below decides what "parses as a number" means:
+# optional sign, digits with optional fraction, optional exponent; no surrounding spaces.
+NUMBER_PATTERN = r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
+
+# 3.7 / T7: like() and the LIKE operator are case-sensitive.
+LIKE_CASE_SENSITIVE = True
+
+# 3.11 / T5: arithmetic and concatenation with a null operand give null.
+NULL_PROPAGATES = True
+
+# 3.12 / T6: comparisons with null are null (three-valued), so `where NOT x=1` drops
+# events without x. (The two-valued alternative would keep them.)
+THREE_VALUED_NOT = True
+
+# 4 round() / T12: halves round away from zero (round(2.5)=3, round(-2.5)=-3).
+ROUND_HALF_AWAY_FROM_ZERO = True
+
+# 4 max()/min() (eval): strings are greater than numbers.
+EVAL_STRINGS_GREATER_THAN_NUMBERS = True
+
+# 6.3 / T3: stats ... by drops events whose by-field is null (any of them).
+STATS_DROPS_NULL_BY = True
+
+# 6.5 / T9: stats output rows come in ascending order of the by-fields, compared like
+# `sort` compares (numbers numerically, before strings; strings in byte order).
+STATS_OUTPUT_SORTED_BY_GROUP = True
+
+# 6.7 / T10: dc() of a field absent from a group is 0.
+DC_EMPTY_IS_ZERO = True
+
+# 6.9: list() keeps at most this many values.
+LIST_MAX_VALUES = 100
+
+# 7.2: sort's default limit.
+SORT_DEFAULT_LIMIT = 10_000
+
+# 7.3: in `sort - a b` a sign followed by a space applies to every following key
+# (community claim); `sort -a b` applies to `a` only.
+SORT_SPACED_SIGN_APPLIES_TO_ALL = True
+
+# 7.4: with auto ordering, numeric values sort before (ascending) / after (descending)
+# non-numeric ones; numbers compare numerically, strings in byte order.
+SORT_NUMBERS_BEFORE_STRINGS = True
+
+# 7.6 / T9: ties keep their input order (stable sort).
+SORT_STABLE = True
+
+# 8 table / T4: `table` of a field no result has shows an empty (all-null) column.
+TABLE_SHOWS_ABSENT_FIELDS = True
+
+# 8 head / tail: default count.
+HEAD_DEFAULT_COUNT = 10
+
+# 1.4: search order is newest first; events with equal _time keep the order they were
+# stored in (file order).
+SEARCH_ORDER_NEWEST_FIRST = True
+
+# 2.4.3: breakers used to match bare terms against _raw (approximation of segmenters.conf).
+MAJOR_BREAKERS = " \t\r\n[](){}<>|!;,'\"&?"
+MINOR_BREAKERS = "/:=@.-$#%\\_"
+
+# 1.3 / 4 strftime: times are rendered in UTC (the search head's time zone is unknown).
+DISPLAY_TIMEZONE = "UTC"
+
+# 3.14 / scalar use of a multivalue field (e.g. `len(mv)`, `mv . "x"`): the first value is used.
+MULTIVALUE_SCALAR_USES_FIRST = True

@@ -1,0 +1,305 @@
+"""Typed syntax tree of an SPL pipeline.
+
+Pure syntax: no knowledge of SQL or of the data. Every node carries ``pos``, its offset
+into the (macro-expanded) query text, so that the compiler can report located errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# --------------------------------------------------------------------------- search
+
+
+@dataclass(frozen=True)
+class SearchValue:
+    """A value on the right of ``field=`` or a bare term, escapes already processed.
+
+    ``case_sensitive`` comes from ``CASE(...)``, ``term`` from ``TERM(...)``; ``quoted``
+    records whether the user wrote quotes (keywords like ``OR`` are literal when quoted).
+    """
+
+    text: str
+    pos: int
+    quoted: bool = False
+    case_sensitive: bool = False
+    term: bool = False
+
+
+@dataclass(frozen=True)
+class FieldMatch:
+    """``field OP value`` inside a search (OP one of = != < > <= >=)."""
+
+    field: str
+    op: str
+    value: SearchValue
+    pos: int
+
+
+@dataclass(frozen=True)
+class FieldIn:
+    """``field IN (v1, v2, ...)`` inside a search."""
+
+    field: str
+    values: tuple[SearchValue, ...]
+    pos: int
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    """A bare keyword or quoted phrase, matched against ``_raw``."""
+
+    value: SearchValue
+    pos: int
+
+
+@dataclass(frozen=True)
+class SearchAnd:
+    items: tuple[SearchExpr, ...]
+    pos: int
+
+
+@dataclass(frozen=True)
+class SearchOr:
+    items: tuple[SearchExpr, ...]
+    pos: int
+
+
+@dataclass(frozen=True)
+class SearchNot:
+    item: SearchExpr
+    pos: int
+
+
+@dataclass(frozen=True)
+class Subsearch:
+    """``[ ... ]``: a nested pipeline (parsed; execution may not be supported)."""
+
+    pipeline: Pipeline
+    pos: int
+
+
+SearchExpr = FieldMatch | FieldIn | TermMatch | SearchAnd | SearchOr | SearchNot | Subsearch
+
+# --------------------------------------------------------------------------- eval
+
+
+@dataclass(frozen=True)
+class Str:
+    """A double-quoted string literal (eval escapes processed)."""
+
+    value: str
+    pos: int
+
+
+@dataclass(frozen=True)
+class Num:
+    """A numeric literal; ``text`` keeps how the user wrote it."""
+
+    value: float
+    text: str
+    pos: int
+
+
+@dataclass(frozen=True)
+class FieldRef:
+    name: str
+    pos: int
+
+
+@dataclass(frozen=True)
+class BinOp:
+    """Binary operator: arithmetic, ``.``, comparison, AND/OR/XOR, LIKE."""
+
+    op: str
+    left: Expr
+    right: Expr
+    pos: int
+
+
+@dataclass(frozen=True)
+class UnaryOp:
+    """``NOT x`` or ``-x``."""
+
+    op: str
+    operand: Expr
+    pos: int
+
+
+@dataclass(frozen=True)
+class Call:
+    """Function call; ``name`` is lower-cased (eval function names are case-insensitive)."""
+
+    name: str
+    args: tuple[Expr, ...]
+    pos: int
+
+
+Expr = Str | Num | FieldRef | BinOp | UnaryOp | Call
+
+# --------------------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class SearchCmd:
+    """``search`` (explicit or the implicit first command); ``expr`` None = all events."""
+
+    expr: SearchExpr | None
+    pos: int
+
+
+@dataclass(frozen=True)
+class WhereCmd:
+    expr: Expr
+    pos: int
+
+
+@dataclass(frozen=True)
+class Assignment:
+    field: str
+    expr: Expr
+    pos: int
+
+
+@dataclass(frozen=True)
+class EvalCmd:
+    assignments: tuple[Assignment, ...]
+    pos: int
+
+
+@dataclass(frozen=True)
+class Aggregation:
+    """One stats function: ``func(arg) AS alias``.
+
+    ``arg`` is None for ``count``; an expression for ``count(eval(...))``; ``param`` holds
+    N for ``percN``/``pN``/``exactpercN``.
+    """
+
+    func: str
+    arg: Expr | None
+    alias: str
+    pos: int
+    param: float | None = None
+
+
+@dataclass(frozen=True)
+class StatsCmd:
+    """``stats`` or ``eventstats`` (``name`` tells which)."""
+
+    name: str
+    aggregations: tuple[Aggregation, ...]
+    by: tuple[str, ...]
+    pos: int
+
+
+@dataclass(frozen=True)
+class TableCmd:
+    fields: tuple[str, ...]  # may contain * wildcards
+    pos: int
+
+
+@dataclass(frozen=True)
+class FieldsCmd:
+    remove: bool
+    fields: tuple[str, ...]
+    pos: int
+
+
+@dataclass(frozen=True)
+class RenameCmd:
+    pairs: tuple[tuple[str, str], ...]
+    pos: int
+
+
+@dataclass(frozen=True)
+class SortKey:
+    field: str
+    descending: bool
+    coerce: str  # "auto" | "num" | "str" | "ip"
+    pos: int
+
+
+@dataclass(frozen=True)
+class SortCmd:
+    keys: tuple[SortKey, ...]
+    limit: int | None  # None = default (10,000); 0 = unlimited
+    pos: int
+    reverse: bool = False  # trailing `d` / `desc`
+
+
+@dataclass(frozen=True)
+class HeadCmd:
+    count: int
+    pos: int
+
+
+@dataclass(frozen=True)
+class TailCmd:
+    count: int
+    pos: int
+
+
+@dataclass(frozen=True)
+class DedupCmd:
+    fields: tuple[str, ...]
+    count: int
+    keepempty: bool
+    consecutive: bool
+    sortby: tuple[SortKey, ...]
+    pos: int
+    keepevents: bool = False
+
+
+@dataclass(frozen=True)
+class FillnullCmd:
+    value: str
+    fields: tuple[str, ...]  # empty = every field
+    pos: int
+
+
+@dataclass(frozen=True)
+class MakeresultsCmd:
+    count: int
+    pos: int
+
+
+@dataclass(frozen=True)
+class LookupCmd:
+    """``lookup NAME field [AS f] ... [OUTPUT|OUTPUTNEW f [AS g] ...]``."""
+
+    table: str
+    match: tuple[tuple[str, str], ...]  # (lookup field, event field)
+    output: tuple[tuple[str, str], ...]  # (lookup field, event field); empty = all others
+    output_new: bool
+    pos: int
+
+
+@dataclass(frozen=True)
+class InputlookupCmd:
+    table: str
+    pos: int
+
+
+Command = (
+    SearchCmd
+    | WhereCmd
+    | EvalCmd
+    | StatsCmd
+    | TableCmd
+    | FieldsCmd
+    | RenameCmd
+    | SortCmd
+    | HeadCmd
+    | TailCmd
+    | DedupCmd
+    | FillnullCmd
+    | MakeresultsCmd
+    | LookupCmd
+    | InputlookupCmd
+)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    commands: tuple[Command, ...]
+    text: str = field(compare=False)  # the query the positions refer to

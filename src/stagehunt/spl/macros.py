@@ -1,0 +1,156 @@
+"""Search macros: `` `name` `` and `` `name(arg, ...)` `` expanded from a ``macros.conf`` file.
+
+Splunk expands macros textually before parsing, so we do too. Stanzas follow
+``macros.conf``: ``[name]`` or ``[name(N)]`` for N arguments, ``definition = ...``
+(continuation lines end in a backslash), ``args = a, b`` naming ``$a$``/``$b$`` in the
+definition.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from stagehunt.spl.errors import SplSemanticError, SplSyntaxError
+
+_MAX_DEPTH = 20
+_STANZA = re.compile(r"^\[(?P<name>[^\]]+)\]\s*$")
+
+
+@dataclass(frozen=True)
+class Macro:
+    name: str
+    args: tuple[str, ...]
+    definition: str
+
+
+class MacroLibrary:
+    """Macros by ``name`` (no args) or ``name(N)``."""
+
+    def __init__(self, macros: dict[str, Macro] | None = None) -> None:
+        self.macros: dict[str, Macro] = dict(macros or {})
+
+    @classmethod
+    def from_file(cls, path: Path) -> MacroLibrary:
+        return cls.from_text(path.read_text(encoding="utf-8"))
+
+    @classmethod
+    def from_text(cls, text: str) -> MacroLibrary:
+        stanzas: dict[str, dict[str, str]] = {}
+        current: dict[str, str] | None = None
+        key: str | None = None
+        continuing = False
+        for raw in text.splitlines():
+            if continuing and current is not None and key is not None:
+                line = raw.rstrip()
+                continuing = line.endswith("\\")
+                current[key] += "\n" + (line[:-1] if continuing else line)
+                continue
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            m = _STANZA.match(line)
+            if m:
+                current = stanzas.setdefault(m.group("name").strip(), {})
+                continue
+            if current is None or "=" not in line:
+                continue
+            key, _, value = line.partition("=")
+            key = key.strip()
+            value = value.strip()
+            continuing = value.endswith("\\")
+            current[key] = value[:-1] if continuing else value
+        macros: dict[str, Macro] = {}
+        for name, body in stanzas.items():
+            args = tuple(a.strip() for a in body.get("args", "").split(",") if a.strip())
+            macros[name] = Macro(name, args, body.get("definition", ""))
+        return cls(macros)
+
+    def expand(self, query: str) -> str:
+        """Expand every macro call in ``query`` (recursively)."""
+        return self._expand(query, query, 0)
+
+    def _expand(self, text: str, original: str, depth: int) -> str:
+        if "`" not in text:
+            return text
+        if depth > _MAX_DEPTH:
+            raise SplSemanticError("macro expansion too deep (recursive macro?)", 0, original)
+        out: list[str] = []
+        i = 0
+        while i < len(text):
+            ch = text[i]
+            if ch == '"':  # backticks inside quoted strings are literal
+                j = _end_of_string(text, i)
+                out.append(text[i:j])
+                i = j
+                continue
+            if ch != "`":
+                out.append(ch)
+                i += 1
+                continue
+            end = text.find("`", i + 1)
+            if end < 0:
+                raise SplSyntaxError("unterminated macro: missing closing backtick", i, text)
+            call = text[i + 1 : end].strip()
+            out.append(self._expand(self._substitute(call, i, text), original, depth + 1))
+            i = end + 1
+        return "".join(out)
+
+    def _substitute(self, call: str, pos: int, text: str) -> str:
+        m = re.fullmatch(r"(?P<name>[^()\s]+)\s*(?:\((?P<args>.*)\))?", call, re.S)
+        if not m:
+            raise SplSyntaxError(f"malformed macro call `{call}`", pos, text)
+        name = m.group("name")
+        args = _split_args(m.group("args")) if m.group("args") is not None else []
+        key = f"{name}({len(args)})" if args else name
+        macro = self.macros.get(key)
+        if macro is None:
+            raise SplSemanticError(f"unknown macro `{key}`", pos, text)
+        if len(macro.args) != len(args):
+            raise SplSemanticError(
+                f"macro `{key}` declares {len(macro.args)} args but was given {len(args)}", pos, text
+            )
+        definition = macro.definition
+        for arg_name, value in zip(macro.args, args, strict=True):
+            definition = definition.replace(f"${arg_name}$", value)
+        return definition
+
+
+def _end_of_string(text: str, i: int) -> int:
+    j = i + 1
+    while j < len(text):
+        if text[j] == "\\":
+            j += 2
+            continue
+        if text[j] == '"':
+            return j + 1
+        j += 1
+    return len(text)
+
+
+def _split_args(text: str) -> list[str]:
+    args: list[str] = []
+    depth = 0
+    current: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            j = _end_of_string(text, i)
+            current.append(text[i:j])
+            i = j
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            args.append("".join(current).strip())
+            current = []
+            i += 1
+            continue
+        current.append(ch)
+        i += 1
+    args.append("".join(current).strip())
+    return args

@@ -1,0 +1,762 @@
+"""Recursive-descent parser: SPL text → :class:`~stagehunt.spl.ast.Pipeline`.
+
+One method per command. Search expressions use search precedence (rule 2.1.2: ``NOT`` >
+``OR`` > ``AND``); eval expressions use eval precedence (rule 3.3: ``NOT`` > ``AND`` > ``OR``
+> ``XOR``). Unknown commands are errors naming the command and its position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from stagehunt import semantics
+from stagehunt.spl import ast
+from stagehunt.spl.errors import SplSyntaxError, SplUnsupportedError
+from stagehunt.spl.lexer import Mode, Scanner, T, Token, unescape_eval, unescape_search
+
+#: Commands that exist in Splunk but that this engine does not run (a clear error, not
+#: "unknown command").
+UNSUPPORTED_COMMANDS = frozenset(
+    """append appendcols appendpipe bin bucket chart collect convert datamodel delete eventcount
+    extract fieldformat foreach format from gentimes geostats iplocation join kvform loadjob
+    localize map metadata mstats multisearch mvcombine mvexpand nomv outputcsv outputlookup
+    rare regex reverse rex savedsearch sendemail spath streamstats strcat table_ timechart top
+    transaction transpose tstats typer uniq untable xmlkv xyseries addtotals addinfo accum
+    delta predict anomalydetection cluster kmeans stats_ tail_ autoregress fit apply makemv
+    rangemap replace return search_ set sichart sirare sistats sitimechart sitop""".split()
+)
+
+_STATS_NAMES = ("stats", "eventstats")
+_TRUE_WORDS = {"true", "t", "1", "yes"}
+_FALSE_WORDS = {"false", "f", "0", "no"}
+
+
+class Parser:
+    """Parses one query. Use :func:`parse`."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.s = Scanner(text)
+
+    # ------------------------------------------------------------------ helpers
+    def peek(self, mode: Mode) -> Token:
+        return self.s.peek(mode)
+
+    def next(self, mode: Mode) -> Token:
+        return self.s.next(mode)
+
+    def error(self, message: str, tok: Token | int) -> SplSyntaxError:
+        pos = tok if isinstance(tok, int) else tok.pos
+        return SplSyntaxError(message, pos, self.text)
+
+    def expect(self, ttype: T, mode: Mode, what: str) -> Token:
+        tok = self.next(mode)
+        if tok.type is not ttype:
+            raise self.error(f"expected {what}, found {tok.describe()}", tok)
+        return tok
+
+    def at_keyword(self, mode: Mode, *words: str, case: bool = False) -> bool:
+        tok = self.peek(mode)
+        if tok.type is not T.WORD:
+            return False
+        text = tok.text if case else tok.text.lower()
+        return text in words
+
+    def at_command_end(self, mode: Mode = Mode.ARGS) -> bool:
+        return self.peek(mode).type in (T.PIPE, T.EOF, T.RBRACKET)
+
+    # ------------------------------------------------------------------ pipeline
+    def parse_pipeline(self, nested: bool = False) -> ast.Pipeline:
+        commands: list[ast.Command] = []
+        first = self.peek(Mode.SEARCH)
+        if first.type is T.PIPE:
+            self.next(Mode.SEARCH)
+            commands.append(self.parse_command(first_command=True))
+        else:
+            commands.append(self.parse_search(first.pos))
+        while True:
+            tok = self.peek(Mode.ARGS)
+            if tok.type is T.EOF:
+                if nested:
+                    raise self.error("unterminated subsearch: expected ']'", tok)
+                break
+            if tok.type is T.RBRACKET:
+                if not nested:
+                    raise self.error("unexpected ']' without a subsearch '['", tok)
+                break
+            if tok.type is not T.PIPE:
+                raise self.error(f"expected '|' or end of query, found {tok.describe()}", tok)
+            self.next(Mode.ARGS)
+            commands.append(self.parse_command(first_command=False))
+        return ast.Pipeline(tuple(commands), self.text)
+
+    def parse_command(self, first_command: bool) -> ast.Command:
+        tok = self.next(Mode.ARGS)
+        if tok.type is not T.WORD:
+            raise self.error(f"expected a command name after '|', found {tok.describe()}", tok)
+        name = tok.text.lower()
+        handler = self._COMMANDS.get(name)
+        if handler is None:
+            if name in UNSUPPORTED_COMMANDS:
+                raise SplUnsupportedError(f"command '{tok.text}' is not supported", tok.pos, self.text)
+            raise self.error(f"unknown command '{tok.text}'", tok)
+        if name in ("makeresults", "inputlookup") and not first_command:
+            raise self.error(f"'{name}' is a generating command and must come first", tok)
+        return handler(self, tok)
+
+    # ------------------------------------------------------------------ search
+    def parse_search(self, pos: int) -> ast.SearchCmd:
+        if self.at_command_end(Mode.SEARCH):
+            return ast.SearchCmd(None, pos)
+        return ast.SearchCmd(self.search_and(), pos)
+
+    def _search_cmd(self, tok: Token) -> ast.SearchCmd:
+        return self.parse_search(tok.pos)
+
+    def _search_stop(self) -> bool:
+        return self.peek(Mode.SEARCH).type in (T.PIPE, T.EOF, T.RBRACKET, T.RPAREN)
+
+    def _is_op_word(self, word: str) -> bool:
+        tok = self.peek(Mode.SEARCH)
+        return tok.type is T.WORD and tok.text == word
+
+    def search_and(self) -> ast.SearchExpr:
+        """Juxtaposition or AND: the loosest binding in search (rule 2.1.2)."""
+        start = self.peek(Mode.SEARCH).pos
+        items = [self.search_or()]
+        while not self._search_stop():
+            if self._is_op_word("AND"):
+                tok = self.next(Mode.SEARCH)
+                if self._search_stop():
+                    raise self.error("expected a search term after AND", self.peek(Mode.SEARCH))
+                del tok
+            items.append(self.search_or())
+        return items[0] if len(items) == 1 else ast.SearchAnd(tuple(items), start)
+
+    def search_or(self) -> ast.SearchExpr:
+        start = self.peek(Mode.SEARCH).pos
+        items = [self.search_not()]
+        while self._is_op_word("OR"):
+            self.next(Mode.SEARCH)
+            if self._search_stop():
+                raise self.error("expected a search term after OR", self.peek(Mode.SEARCH))
+            items.append(self.search_not())
+        return items[0] if len(items) == 1 else ast.SearchOr(tuple(items), start)
+
+    def search_not(self) -> ast.SearchExpr:
+        if self._is_op_word("NOT"):
+            tok = self.next(Mode.SEARCH)
+            if self._search_stop():
+                raise self.error("expected a search term after NOT", self.peek(Mode.SEARCH))
+            return ast.SearchNot(self.search_not(), tok.pos)
+        return self.search_primary()
+
+    def search_primary(self) -> ast.SearchExpr:
+        tok = self.next(Mode.SEARCH)
+        if tok.type is T.LPAREN:
+            if self.peek(Mode.SEARCH).type is T.RPAREN:
+                raise self.error("empty parentheses in search", tok)
+            inner = self.search_and()
+            close = self.next(Mode.SEARCH)
+            if close.type is not T.RPAREN:
+                raise self.error(f"expected ')' to close '(' at column {self._col(tok.pos)}", close)
+            return inner
+        if tok.type is T.LBRACKET:
+            pipeline = self.parse_pipeline(nested=True)
+            self.expect(T.RBRACKET, Mode.ARGS, "']' to close the subsearch")
+            return ast.Subsearch(pipeline, tok.pos)
+        if tok.type is T.STRING:
+            return ast.TermMatch(ast.SearchValue(unescape_search(tok.text), tok.pos, quoted=True), tok.pos)
+        if tok.type is T.WORD:
+            if tok.text in ("AND", "OR"):
+                raise self.error(f"'{tok.text}' needs a search term before it", tok)
+            directive = self._directive(tok)
+            if directive is not None:
+                return ast.TermMatch(directive, tok.pos)
+            nxt = self.peek(Mode.SEARCH)
+            if nxt.type is T.OP:
+                op = self.next(Mode.SEARCH)
+                value = self.search_value(op)
+                return ast.FieldMatch(
+                    tok.text, "=" if op.text == "==" else op.text, value, tok.pos
+                )
+            if nxt.type is T.WORD and nxt.text.upper() == "IN":
+                after = self.s._scan(nxt.end, Mode.SEARCH)
+                if after.type is T.LPAREN:
+                    self.next(Mode.SEARCH)
+                    self.next(Mode.SEARCH)
+                    values = self._in_values()
+                    return ast.FieldIn(tok.text, tuple(values), tok.pos)
+            return ast.TermMatch(ast.SearchValue(unescape_search(tok.text), tok.pos), tok.pos)
+        if tok.type is T.OP:
+            raise self.error(f"'{tok.text}' needs a field name before it", tok)
+        if tok.type is T.EOF:
+            raise self.error("unexpected end of query in search", tok)
+        raise self.error(f"unexpected {tok.describe()} in search", tok)
+
+    def _in_values(self) -> list[ast.SearchValue]:
+        values: list[ast.SearchValue] = []
+        while True:
+            tok = self.peek(Mode.SEARCH)
+            if tok.type is T.RPAREN:
+                if not values:
+                    raise self.error("IN needs at least one value", tok)
+                self.next(Mode.SEARCH)
+                return values
+            if tok.type is T.COMMA:
+                self.next(Mode.SEARCH)
+                continue
+            if tok.type in (T.WORD, T.STRING):
+                values.append(self.search_value(None))
+                continue
+            raise self.error(f"expected a value or ')' in IN list, found {tok.describe()}", tok)
+
+    def _directive(self, tok: Token) -> ast.SearchValue | None:
+        """``CASE(x)`` / ``TERM(x)`` (rule 2.4.2), recognised only when '(' follows at once."""
+        upper = tok.text.upper()
+        if upper not in ("CASE", "TERM") or not self.text.startswith("(", tok.end):
+            return None
+        self.next(Mode.SEARCH)  # '('
+        inner = self.next(Mode.SEARCH)
+        if inner.type not in (T.WORD, T.STRING):
+            raise self.error(f"{upper}() needs a value", inner)
+        self.expect(T.RPAREN, Mode.SEARCH, f"')' to close {upper}(")
+        return ast.SearchValue(
+            unescape_search(inner.text),
+            inner.pos,
+            quoted=inner.type is T.STRING,
+            case_sensitive=upper == "CASE",
+            term=upper == "TERM",
+        )
+
+    def search_value(self, op: Token | None) -> ast.SearchValue:
+        tok = self.next(Mode.SEARCH)
+        if tok.type is T.WORD:
+            directive = self._directive(tok)
+            if directive is not None:
+                return directive
+            return ast.SearchValue(unescape_search(tok.text), tok.pos)
+        if tok.type is T.STRING:
+            return ast.SearchValue(unescape_search(tok.text), tok.pos, quoted=True)
+        where = f" after '{op.text}'" if op is not None else ""
+        raise self.error(f"expected a value{where}, found {tok.describe()}", tok)
+
+    def _col(self, pos: int) -> int:
+        return pos - (self.text.rfind("\n", 0, pos) + 1) + 1
+
+    # ------------------------------------------------------------------ eval expressions
+    def expression(self) -> ast.Expr:
+        return self.expr_xor()
+
+    def _binary_level(
+        self, ops: tuple[str, ...], operand: Callable[[], ast.Expr], keyword: bool
+    ) -> ast.Expr:
+        left = operand()
+        while True:
+            tok = self.peek(Mode.EVAL)
+            text = tok.text.upper() if keyword else tok.text
+            is_op = (tok.type is T.WORD) if keyword else (tok.type is T.OP)
+            if not is_op or text not in ops:
+                return left
+            self.next(Mode.EVAL)
+            self._need_operand(tok)
+            left = ast.BinOp(text, left, operand(), tok.pos)
+
+    def _need_operand(self, op: Token) -> None:
+        nxt = self.peek(Mode.EVAL)
+        if nxt.type in (T.EOF, T.PIPE, T.COMMA, T.RPAREN, T.RBRACKET):
+            raise self.error(f"expected an expression after '{op.text}'", nxt)
+
+    def expr_xor(self) -> ast.Expr:
+        return self._binary_level(("XOR",), self.expr_or, keyword=True)
+
+    def expr_or(self) -> ast.Expr:
+        return self._binary_level(("OR",), self.expr_and, keyword=True)
+
+    def expr_and(self) -> ast.Expr:
+        return self._binary_level(("AND",), self.expr_not, keyword=True)
+
+    def expr_not(self) -> ast.Expr:
+        tok = self.peek(Mode.EVAL)
+        if tok.type is T.WORD and tok.text.upper() == "NOT":
+            self.next(Mode.EVAL)
+            self._need_operand(tok)
+            return ast.UnaryOp("NOT", self.expr_not(), tok.pos)
+        return self.expr_eq()
+
+    def expr_eq(self) -> ast.Expr:
+        left = self.expr_rel()
+        while True:
+            tok = self.peek(Mode.EVAL)
+            if tok.type is T.OP and tok.text in ("=", "==", "!="):
+                op = "=" if tok.text == "==" else tok.text
+            elif tok.type is T.WORD and tok.text.upper() == "LIKE":
+                op = "LIKE"
+            else:
+                return left
+            self.next(Mode.EVAL)
+            self._need_operand(tok)
+            left = ast.BinOp(op, left, self.expr_rel(), tok.pos)
+
+    def expr_rel(self) -> ast.Expr:
+        return self._binary_level(("<", ">", "<=", ">="), self.expr_concat, keyword=False)
+
+    def expr_concat(self) -> ast.Expr:
+        return self._binary_level((".",), self.expr_add, keyword=False)
+
+    def expr_add(self) -> ast.Expr:
+        return self._binary_level(("+", "-"), self.expr_mul, keyword=False)
+
+    def expr_mul(self) -> ast.Expr:
+        return self._binary_level(("*", "/", "%"), self.expr_unary, keyword=False)
+
+    def expr_unary(self) -> ast.Expr:
+        tok = self.peek(Mode.EVAL)
+        if tok.type is T.OP and tok.text in ("-", "+"):
+            self.next(Mode.EVAL)
+            self._need_operand(tok)
+            operand = self.expr_unary()
+            if tok.text == "+":
+                return operand
+            if isinstance(operand, ast.Num):
+                return ast.Num(-operand.value, "-" + operand.text, tok.pos)
+            return ast.UnaryOp("-", operand, tok.pos)
+        return self.expr_primary()
+
+    def expr_primary(self) -> ast.Expr:
+        tok = self.next(Mode.EVAL)
+        if tok.type is T.NUMBER:
+            return ast.Num(float(tok.text), tok.text, tok.pos)
+        if tok.type is T.STRING:
+            return ast.Str(unescape_eval(tok.text), tok.pos)
+        if tok.type is T.QFIELD:
+            return ast.FieldRef(tok.text, tok.pos)
+        if tok.type is T.LPAREN:
+            inner = self.expression()
+            self.expect(T.RPAREN, Mode.EVAL, f"')' to close '(' at column {self._col(tok.pos)}")
+            return inner
+        if tok.type is T.WORD:
+            if self.peek(Mode.EVAL).type is T.LPAREN and self.peek(Mode.EVAL).pos == tok.end:
+                return self._call(tok)
+            if tok.text.upper() in ("AND", "OR", "XOR", "NOT", "LIKE"):
+                raise self.error(f"'{tok.text}' needs an expression before it", tok)
+            return ast.FieldRef(tok.text, tok.pos)
+        if tok.type is T.EOF:
+            raise self.error("unexpected end of query in expression", tok)
+        raise self.error(f"unexpected {tok.describe()} in expression", tok)
+
+    def _call(self, name: Token) -> ast.Call:
+        self.next(Mode.EVAL)  # '('
+        args: list[ast.Expr] = []
+        if self.peek(Mode.EVAL).type is T.RPAREN:
+            self.next(Mode.EVAL)
+            return ast.Call(name.text.lower(), (), name.pos)
+        while True:
+            args.append(self.expression())
+            tok = self.next(Mode.EVAL)
+            if tok.type is T.RPAREN:
+                return ast.Call(name.text.lower(), tuple(args), name.pos)
+            if tok.type is not T.COMMA:
+                raise self.error(
+                    f"expected ',' or ')' in arguments of {name.text}(), found {tok.describe()}",
+                    tok,
+                )
+
+    def _expression_to_end(self, what: str, tok: Token) -> ast.Expr:
+        if self.at_command_end(Mode.EVAL):
+            raise self.error(f"'{what}' needs an expression", self.peek(Mode.EVAL))
+        expr = self.expression()
+        end = self.peek(Mode.EVAL)
+        if end.type not in (T.PIPE, T.EOF, T.RBRACKET):
+            raise self.error(f"unexpected {end.describe()} after the {what} expression", end)
+        del tok
+        return expr
+
+    # ------------------------------------------------------------------ argument helpers
+    def field_name(self, what: str) -> Token:
+        tok = self.next(Mode.ARGS)
+        if tok.type is T.WORD:
+            return tok
+        if tok.type is T.STRING:
+            return Token(T.WORD, unescape_search(tok.text), tok.pos, tok.end)
+        raise self.error(f"expected {what}, found {tok.describe()}", tok)
+
+    def field_list(self, stop_words: tuple[str, ...] = ()) -> list[Token]:
+        out: list[Token] = []
+        while not self.at_command_end():
+            tok = self.peek(Mode.ARGS)
+            if tok.type is T.COMMA:
+                self.next(Mode.ARGS)
+                continue
+            if tok.type is T.WORD and tok.text.lower() in stop_words:
+                break
+            out.append(self.field_name("a field name"))
+        return out
+
+    def option(self) -> tuple[str, Token] | None:
+        """``name=value`` if the next tokens are one, else None (nothing consumed)."""
+        tok = self.peek(Mode.ARGS)
+        if tok.type is not T.WORD:
+            return None
+        after = self.s._scan(tok.end, Mode.ARGS)
+        if after.type is not T.OP or after.text != "=" or after.pos != tok.end:
+            return None
+        self.next(Mode.ARGS)
+        self.next(Mode.ARGS)
+        value = self.next(Mode.ARGS)
+        if value.type not in (T.WORD, T.STRING):
+            raise self.error(f"expected a value for {tok.text}=, found {value.describe()}", value)
+        if value.type is T.STRING:
+            value = Token(T.STRING, unescape_search(value.text), value.pos, value.end)
+        return tok.text.lower(), value
+
+    def int_value(self, tok: Token, what: str) -> int:
+        try:
+            value = int(tok.text)
+        except ValueError:
+            raise self.error(f"{what} must be a whole number, found {tok.describe()}", tok) from None
+        if value < 0:
+            raise self.error(f"{what} must not be negative", tok)
+        return value
+
+    def bool_value(self, tok: Token, what: str) -> bool:
+        text = tok.text.lower()
+        if text in _TRUE_WORDS:
+            return True
+        if text in _FALSE_WORDS:
+            return False
+        raise self.error(f"{what} must be true or false, found {tok.describe()}", tok)
+
+    def end_of_command(self, name: str) -> None:
+        tok = self.peek(Mode.ARGS)
+        if tok.type not in (T.PIPE, T.EOF, T.RBRACKET):
+            raise self.error(f"unexpected {tok.describe()} in '{name}'", tok)
+
+    # ------------------------------------------------------------------ commands
+    def _where(self, tok: Token) -> ast.WhereCmd:
+        return ast.WhereCmd(self._expression_to_end("where", tok), tok.pos)
+
+    def _eval(self, tok: Token) -> ast.EvalCmd:
+        assignments: list[ast.Assignment] = []
+        while True:
+            target = self.next(Mode.ARGS)
+            if target.type is T.STRING:
+                name = unescape_search(target.text)
+            elif target.type is T.WORD:
+                name = target.text
+                if name.startswith("'") and name.endswith("'") and len(name) > 1:
+                    name = name[1:-1]
+            else:
+                raise self.error(f"expected a field name to assign, found {target.describe()}", target)
+            eq = self.next(Mode.ARGS)
+            if eq.type is not T.OP or eq.text != "=":
+                raise self.error(f"expected '=' after '{name}' in eval, found {eq.describe()}", eq)
+            if self.at_command_end(Mode.EVAL) or self.peek(Mode.EVAL).type is T.COMMA:
+                raise self.error(f"expected an expression after '{name}='", self.peek(Mode.EVAL))
+            expr = self.expression()
+            assignments.append(ast.Assignment(name, expr, target.pos))
+            sep = self.peek(Mode.EVAL)
+            if sep.type is T.COMMA:
+                self.next(Mode.EVAL)
+                continue
+            if sep.type in (T.PIPE, T.EOF, T.RBRACKET):
+                return ast.EvalCmd(tuple(assignments), tok.pos)
+            raise self.error(f"unexpected {sep.describe()} in eval; expected ',' or '|'", sep)
+
+    def _stats(self, tok: Token) -> ast.StatsCmd:
+        name = tok.text.lower()
+        aggs: list[ast.Aggregation] = []
+        by: list[str] = []
+        while self.option() is not None:  # allnum=, delim=, partitions=: accepted, no effect
+            pass
+        while not self.at_command_end():
+            nxt = self.peek(Mode.ARGS)
+            if nxt.type is T.COMMA:
+                self.next(Mode.ARGS)
+                continue
+            if nxt.type is T.WORD and nxt.text.lower() == "by":
+                self.next(Mode.ARGS)
+                fields = self.field_list()
+                if not fields:
+                    raise self.error("'by' needs at least one field", self.peek(Mode.ARGS))
+                by = [f.text for f in fields]
+                break
+            aggs.append(self._aggregation())
+        if not aggs:
+            raise self.error(f"'{name}' needs at least one function such as count", tok)
+        self.end_of_command(name)
+        return ast.StatsCmd(name, tuple(aggs), tuple(by), tok.pos)
+
+    def _aggregation(self) -> ast.Aggregation:
+        fn = self.next(Mode.ARGS)
+        if fn.type is not T.WORD:
+            raise self.error(f"expected a stats function, found {fn.describe()}", fn)
+        func = fn.text.lower()
+        arg: ast.Expr | None = None
+        label = func
+        if self.peek(Mode.ARGS).type is T.LPAREN and self.peek(Mode.ARGS).pos == fn.end:
+            open_paren = self.next(Mode.ARGS)
+            inner = self.peek(Mode.ARGS)
+            if inner.type is T.WORD and inner.text.lower() == "eval" and self.text.startswith(
+                "(", inner.end
+            ):
+                self.next(Mode.ARGS)
+                self.expect(T.LPAREN, Mode.EVAL, "'(' after eval")
+                arg = self.expression()
+                self.expect(T.RPAREN, Mode.EVAL, "')' to close eval(")
+            else:
+                field = self.field_name("a field name")
+                arg = ast.FieldRef(field.text, field.pos)
+            close = self.next(Mode.ARGS)
+            if close.type is not T.RPAREN:
+                raise self.error(f"expected ')' to close {fn.text}(, found {close.describe()}", close)
+            label = self.text[fn.pos : close.end]
+            del open_paren
+        alias = label
+        if self.at_keyword(Mode.ARGS, "as"):
+            self.next(Mode.ARGS)
+            alias = self.field_name("a name after AS").text
+        elif isinstance(arg, ast.BinOp | ast.UnaryOp | ast.Call | ast.Str | ast.Num):
+            raise self.error(f"{fn.text}(eval(...)) needs 'AS name'", fn)
+        return ast.Aggregation(func, arg, alias, fn.pos)
+
+    def _table(self, tok: Token) -> ast.TableCmd:
+        fields = self.field_list()
+        if not fields:
+            raise self.error("'table' needs at least one field", self.peek(Mode.ARGS))
+        return ast.TableCmd(tuple(f.text for f in fields), tok.pos)
+
+    def _fields(self, tok: Token) -> ast.FieldsCmd:
+        remove = False
+        first = self.peek(Mode.ARGS)
+        if first.type is T.WORD and first.text in ("-", "+"):
+            self.next(Mode.ARGS)
+            remove = first.text == "-"
+        fields = self.field_list()
+        if not fields:
+            raise self.error("'fields' needs at least one field", self.peek(Mode.ARGS))
+        return ast.FieldsCmd(remove, tuple(f.text for f in fields), tok.pos)
+
+    def _rename(self, tok: Token) -> ast.RenameCmd:
+        pairs: list[tuple[str, str]] = []
+        while not self.at_command_end():
+            if self.peek(Mode.ARGS).type is T.COMMA:
+                self.next(Mode.ARGS)
+                continue
+            old = self.field_name("a field to rename")
+            if not self.at_keyword(Mode.ARGS, "as"):
+                raise self.error(f"expected AS after '{old.text}' in rename", self.peek(Mode.ARGS))
+            self.next(Mode.ARGS)
+            new = self.field_name("a new field name after AS")
+            if old.text.count("*") != new.text.count("*"):
+                raise self.error("wildcards in rename must match in number on both sides", new)
+            pairs.append((old.text, new.text))
+        if not pairs:
+            raise self.error("'rename' needs 'field AS newname'", self.peek(Mode.ARGS))
+        return ast.RenameCmd(tuple(pairs), tok.pos)
+
+    def _sort_keys(self, stop_words: tuple[str, ...] = ()) -> tuple[list[ast.SortKey], bool]:
+        keys: list[ast.SortKey] = []
+        sticky: bool | None = None
+        reverse = False
+        while not self.at_command_end():
+            tok = self.peek(Mode.ARGS)
+            if tok.type is T.COMMA:
+                self.next(Mode.ARGS)
+                continue
+            if tok.type is T.WORD and tok.text.lower() in stop_words:
+                break
+            tok = self.next(Mode.ARGS)
+            if tok.type is not T.WORD:
+                raise self.error(f"expected a sort field, found {tok.describe()}", tok)
+            text = tok.text
+            if text in ("-", "+"):
+                desc = text == "-"
+                if semantics.SORT_SPACED_SIGN_APPLIES_TO_ALL:
+                    sticky = desc
+                tok = self.next(Mode.ARGS)
+                if tok.type is not T.WORD:
+                    raise self.error(f"expected a field after '{text}' in sort", tok)
+                text = tok.text
+            elif text[0] in "+-" and len(text) > 1:
+                desc = text[0] == "-"
+                text = text[1:]
+            else:
+                if text.lower() in ("d", "desc") and self.at_command_end():
+                    reverse = True
+                    break
+                desc = sticky if sticky is not None else False
+            coerce = "auto"
+            if text.lower() in ("num", "str", "ip", "auto") and self.peek(Mode.ARGS).type is T.LPAREN:
+                coerce = text.lower()
+                self.next(Mode.ARGS)
+                inner = self.field_name(f"a field inside {coerce}()")
+                self.expect(T.RPAREN, Mode.ARGS, f"')' to close {coerce}(")
+                text = inner.text
+            keys.append(ast.SortKey(text, desc, coerce, tok.pos))
+        return keys, reverse
+
+    def _sort(self, tok: Token) -> ast.SortCmd:
+        limit: int | None = None
+        opt = self.option()
+        if opt is not None:
+            if opt[0] != "limit":
+                raise self.error(f"unknown sort option '{opt[0]}'", opt[1])
+            limit = self.int_value(opt[1], "limit")
+        first = self.peek(Mode.ARGS)
+        if limit is None and first.type is T.WORD and first.text.isdigit():
+            self.next(Mode.ARGS)
+            limit = int(first.text)
+        keys, reverse = self._sort_keys()
+        if not keys:
+            raise self.error("'sort' needs at least one field", self.peek(Mode.ARGS))
+        return ast.SortCmd(tuple(keys), limit, tok.pos, reverse)
+
+    def _head(self, tok: Token) -> ast.HeadCmd:
+        return ast.HeadCmd(self._count_arg(tok, "head"), tok.pos)
+
+    def _tail(self, tok: Token) -> ast.TailCmd:
+        return ast.TailCmd(self._count_arg(tok, "tail"), tok.pos)
+
+    def _count_arg(self, tok: Token, name: str) -> int:
+        count = semantics.HEAD_DEFAULT_COUNT
+        opt = self.option()
+        if opt is not None:
+            if opt[0] not in ("limit", "count"):
+                raise SplUnsupportedError(f"{name} option '{opt[0]}' is not supported", opt[1].pos, self.text)
+            count = self.int_value(opt[1], opt[0])
+        else:
+            nxt = self.peek(Mode.ARGS)
+            if nxt.type is T.WORD:
+                self.next(Mode.ARGS)
+                count = self.int_value(nxt, f"the {name} count")
+            elif nxt.type is T.LPAREN:
+                raise SplUnsupportedError(f"{name} with an eval expression is not supported", nxt.pos, self.text)
+        self.end_of_command(name)
+        del tok
+        return count
+
+    def _dedup(self, tok: Token) -> ast.DedupCmd:
+        count = 1
+        keepempty = consecutive = keepevents = False
+        first = self.peek(Mode.ARGS)
+        if first.type is T.WORD and first.text.isdigit():
+            self.next(Mode.ARGS)
+            count = self.int_value(first, "the dedup count")
+            if count == 0:
+                raise self.error("the dedup count must be at least 1", first)
+        fields: list[str] = []
+        sortby: list[ast.SortKey] = []
+        while not self.at_command_end():
+            opt = self.option()
+            if opt is not None:
+                name, value = opt
+                if name == "keepempty":
+                    keepempty = self.bool_value(value, name)
+                elif name == "consecutive":
+                    consecutive = self.bool_value(value, name)
+                elif name == "keepevents":
+                    keepevents = self.bool_value(value, name)
+                else:
+                    raise self.error(f"unknown dedup option '{name}'", value)
+                continue
+            nxt = self.peek(Mode.ARGS)
+            if nxt.type is T.COMMA:
+                self.next(Mode.ARGS)
+                continue
+            if nxt.type is T.WORD and nxt.text.lower() == "sortby":
+                self.next(Mode.ARGS)
+                sortby, _ = self._sort_keys()
+                if not sortby:
+                    raise self.error("'sortby' needs a field", self.peek(Mode.ARGS))
+                break
+            fields.append(self.field_name("a field").text)
+        if not fields:
+            raise self.error("'dedup' needs at least one field", self.peek(Mode.ARGS))
+        return ast.DedupCmd(
+            tuple(fields), count, keepempty, consecutive, tuple(sortby), tok.pos, keepevents
+        )
+
+    def _fillnull(self, tok: Token) -> ast.FillnullCmd:
+        value = "0"
+        opt = self.option()
+        if opt is not None:
+            if opt[0] != "value":
+                raise self.error(f"unknown fillnull option '{opt[0]}'", opt[1])
+            value = opt[1].text
+        fields = self.field_list()
+        return ast.FillnullCmd(value, tuple(f.text for f in fields), tok.pos)
+
+    def _makeresults(self, tok: Token) -> ast.MakeresultsCmd:
+        count = 1
+        while not self.at_command_end():
+            opt = self.option()
+            if opt is None:
+                bad = self.peek(Mode.ARGS)
+                raise self.error(f"unexpected {bad.describe()} in makeresults", bad)
+            if opt[0] == "count":
+                count = self.int_value(opt[1], "count")
+            elif opt[0] not in ("annotate", "splunk_server", "splunk_server_group"):
+                raise self.error(f"unknown makeresults option '{opt[0]}'", opt[1])
+        return ast.MakeresultsCmd(count, tok.pos)
+
+    def _lookup(self, tok: Token) -> ast.LookupCmd:
+        while self.option() is not None:  # local=, update=
+            pass
+        table = self.field_name("a lookup name")
+        match: list[tuple[str, str]] = []
+        output: list[tuple[str, str]] = []
+        output_new = False
+        target = match
+        while not self.at_command_end():
+            nxt = self.peek(Mode.ARGS)
+            if nxt.type is T.COMMA:
+                self.next(Mode.ARGS)
+                continue
+            if nxt.type is T.WORD and nxt.text.upper() in ("OUTPUT", "OUTPUTNEW"):
+                self.next(Mode.ARGS)
+                output_new = nxt.text.upper() == "OUTPUTNEW"
+                target = output
+                continue
+            name = self.field_name("a field").text
+            alias = name
+            if self.at_keyword(Mode.ARGS, "as"):
+                self.next(Mode.ARGS)
+                alias = self.field_name("a field name after AS").text
+            target.append((name, alias))
+        if not match:
+            raise self.error("'lookup' needs at least one field to match on", self.peek(Mode.ARGS))
+        return ast.LookupCmd(table.text, tuple(match), tuple(output), output_new, tok.pos)
+
+    def _inputlookup(self, tok: Token) -> ast.InputlookupCmd:
+        while self.option() is not None:
+            pass
+        table = self.field_name("a lookup name")
+        self.end_of_command("inputlookup")
+        return ast.InputlookupCmd(table.text, tok.pos)
+
+    _COMMANDS: dict[str, Callable[[Parser, Token], ast.Command]] = {
+        "search": _search_cmd,
+        "where": _where,
+        "eval": _eval,
+        "stats": _stats,
+        "eventstats": _stats,
+        "table": _table,
+        "fields": _fields,
+        "rename": _rename,
+        "sort": _sort,
+        "head": _head,
+        "tail": _tail,
+        "dedup": _dedup,
+        "fillnull": _fillnull,
+        "makeresults": _makeresults,
+        "lookup": _lookup,
+        "inputlookup": _inputlookup,
+    }
+
+
+def parse(text: str) -> ast.Pipeline:
+    """Parse an SPL query (macros already expanded) into a pipeline."""
+    if not text.strip():
+        raise SplSyntaxError("empty query", 0, text)
+    return Parser(text).parse_pipeline()

@@ -1,0 +1,365 @@
+"""The event store: Splunk export records in one wide DuckDB table, schema on read.
+
+Table ``events`` holds one row per record: ``__seq BIGINT`` (insertion order, strictly
+increasing across loads, from 0), ``_time DOUBLE`` (epoch seconds, NULL when a record
+has none) and one column per field, ``VARCHAR`` or, once any record has a list for
+the field, ``VARCHAR[]``. New fields widen the table as they appear; a field that
+turns multivalue is promoted in place, its earlier values becoming one-element
+lists. Records are inserted in batches through Arrow, so memory follows the batch
+size, not the file size, and no value is ever pasted into SQL.
+
+Field names vs column names (case sensitivity)
+----------------------------------------------
+Splunk field names are case-sensitive (``User`` and ``user`` are two fields), but
+DuckDB identifiers are not: it refuses a second column that differs only in case,
+and no setting changes that (``preserve_identifier_case`` only affects how unquoted
+names are written back). So a field is stored under a *physical column name*:
+
+* the field name itself whenever it is free, which is the common case, so SQL over
+  the table reads naturally;
+* otherwise a derived name ``<field>#2``, ``<field>#3``, ... that collides with no
+  existing column under case folding (``str.casefold``, a superset of DuckDB's ASCII
+  folding). The first field seen keeps the plain name.
+
+Names that cannot be columns as they are also get derived names: the empty name
+(``field``), names starting with ``__`` (the prefix of hidden internal columns, so
+``__seq`` in data becomes ``f__seq``), and names with non-printable characters.
+
+The mapping is kept in the table ``__fields(position, name, column_name, kind)``
+next to ``events`` so a store on disk reopens with the same names. Code that builds
+SQL must go through `EventStore.column_for` (and quote the result with
+`quote_identifier`); `EventStore.schema` is keyed by field names.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import duckdb
+import pyarrow as pa
+
+from stagehunt.ingest.splunk_export import Record, Reject, UnsupportedInput, iter_records
+from stagehunt.store.schema import EVENTS_TABLE, SEQ_COLUMN, ColumnKind, is_hidden
+
+__all__ = ["BATCH_SIZE", "FIELDS_TABLE", "EventStore", "LoadReport", "quote_identifier"]
+
+#: Records inserted per Arrow batch: the bound on memory used while loading.
+BATCH_SIZE = 20_000
+#: Table mapping field names to physical column names.
+FIELDS_TABLE = "__fields"
+_TIME = "_time"
+_BATCH_VIEW = "__stagehunt_batch"
+_SQL_TYPE = {
+    ColumnKind.STRING: "VARCHAR",
+    ColumnKind.MULTI: "VARCHAR[]",
+    ColumnKind.NUMBER: "DOUBLE",
+}
+
+
+def quote_identifier(name: str) -> str:
+    """Quote a column or table name for DuckDB SQL (``"`` doubled inside)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class LoadReport:
+    """What a `EventStore.load` did; ``records_read == stored + len(rejects)``.
+
+    ``files`` counts files read to the end; a file that could not be read (missing,
+    a directory, no permission, unsupported content) is in ``errors`` instead, as
+    ``"<path>: <reason>"``, so ``files + len(errors)`` is the number of paths given.
+    """
+
+    files: int = 0
+    records_read: int = 0
+    stored: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One stored field: its name in the data, its column in DuckDB, and its kind."""
+
+    name: str
+    column: str
+    kind: ColumnKind
+
+
+def _close(connection: duckdb.DuckDBPyConnection, tmpdir: Path | None) -> None:
+    """Close the connection and remove a temporary store; safe to call twice."""
+    connection.close()
+    if tmpdir is not None:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+class EventStore:
+    """Records of Splunk exports in a DuckDB ``events`` table (see the module docstring)."""
+
+    def __init__(self, path: Path | None = None, *, batch_size: int = BATCH_SIZE) -> None:
+        """Open (or create) the store at ``path``.
+
+        ``path=None`` makes a temporary database on disk, in a fresh temporary
+        directory removed by `close`: on disk so that large loads spill to disk
+        instead of growing memory.
+        """
+        self._tmpdir: Path | None = None
+        if path is None:
+            self._tmpdir = Path(tempfile.mkdtemp(prefix="stagehunt-"))
+            path = self._tmpdir / "events.duckdb"
+        self._batch_size = max(1, batch_size)
+        self._connection = duckdb.connect(str(path))
+        self._closed = False
+        self._finalizer = weakref.finalize(self, _close, self._connection, self._tmpdir)
+        self._fields: dict[str, _Field] = {}
+        self._taken: set[str] = set()
+        self._has_table = False
+        self._next_seq = 0
+        self._read_catalog()
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection, for running compiled queries."""
+        if self._closed:
+            raise RuntimeError("the event store is closed")
+        return self._connection
+
+    def schema(self) -> dict[str, ColumnKind]:
+        """Field names and kinds in table order; hidden columns excluded, ``{}`` before any load."""
+        return {f.name: f.kind for f in self._fields.values()}
+
+    def column_for(self, field: str) -> str:
+        """The physical (unquoted) column holding ``field``; KeyError if it was never loaded."""
+        try:
+            return self._fields[field].column
+        except KeyError:
+            raise KeyError(f"no field {field!r} in the event store") from None
+
+    def load(self, paths: Sequence[Path]) -> LoadReport:
+        """Read export files into ``events``; problems are reported, not raised.
+
+        Each file is read in order and its records appended in file order. A file
+        that cannot be read is recorded in ``errors`` and the others still load.
+        """
+        started = time.perf_counter()
+        report = LoadReport()
+        self._ensure_table()
+        batch: list[Record] = []
+        for raw_path in paths:
+            path = Path(raw_path)
+            seen = 0
+            try:
+                for item in iter_records(path):
+                    report.records_read += 1
+                    seen += 1
+                    if isinstance(item, Reject):
+                        report.rejects.append(item)
+                        continue
+                    batch.append(item)
+                    if len(batch) >= self._batch_size:
+                        report.stored += self._insert(batch)
+                        batch = []
+            except UnsupportedInput as exc:
+                report.errors.append(f"{path}: unsupported content: {exc.message}")
+            except OSError as exc:
+                reason = exc.strerror or str(exc)
+                after = f" (after {seen} records)" if seen else ""
+                report.errors.append(f"{path}: cannot read: {reason}{after}")
+            else:
+                report.files += 1
+        if batch:
+            report.stored += self._insert(batch)
+        report.elapsed = time.perf_counter() - started
+        return report
+
+    def close(self) -> None:
+        """Close the database; a temporary store's directory is deleted."""
+        self._closed = True
+        self._finalizer()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ catalog
+
+    def _read_catalog(self) -> None:
+        """Rebuild the field mapping from an existing database (a reopened store)."""
+        self._fields = {}
+        self._taken = set()
+        con = self._connection
+        columns = con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() "
+            "WHERE database_name = current_database() AND schema_name = current_schema() "
+            "AND table_name = ? ORDER BY column_index",
+            [EVENTS_TABLE],
+        ).fetchall()
+        self._has_table = bool(columns)
+        if not columns:
+            self._next_seq = 0
+            return
+        names: dict[str, str] = {}
+        if self._table_exists(FIELDS_TABLE):
+            rows = con.execute(
+                f"SELECT column_name, name FROM {quote_identifier(FIELDS_TABLE)} ORDER BY position"
+            ).fetchall()
+            names = {str(column): str(name) for column, name in rows}
+        for column, data_type in columns:
+            column = str(column)
+            self._taken.add(column.casefold())
+            if is_hidden(column):
+                continue
+            kind = (
+                ColumnKind.MULTI
+                if str(data_type).endswith("[]")
+                else ColumnKind.NUMBER
+                if str(data_type) == "DOUBLE"
+                else ColumnKind.STRING
+            )
+            name = names.get(column, column)
+            self._fields[name] = _Field(name, column, kind)
+        (last,) = con.execute(
+            f"SELECT max({quote_identifier(SEQ_COLUMN)}) FROM {quote_identifier(EVENTS_TABLE)}"
+        ).fetchone() or (None,)
+        self._next_seq = 0 if last is None else int(last) + 1
+
+    def _table_exists(self, table: str) -> bool:
+        """Whether ``table`` exists in the current schema."""
+        row = self._connection.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = current_schema() AND table_name = ?",
+            [table],
+        ).fetchone()
+        return bool(row and row[0])
+
+    def _ensure_table(self) -> None:
+        """Create ``events`` (with ``__seq`` and ``_time``) and ``__fields`` if missing."""
+        if self._has_table:
+            return
+        con = self._connection
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {quote_identifier(FIELDS_TABLE)} "
+            "(position INTEGER, name VARCHAR, column_name VARCHAR, kind VARCHAR)"
+        )
+        con.execute(
+            f"CREATE TABLE {quote_identifier(EVENTS_TABLE)} "
+            f"({quote_identifier(SEQ_COLUMN)} BIGINT, {quote_identifier(_TIME)} DOUBLE)"
+        )
+        self._taken = {SEQ_COLUMN.casefold(), _TIME.casefold()}
+        self._record_field(_Field(_TIME, _TIME, ColumnKind.NUMBER))
+        self._has_table = True
+
+    def _record_field(self, f: _Field) -> None:
+        """Remember a new field, in memory and in ``__fields``."""
+        self._connection.execute(
+            f"INSERT INTO {quote_identifier(FIELDS_TABLE)} VALUES (?, ?, ?, ?)",
+            [len(self._fields), f.name, f.column, f.kind.value],
+        )
+        self._fields[f.name] = f
+        self._taken.add(f.column.casefold())
+
+    def _physical_name(self, name: str) -> str:
+        """A column name for a new field: the name itself if free, else a derived one."""
+        base = "".join(ch if ch.isprintable() else "?" for ch in name)
+        if not base:
+            base = "field"
+        elif is_hidden(base):
+            base = "f" + base
+        candidate, n = base, 2
+        while candidate.casefold() in self._taken:
+            candidate = f"{base}#{n}"
+            n += 1
+        return candidate
+
+    def _add_field(self, name: str, kind: ColumnKind) -> None:
+        """Widen ``events`` with a column for a field seen for the first time."""
+        column = self._physical_name(name)
+        self._connection.execute(
+            f"ALTER TABLE {quote_identifier(EVENTS_TABLE)} "
+            f"ADD COLUMN {quote_identifier(column)} {_SQL_TYPE[kind]}"
+        )
+        self._record_field(_Field(name, column, kind))
+
+    def _promote(self, f: _Field) -> None:
+        """Turn a single-value column multivalue; existing values become one-element lists."""
+        col = quote_identifier(f.column)
+        self._connection.execute(
+            f"ALTER TABLE {quote_identifier(EVENTS_TABLE)} ALTER COLUMN {col} "
+            f"SET DATA TYPE VARCHAR[] USING CASE WHEN {col} IS NULL THEN NULL ELSE [{col}] END"
+        )
+        self._connection.execute(
+            f"UPDATE {quote_identifier(FIELDS_TABLE)} SET kind = ? WHERE name = ?",
+            [ColumnKind.MULTI.value, f.name],
+        )
+        self._fields[f.name] = _Field(f.name, f.column, ColumnKind.MULTI)
+
+    # ------------------------------------------------------------------ inserting
+
+    def _insert(self, batch: list[Record]) -> int:
+        """Insert one batch in a transaction (schema changes included); returns its size."""
+        n = len(batch)
+        values: dict[str, list[object]] = {}
+        multi: set[str] = set()
+        for i, record in enumerate(batch):
+            for name, value in record.items():
+                column = values.get(name)
+                if column is None:
+                    column = values[name] = [None] * n
+                column[i] = value
+                if isinstance(value, list):
+                    multi.add(name)
+        con = self._connection
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for name in values:
+                known = self._fields.get(name)
+                if known is None:
+                    self._add_field(name, ColumnKind.MULTI if name in multi else ColumnKind.STRING)
+                elif known.kind is ColumnKind.STRING and name in multi:
+                    self._promote(known)
+            arrays = {SEQ_COLUMN: pa.array(range(self._next_seq, self._next_seq + n), pa.int64())}
+            for name, column in values.items():
+                f = self._fields[name]
+                arrays[f.column] = _arrow_column(column, f.kind)
+            con.register(_BATCH_VIEW, pa.table(arrays))
+            try:
+                con.execute(
+                    f"INSERT INTO {quote_identifier(EVENTS_TABLE)} BY NAME "
+                    f"SELECT * FROM {quote_identifier(_BATCH_VIEW)}"
+                )
+            finally:
+                con.unregister(_BATCH_VIEW)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            self._read_catalog()
+            raise
+        self._next_seq += n
+        return n
+
+
+def _arrow_column(values: list[object], kind: ColumnKind) -> pa.Array:
+    """One batch column as Arrow; scalars of a multivalue column become one-element lists."""
+    if kind is ColumnKind.NUMBER:
+        return pa.array(values, pa.float64())
+    if kind is ColumnKind.MULTI:
+        wrapped = [[v] if isinstance(v, str) else v for v in values]
+        return pa.array(wrapped, pa.list_(pa.string()))
+    return pa.array(values, pa.string())
