@@ -7,6 +7,7 @@ A value is ``None`` (missing), a ``str``, an ``int``/``float`` (numbers) or a
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,8 @@ Value = None | str | int | float | list[str]
 def normalise(value: Any) -> Value:
     if value is None:
         return None
+    if isinstance(value, Decimal):
+        value = float(value)
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, float):

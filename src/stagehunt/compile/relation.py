@@ -148,4 +148,21 @@ class QueryBuilder:
     def build(self, final: exp.Select) -> exp.Expression:
         for name, select in self.ctes:
             final = final.with_(exp.to_identifier(name), as_=select, copy=False)
-        return final
+        return parenthesize(final)
+
+
+def parenthesize(tree: exp.Expression) -> exp.Expression:
+    """Wrap nested operators in parentheses.
+
+    sqlglot prints a tree built in code as it is, without adding the parentheses that
+    operator precedence needs (``Mul(Add(a, b), c)`` would print ``a + b * c``); every
+    binary operand that is itself an operator is therefore parenthesised.
+    """
+    for node in list(tree.walk()):
+        if not isinstance(node, exp.Binary) or isinstance(node, exp.Escape | exp.Dot):
+            continue
+        for key in ("this", "expression"):
+            child = node.args.get(key)
+            if isinstance(child, exp.Binary | exp.Not | exp.Neg) and not isinstance(child, exp.Dot):
+                node.set(key, exp.paren(child, copy=False))
+    return tree

@@ -134,6 +134,8 @@ class SearchCompiler:
 
     # ------------------------------------------------------------------ bare terms
     def term(self, value: ast.SearchValue) -> exp.Expression:
+        if value.text == "*" and not value.quoted:
+            return exp.true()  # a lone * matches every event
         raw = self.rel.typed("_raw")
         if raw.is_null:
             return exp.false()  # no _raw (e.g. after stats): terms match nothing (rule 1.6)

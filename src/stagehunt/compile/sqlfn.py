@@ -32,7 +32,8 @@ def number(value: float) -> exp.Expression:
         return exp.cast(string(repr(value)), "DOUBLE")
     if float(value).is_integer() and abs(value) < 1e15:
         return exp.Literal.number(int(value))
-    return exp.Literal.number(repr(float(value)))
+    # a DOUBLE, not DuckDB's default DECIMAL for 2.5 (Splunk numbers are doubles, rule 3.8)
+    return exp.cast(exp.Literal.number(repr(float(value))), "DOUBLE")
 
 
 def fn(name: str, *args: exp.Expression) -> exp.Expression:

@@ -262,8 +262,10 @@ class StatsCompiler:
             alias = alias_for(name, taken)
             fields.append(Field(name, alias, value.kind))
             select.append(exp.alias_(value.sql, q.ident(alias)))
-        if not select:
-            select.append(exp.alias_(exp.Literal.number(1), q.ident("__dummy")))
+        if not group:
+            # no by-clause: one result row even over no events (and a constant output must
+            # not turn into one row per event), so always aggregate
+            select.append(exp.alias_(exp.Count(this=exp.Star()), q.ident("__n")))
         query = exp.select(*select).from_(exp.to_identifier(rel.source))
         if conds:
             query = query.where(q.and_(*conds))

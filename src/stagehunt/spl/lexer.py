@@ -141,7 +141,7 @@ class Scanner:
         if c == "'":
             return self._quoted(i, "'", T.QFIELD)
         m = _NUMBER.match(text, i)
-        if m and (c.isdigit() or (c == "." and m.end() > i + 1)):
+        if m and (c.isdigit() or (c == "." and m.end() > i + 1 and not self._after_value(i))):
             return Token(T.NUMBER, m.group(), i, m.end())
         m = _IDENT.match(text, i)
         if m:
@@ -150,6 +150,13 @@ class Scanner:
             if text.startswith(op, i):
                 return Token(T.OP, op, i, i + len(op))
         raise self.error(f"unexpected character {c!r} in expression", i)
+
+    def _after_value(self, i: int) -> bool:
+        """True when the text before ``i`` ends a value, so a ``.`` there is concatenation."""
+        j = i - 1
+        while j >= 0 and self.text[j].isspace():
+            j -= 1
+        return j >= 0 and (self.text[j].isalnum() or self.text[j] in "\"')_")
 
     def _quoted(self, i: int, quote: str, kind: T) -> Token:
         text = self.text
