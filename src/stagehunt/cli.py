@@ -104,7 +104,8 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    out = Console(soft_wrap=False)
+    # a pipe or file gets wide rows instead of Rich's default 80 columns
+    out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 250)
     err = Console(stderr=True)
     try:
         return run(args, out, err)

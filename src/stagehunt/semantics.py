@@ -2,8 +2,10 @@
 
 Each constant names the rule it settles and holds the spec's "best current belief" (or,
 where the spec gives none, the choice a detection engineer would least be surprised by).
-``docs/semantics-choices.md`` lists the same choices for users. Flip a value here and the
-compiler follows; nothing else hard-codes these decisions.
+``docs/semantics-choices.md`` lists the same choices for users. Constants the compiler
+reads as switches (sort limits, breakers, the number pattern, LIKE case, ...) take effect
+when changed; the others record a behaviour implemented in exactly one compiler function,
+and the tests that cite the rule pin it down.
 """
 
 from __future__ import annotations
