@@ -9,7 +9,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_semantics_choices_page_is_current() -> None:
-    spec = importlib.util.spec_from_file_location("gen", ROOT / "scripts" / "make_semantics_choices.py")
+    spec = importlib.util.spec_from_file_location(
+        "gen", ROOT / "scripts" / "make_semantics_choices.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

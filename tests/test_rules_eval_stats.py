@@ -51,12 +51,16 @@ def test_rule_3_5_operators() -> None:
 
 
 def test_rule_3_5_plus_on_numeric_field_values_adds() -> None:
-    assert one('n=* | eval r=n+m | table r', [{"n": "2", "m": "3", "_time": 1}]) == "5"
+    assert one("n=* | eval r=n+m | table r", [{"n": "2", "m": "3", "_time": 1}]) == "5"
 
 
 def test_rule_3_6_numeric_field_equals_number() -> None:
     events = [{"_time": 3, "e": "11"}, {"_time": 2, "e": "011"}, {"_time": 1, "e": "x11"}]
-    assert rows("e=* | eval r=if(e=11, 1, 0) | table e r", events) == [("11", 1), ("011", 1), ("x11", 0)]
+    assert rows("e=* | eval r=if(e=11, 1, 0) | table e r", events) == [
+        ("11", 1),
+        ("011", 1),
+        ("x11", 0),
+    ]
 
 
 def test_rule_3_7_where_string_compare_is_case_sensitive() -> None:
@@ -146,13 +150,13 @@ def test_rule_3_14_multivalue_any_match_in_where() -> None:
         ('max(3, "foo")', "foo"),
         ("max(3, 10, 2)", 10),
         ('min(3, "foo")', "3"),
-        ('typeof(12)', "Number"),
+        ("typeof(12)", "Number"),
         ('typeof("a")', "String"),
         ('urldecode("a%20b%2Fc")', "a b/c"),
         ('md5("abc")', "900150983cd24fb0d6963f7d28e17f72"),
         ('sha1("abc")', "a9993e364706816aba3e25717850c26c9cd0d89d"),
         ('sha256("abc")', "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("strftime(0, \"%Y-%m-%d %H:%M:%S\")", "1970-01-01 00:00:00"),
+        ('strftime(0, "%Y-%m-%d %H:%M:%S")', "1970-01-01 00:00:00"),
         ('strptime("2024-01-01 00:00:00", "%Y-%m-%d %H:%M:%S")', 1704067200),
         ('relative_time(1704110400, "-1d@d")', 1703980800),
         ('mvjoin(mvsort(split("b,A,a", ",")), "")', "Aab"),
@@ -167,7 +171,7 @@ def test_section_4_functions(expr: str, expected: Value) -> None:
 
 def test_section_4_isnull_isnotnull_isnum_isstr() -> None:
     got = rows(
-        MK + 'a=if(isnull(nothere), 1, 0), b=if(isnotnull(_time), 1, 0), '
+        MK + "a=if(isnull(nothere), 1, 0), b=if(isnotnull(_time), 1, 0), "
         'c=if(isnum(5), 1, 0), d=if(isstr("x"), 1, 0) | table a b c d'
     )
     assert got == [(1, 1, 1, 1)]
@@ -257,9 +261,10 @@ def test_rule_6_9_list_keeps_input_order_and_caps_at_100() -> None:
 
 
 def test_rule_6_10_earliest_latest() -> None:
-    assert rows("* | stats earliest(_time) AS a, latest(_time) AS b, earliest(n) AS e, latest(n) AS l", EVENTS) == [
-        (100, 300, "10", "9")
-    ]
+    assert rows(
+        "* | stats earliest(_time) AS a, latest(_time) AS b, earliest(n) AS e, latest(n) AS l",
+        EVENTS,
+    ) == [(100, 300, "10", "9")]
 
 
 def test_rule_6_11_first_last_follow_search_order() -> None:
@@ -304,7 +309,13 @@ SORT_EVENTS = [
 
 
 def test_rule_7_1_and_7_4_ascending_numbers_numerically() -> None:
-    assert [r[0] for r in rows("* | sort x | table x", SORT_EVENTS)] == ["9", "10", "100", "abc", None]
+    assert [r[0] for r in rows("* | sort x | table x", SORT_EVENTS)] == [
+        "9",
+        "10",
+        "100",
+        "abc",
+        None,
+    ]
 
 
 def test_rule_7_3_and_7_5_descending_missing_last() -> None:
@@ -326,7 +337,11 @@ def test_rule_7_4_str_forces_lexicographic() -> None:
 
 
 def test_rule_7_6_ties_keep_input_order() -> None:
-    events = [{"_time": 3, "k": "1", "id": "a"}, {"_time": 2, "k": "1", "id": "b"}, {"_time": 1, "k": "0", "id": "c"}]
+    events = [
+        {"_time": 3, "k": "1", "id": "a"},
+        {"_time": 2, "k": "1", "id": "b"},
+        {"_time": 1, "k": "0", "id": "c"},
+    ]
     assert [r[0] for r in rows("* | sort - k | table id", events)] == ["a", "b", "c"]
 
 

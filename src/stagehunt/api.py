@@ -31,7 +31,8 @@ def compile_query(
     now: float | None = None,
 ) -> CompiledQuery:
     """Parse (after macro expansion) and compile one SPL query."""
-    text = macros.expand(spl) if macros is not None else spl
+    # always expand: a macro call with no library is an "unknown macro" error, not a term
+    text = (macros or MacroLibrary()).expand(spl)
     return Compiler(schema, table=table, physical=physical, now=now).compile(parse(text))
 
 

@@ -31,8 +31,12 @@ class CliError(Exception):
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
-    p.add_argument("--explain", action="store_true", help="print the generated SQL instead of running it")
+    p.add_argument(
+        "--format", choices=FORMATS, default="table", help="output format (default: table)"
+    )
+    p.add_argument(
+        "--explain", action="store_true", help="print the generated SQL instead of running it"
+    )
     p.add_argument("--macros", type=Path, help="a macros.conf file to expand `macro` calls from")
     p.add_argument("--store", type=Path, help="a DuckDB store file to query (and load PATHs into)")
     p.add_argument("--strict", action="store_true", help="exit non-zero if any record is rejected")
@@ -47,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     search = sub.add_parser("search", help="run an SPL query over event files")
     search.add_argument("spl", help="the SPL query")
-    search.add_argument("paths", nargs="*", type=Path, help="Splunk exports (JSON lines, JSON, CSV)")
+    search.add_argument(
+        "paths", nargs="*", type=Path, help="Splunk exports (JSON lines, JSON, CSV)"
+    )
     _add_output_options(search)
     hunt = sub.add_parser("hunt", help="run the seed T1074 detection (bundled sample if no PATH)")
     hunt.add_argument("paths", nargs="*", type=Path, help="event files (default: bundled sample)")
@@ -64,14 +70,21 @@ def _load(store: EventStore, paths: Sequence[Path], err: Console, strict: bool) 
     for reject in report.rejects[:20]:
         err.print(
             f"warning: rejected {reject.path} {reject.position}: {reject.reason}",
-            style="yellow", markup=False, highlight=False,
+            style="yellow",
+            markup=False,
+            highlight=False,
         )
     if len(report.rejects) > 20:
-        err.print(f"warning: ... and {len(report.rejects) - 20} more rejected records", style="yellow")
+        err.print(
+            f"warning: ... and {len(report.rejects) - 20} more rejected records", style="yellow"
+        )
     if report.errors and report.records_read == 0 and len(report.errors) == len(paths):
         raise CliError("no input could be read")
     if strict and (report.rejects or report.errors):
-        raise CliError(f"{len(report.rejects)} record(s) rejected, {len(report.errors)} file error(s) (--strict)")
+        raise CliError(
+            f"{len(report.rejects)} record(s) rejected, "
+            f"{len(report.errors)} file error(s) (--strict)"
+        )
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:

@@ -7,9 +7,9 @@ A value is ``None`` (missing), a ``str``, an ``int``/``float`` (numbers) or a
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 Value = None | str | int | float | list[str]

@@ -43,7 +43,7 @@ class CompiledQuery:
     columns: tuple[OutputColumn, ...]
 
     def render(self, dialect: str = "duckdb", pretty: bool = False) -> str:
-        return self.sql.sql(dialect=dialect, pretty=pretty)
+        return str(self.sql.sql(dialect=dialect, pretty=pretty))
 
 
 class Compiler:
@@ -90,11 +90,16 @@ class Compiler:
             alias = alias_for(name, taken)
             fields.append(Field(name, alias, kind_of_column(self.schema[name])))
             select.append(exp.alias_(q.col(self.physical.get(name, name)), q.ident(alias)))
-        time_sql = q.col(self.physical.get("_time", "_time")) if "_time" in self.schema else exp.Null()
+        time_sql = (
+            q.col(self.physical.get("_time", "_time")) if "_time" in self.schema else exp.Null()
+        )
         select.append(exp.alias_(time_sql, q.ident(TIME_KEY)))
         select.append(exp.alias_(q.col(SEQ_COLUMN), q.ident(SEQ)))
         source = self.b.add(exp.select(*select).from_(exp.to_identifier(self.table)))
-        order = (ordered(q.col(TIME_KEY), semantics.SEARCH_ORDER_NEWEST_FIRST), ordered(q.col(SEQ), False))
+        order = (
+            ordered(q.col(TIME_KEY), semantics.SEARCH_ORDER_NEWEST_FIRST),
+            ordered(q.col(SEQ), False),
+        )
         return Relation(source, tuple(fields), order, (TIME_KEY, SEQ))
 
     def makeresults(self, cmd: ast.MakeresultsCmd) -> Relation:
@@ -104,12 +109,16 @@ class Compiler:
             exp.alias_(q.col("range"), q.ident(SEQ)),
         ).from_(exp.Anonymous(this="range", expressions=[exp.Literal.number(cmd.count)]))
         source = self.b.add(select)
-        return Relation(source, (Field("_time", "_time", Kind.NUM),), (ordered(q.col(SEQ), False),), (SEQ,))
+        return Relation(
+            source, (Field("_time", "_time", Kind.NUM),), (ordered(q.col(SEQ), False),), (SEQ,)
+        )
 
     def command(self, rel: Relation, cmd: ast.Command) -> Relation:
         handler = getattr(self, "cmd_" + type(cmd).__name__, None)
         if handler is None:
-            raise SplUnsupportedError(f"command {type(cmd).__name__} is not supported", cmd.pos, self.query)
+            raise SplUnsupportedError(
+                f"command {type(cmd).__name__} is not supported", cmd.pos, self.query
+            )
         result: Relation = handler(rel, cmd)
         return result
 
@@ -176,7 +185,8 @@ class Compiler:
             fields.append(f)
             pinned.add(name)
         select = [
-            exp.alias_(q.null_str(), q.ident(f.alias)) if f.kind is Kind.NULL else q.col(f.alias) for f in fields
+            exp.alias_(q.null_str(), q.ident(f.alias)) if f.kind is Kind.NULL else q.col(f.alias)
+            for f in fields
         ] + [q.col(h) for h in rel.hidden]
         source = self.b.add(exp.select(*select).from_(exp.to_identifier(rel.source)))
         return replace(rel, source=source, fields=tuple(fields), pinned=frozenset(pinned))
@@ -188,10 +198,16 @@ class Compiler:
         else:
             listed = [rel.get(n) for n in names]
             keep = [f for f in listed if f is not None]
-            keep += [f for f in rel.fields if f.name.startswith("_") and f not in keep and f.name in ("_time", "_raw")]
+            keep += [
+                f
+                for f in rel.fields
+                if f.name.startswith("_") and f not in keep and f.name in ("_time", "_raw")
+            ]
         select = [q.col(f.alias) for f in keep] + [q.col(h) for h in rel.hidden]
         source = self.b.add(exp.select(*select).from_(exp.to_identifier(rel.source)))
-        return replace(rel, source=source, fields=tuple(keep), pinned=rel.pinned & {f.name for f in keep})
+        return replace(
+            rel, source=source, fields=tuple(keep), pinned=rel.pinned & {f.name for f in keep}
+        )
 
     def cmd_RenameCmd(self, rel: Relation, cmd: ast.RenameCmd) -> Relation:
         for old, new in cmd.pairs:
@@ -221,10 +237,18 @@ class Compiler:
         return rel
 
     # ------------------------------------------------------------------ ordering
-    def _renumber(self, rel: Relation, order: list[exp.Ordered], limit: int | None, partition: list[exp.Expression] | None = None) -> Relation:
-        """Number rows by ``order`` into ``__seq`` (keeping ``limit`` rows) and make that the order."""
+    def _renumber(
+        self,
+        rel: Relation,
+        order: list[exp.Ordered],
+        limit: int | None,
+        partition: list[exp.Expression] | None = None,
+    ) -> Relation:
+        """Number rows by ``order`` into ``__seq``, keep ``limit`` rows; that is the new order."""
         numbered = self.b.project(rel, [], extra_hidden=[(RN, row_number(order, partition))])
-        where = None if limit is None else exp.LTE(this=q.col(RN), expression=exp.Literal.number(limit))
+        where = (
+            None if limit is None else exp.LTE(this=q.col(RN), expression=exp.Literal.number(limit))
+        )
         hidden = [h for h in numbered.hidden if h not in (RN, SEQ, TIME_KEY)]
         select = [q.col(f.alias) for f in numbered.fields] + [q.col(h) for h in hidden]
         select.append(exp.alias_(q.col(RN), q.ident(SEQ)))
@@ -238,7 +262,9 @@ class Compiler:
             order=(exp.Ordered(this=q.col(SEQ)),),
         )
 
-    def _sort_order(self, rel: Relation, keys: tuple[ast.SortKey, ...], reverse: bool = False) -> list[exp.Ordered]:
+    def _sort_order(
+        self, rel: Relation, keys: tuple[ast.SortKey, ...], reverse: bool = False
+    ) -> list[exp.Ordered]:
         order: list[exp.Ordered] = []
         for key in keys:
             order += sort_keys(rel.typed(key.field), key.descending != reverse, key.coerce)
@@ -253,26 +279,45 @@ class Compiler:
 
     def cmd_TailCmd(self, rel: Relation, cmd: ast.TailCmd) -> Relation:
         # the last N results, in reverse order
-        reverse = [exp.Ordered(this=o.this, desc=not o.args.get("desc"), nulls_first=not o.args.get("nulls_first", False)) for o in rel.order]
+        reverse = [
+            exp.Ordered(
+                this=o.this,
+                desc=not o.args.get("desc"),
+                nulls_first=not o.args.get("nulls_first", False),
+            )
+            for o in rel.order
+        ]
         return self._renumber(rel, reverse, cmd.count)
 
     def cmd_DedupCmd(self, rel: Relation, cmd: ast.DedupCmd) -> Relation:
         if cmd.consecutive or cmd.keepevents:
-            raise SplUnsupportedError("dedup consecutive=/keepevents= is not supported", cmd.pos, self.query)
+            raise SplUnsupportedError(
+                "dedup consecutive=/keepevents= is not supported", cmd.pos, self.query
+            )
         values = [rel.typed(f) for f in cmd.fields]
         if any(v.is_null for v in values) and not cmd.keepempty:
             return self.b.project(rel, [], where=exp.false())
         partition = [v.sql for v in values if not v.is_null]
-        numbered = self.b.project(rel, [], extra_hidden=[(RN, row_number(list(rel.order), partition))])
+        numbered = self.b.project(
+            rel, [], extra_hidden=[(RN, row_number(list(rel.order), partition))]
+        )
         keep: exp.Expression = exp.LTE(this=q.col(RN), expression=exp.Literal.number(cmd.count))
-        present = q.and_(*[q.not_null(v.sql) for v in values if not v.is_null]) if partition else exp.true()
+        present = (
+            q.and_(*[q.not_null(v.sql) for v in values if not v.is_null])
+            if partition
+            else exp.true()
+        )
         if cmd.keepempty:
             keep = exp.or_(exp.Not(this=exp.paren(present)), keep)
         else:
             keep = exp.and_(present, keep)
-        select = [q.col(f.alias) for f in numbered.fields] + [q.col(h) for h in numbered.hidden if h != RN]
+        select = [q.col(f.alias) for f in numbered.fields] + [
+            q.col(h) for h in numbered.hidden if h != RN
+        ]
         query = exp.select(*select).from_(exp.to_identifier(numbered.source)).where(keep)
-        rel = replace(numbered, source=self.b.add(query), hidden=tuple(h for h in numbered.hidden if h != RN))
+        rel = replace(
+            numbered, source=self.b.add(query), hidden=tuple(h for h in numbered.hidden if h != RN)
+        )
         if cmd.sortby:
             rel = self._renumber(rel, self._sort_order(rel, cmd.sortby), None)
         return rel
@@ -285,9 +330,16 @@ class Compiler:
         for name in names:
             t = rel.typed(name)
             if t.kind is Kind.NUM and q.looks_numeric(value):
-                assignments.append((name, Typed(q.coalesce(t.sql, q.number(float(value))), Kind.NUM)))
+                assignments.append(
+                    (name, Typed(q.coalesce(t.sql, q.number(float(value))), Kind.NUM))
+                )
             elif t.kind is Kind.MV:
-                assignments.append((name, Typed(q.coalesce(t.sql, exp.Array(expressions=[q.string(value)])), Kind.MV)))
+                assignments.append(
+                    (
+                        name,
+                        Typed(q.coalesce(t.sql, exp.Array(expressions=[q.string(value)])), Kind.MV),
+                    )
+                )
             elif t.is_null:
                 assignments.append((name, Typed(q.string(value), Kind.STR)))
             else:

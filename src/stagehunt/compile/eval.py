@@ -50,7 +50,9 @@ class ExprCompiler:
         if t.kind is Kind.NULL:
             return exp.Null()
         if t.kind is not Kind.BOOL:
-            raise self.error(f"{what} must be a Boolean expression (a comparison or test)", node.pos)
+            raise self.error(
+                f"{what} must be a Boolean expression (a comparison or test)", node.pos
+            )
         return t.sql
 
     # ------------------------------------------------------------------ dispatch
@@ -123,7 +125,10 @@ class ExprCompiler:
         sa, sb = self.string(a), self.string(b)
         both = exp.and_(q.is_number(sa), q.is_number(sb))
         total = exp.Add(this=q.to_number(sa), expression=q.to_number(sb))
-        return Typed(q.case((both, q.number_to_string(total)), default=exp.DPipe(this=sa, expression=sb)), Kind.STR)
+        return Typed(
+            q.case((both, q.number_to_string(total)), default=exp.DPipe(this=sa, expression=sb)),
+            Kind.STR,
+        )
 
     # ------------------------------------------------------------------ coercions
     def string(self, t: Typed) -> exp.Expression:
@@ -197,13 +202,29 @@ def compare_scalars(op: str, a: Typed, b: Typed) -> exp.Expression:
         if lit is not None:  # folded at compile time
             if q.looks_numeric(lit):
                 text_num: exp.Expression = q.number(float(lit))
-                return node(this=text_num, expression=num.sql) if flip else node(this=num.sql, expression=text_num)
+                return (
+                    node(this=text_num, expression=num.sql)
+                    if flip
+                    else node(this=num.sql, expression=text_num)
+                )
             as_str = _num_str(num)
-            return node(this=text.sql, expression=as_str) if flip else node(this=as_str, expression=text.sql)
+            return (
+                node(this=text.sql, expression=as_str)
+                if flip
+                else node(this=as_str, expression=text.sql)
+            )
         numeric = q.to_number(text.sql)
         as_str = _num_str(num)
-        n_cmp = node(this=numeric, expression=num.sql) if flip else node(this=num.sql, expression=numeric)
-        s_cmp = node(this=text.sql, expression=as_str) if flip else node(this=as_str, expression=text.sql)
+        n_cmp = (
+            node(this=numeric, expression=num.sql)
+            if flip
+            else node(this=num.sql, expression=numeric)
+        )
+        s_cmp = (
+            node(this=text.sql, expression=as_str)
+            if flip
+            else node(this=as_str, expression=text.sql)
+        )
         if op == "=":
             return exp.and_(q.is_number(text.sql), n_cmp)
         return q.case((q.is_number(text.sql), n_cmp), default=s_cmp)
@@ -233,7 +254,9 @@ def like(a: Typed, b: Typed) -> Typed:
         return Typed(exp.cast(exp.Null(), "BOOLEAN"), Kind.BOOL)
     node: Callable[..., exp.Expression] = exp.Like if semantics.LIKE_CASE_SENSITIVE else exp.ILike
     if a.kind is Kind.MV:
-        hits = q.fn("len", q.fn("list_filter", a.sql, q.lam(node(this=q.element(), expression=b.sql))))
+        hits = q.fn(
+            "len", q.fn("list_filter", a.sql, q.lam(node(this=q.element(), expression=b.sql)))
+        )
         return Typed(exp.GT(this=hits, expression=exp.Literal.number(0)), Kind.BOOL)
     sa = a.sql if a.kind is Kind.STR else q.number_to_string(a.sql)
     sb = b.sql if b.kind is Kind.STR else q.number_to_string(b.sql)

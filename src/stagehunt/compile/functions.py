@@ -63,7 +63,9 @@ def unify(c: ExprCompiler, values: list[Typed]) -> tuple[Kind, list[exp.Expressi
     if not kinds:
         return Kind.NULL, [exp.Null() for _ in values]
     if kinds == {Kind.NUM}:
-        return Kind.NUM, [v.sql if v.kind is Kind.NUM else exp.cast(exp.Null(), "DOUBLE") for v in values]
+        return Kind.NUM, [
+            v.sql if v.kind is Kind.NUM else exp.cast(exp.Null(), "DOUBLE") for v in values
+        ]
     if Kind.MV in kinds:
         out = []
         for v in values:
@@ -216,7 +218,9 @@ def _validate(c: ExprCompiler, node: ast.Call) -> Typed:
         raise c.error("validate() takes condition/value pairs", node.pos)
     pairs = []
     for cond, value in zip(node.args[::2], node.args[1::2], strict=True):
-        pairs.append((exp.Not(this=exp.paren(c.condition(cond), copy=False)), c.string(c.value(value))))
+        pairs.append(
+            (exp.Not(this=exp.paren(c.condition(cond), copy=False)), c.string(c.value(value)))
+        )
     return Typed(q.case(*pairs), Kind.STR)
 
 
@@ -250,7 +254,9 @@ def _isnum(c: ExprCompiler, node: ast.Call) -> Typed:
 def _isint(c: ExprCompiler, node: ast.Call) -> Typed:
     a = c.compile(node.args[0])
     if a.kind is Kind.NUM:
-        return Typed(q.coalesce(exp.EQ(this=a.sql, expression=q.fn("trunc", a.sql)), exp.false()), Kind.BOOL)
+        return Typed(
+            q.coalesce(exp.EQ(this=a.sql, expression=q.fn("trunc", a.sql)), exp.false()), Kind.BOOL
+        )
     return Typed(exp.false(), Kind.BOOL)
 
 
@@ -264,7 +270,9 @@ def _isstr(c: ExprCompiler, node: ast.Call) -> Typed:
 
 @register("isbool", 1)
 def _isbool(c: ExprCompiler, node: ast.Call) -> Typed:
-    return Typed(exp.true() if c.compile(node.args[0]).kind is Kind.BOOL else exp.false(), Kind.BOOL)
+    return Typed(
+        exp.true() if c.compile(node.args[0]).kind is Kind.BOOL else exp.false(), Kind.BOOL
+    )
 
 
 @register("typeof", 1)
@@ -275,7 +283,9 @@ def _typeof(c: ExprCompiler, node: ast.Call) -> Typed:
         return Typed(q.string("Invalid"), Kind.STR)
     if a.kind is Kind.BOOL:
         return Typed(q.string("Boolean"), Kind.STR)
-    return Typed(q.case((q.is_null(a.sql), q.string("Invalid")), default=q.string(name[a.kind])), Kind.STR)
+    return Typed(
+        q.case((q.is_null(a.sql), q.string("Invalid")), default=q.string(name[a.kind])), Kind.STR
+    )
 
 
 # ----------------------------------------------------------------- text
@@ -313,7 +323,9 @@ def _replace(c: ExprCompiler, node: ast.Call) -> Typed:
     replacement = c.string(repl)
     if isinstance(node.args[2], ast.Str):  # PCRE \1 back-references are RE2's \1 too
         replacement = q.string(node.args[2].value)
-    return Typed(q.fn("regexp_replace", c.string(s), c.string(regex), replacement, q.string("g")), Kind.STR)
+    return Typed(
+        q.fn("regexp_replace", c.string(s), c.string(regex), replacement, q.string("g")), Kind.STR
+    )
 
 
 @register("substr", 2, 3)
@@ -325,8 +337,13 @@ def _substr(c: ExprCompiler, node: ast.Call) -> Typed:
     start = c.number(args[1])
     # 1-based; negative start counts from the end (§4 substr)
     begin = q.case(
-        (exp.LT(this=start, expression=exp.Literal.number(0)),
-         exp.Add(this=exp.Add(this=q.fn("length", s), expression=start), expression=exp.Literal.number(1))),
+        (
+            exp.LT(this=start, expression=exp.Literal.number(0)),
+            exp.Add(
+                this=exp.Add(this=q.fn("length", s), expression=start),
+                expression=exp.Literal.number(1),
+            ),
+        ),
         default=start,
     )
     begin = exp.cast(begin, "BIGINT")
@@ -385,6 +402,15 @@ def _tonumber(c: ExprCompiler, node: ast.Call) -> Typed:
     if a.kind is Kind.NUM:
         return a
     s = c.string(a)
+    if (
+        isinstance(node.args[0], ast.Str)
+        and len(args) == 1
+        and not q.looks_numeric(node.args[0].value)
+    ):
+        # an unparsable literal is a search error (§4 tonumber); field values give null
+        raise c.error(
+            f'tonumber() cannot parse the literal "{node.args[0].value}"', node.args[0].pos
+        )
     if len(args) == 1:
         return Typed(q.to_number(s), Kind.NUM)
     base = args[1]
@@ -410,7 +436,10 @@ def _tonumber(c: ExprCompiler, node: ast.Call) -> Typed:
             "list_reduce",
             q.fn("list_transform", as_list, q.lam(exp.cast(q.element(), "BIGINT"))),
             exp.Lambda(
-                this=exp.Add(this=exp.Mul(this=exp.column("acc"), expression=exp.Literal.number(8)), expression=exp.column("d")),
+                this=exp.Add(
+                    this=exp.Mul(this=exp.column("acc"), expression=exp.Literal.number(8)),
+                    expression=exp.column("d"),
+                ),
                 expressions=[exp.to_identifier("acc"), exp.to_identifier("d")],
             ),
         )
@@ -429,7 +458,12 @@ def _tostring(c: ExprCompiler, node: ast.Call) -> Typed:
     fmt = _literal_string(c, node.args[1], "the tostring() format")
     n = c.number(a)
     if fmt == "hex":
-        return Typed(exp.DPipe(this=q.string("0x"), expression=q.fn("upper", q.fn("to_hex", exp.cast(n, "BIGINT")))), Kind.STR)
+        return Typed(
+            exp.DPipe(
+                this=q.string("0x"), expression=q.fn("upper", q.fn("to_hex", exp.cast(n, "BIGINT")))
+            ),
+            Kind.STR,
+        )
     if fmt == "commas":
         rounded = q.fn("round", n, exp.Literal.number(2))
         return Typed(q.fn("format", q.string("{:,}"), rounded), Kind.STR)
@@ -440,7 +474,10 @@ def _tostring(c: ExprCompiler, node: ast.Call) -> Typed:
                 "format",
                 q.string("{:02d}:{:02d}:{:02d}"),
                 exp.IntDiv(this=secs, expression=exp.Literal.number(3600)),
-                exp.Mod(this=exp.IntDiv(this=secs, expression=exp.Literal.number(60)), expression=exp.Literal.number(60)),
+                exp.Mod(
+                    this=exp.IntDiv(this=secs, expression=exp.Literal.number(60)),
+                    expression=exp.Literal.number(60),
+                ),
                 exp.Mod(this=secs, expression=exp.Literal.number(60)),
             ),
             Kind.STR,
@@ -457,12 +494,16 @@ register("abs", 1)(_num_fn(lambda x: q.fn("abs", x)))
 register("ceil", 1)(_num_fn(lambda x: q.fn("ceil", x)))
 register("ceiling", 1)(_num_fn(lambda x: q.fn("ceil", x)))
 register("floor", 1)(_num_fn(lambda x: q.fn("floor", x)))
-register("sqrt", 1)(_num_fn(lambda x: q.fn("sqrt", q.case((exp.GTE(this=x, expression=exp.Literal.number(0)), x)))))
+register("sqrt", 1)(
+    _num_fn(lambda x: q.fn("sqrt", q.case((exp.GTE(this=x, expression=exp.Literal.number(0)), x))))
+)
 register("exp", 1)(_num_fn(lambda x: q.fn("exp", x)))
 register("pow", 2)(_num_fn(lambda x, y: q.fn("pow", x, y)))
 register("exact", 1)(_num_fn(lambda x: x))
 register("pi", 0)(_num_fn(lambda: q.fn("pi")))
-register("ln", 1)(_num_fn(lambda x: q.fn("ln", q.case((exp.GT(this=x, expression=exp.Literal.number(0)), x)))))
+register("ln", 1)(
+    _num_fn(lambda x: q.fn("ln", q.case((exp.GT(this=x, expression=exp.Literal.number(0)), x))))
+)
 
 
 @register("log", 1, 2)
@@ -473,7 +514,13 @@ def _log(c: ExprCompiler, node: ast.Call) -> Typed:
     x = c.number(args[0])
     positive = q.case((exp.GT(this=x, expression=exp.Literal.number(0)), x))
     base = c.number(args[1]) if len(args) > 1 else exp.Literal.number(10)
-    return Typed(exp.Div(this=q.fn("ln", positive), expression=exp.Nullif(this=q.fn("ln", base), expression=exp.Literal.number(0))), Kind.NUM)
+    return Typed(
+        exp.Div(
+            this=q.fn("ln", positive),
+            expression=exp.Nullif(this=q.fn("ln", base), expression=exp.Literal.number(0)),
+        ),
+        Kind.NUM,
+    )
 
 
 @register("round", 1, 2)
@@ -489,7 +536,13 @@ def _round(c: ExprCompiler, node: ast.Call) -> Typed:
 
 @register("random", 0)
 def _random(c: ExprCompiler, node: ast.Call) -> Typed:
-    return Typed(exp.cast(q.fn("floor", exp.Mul(this=q.fn("random"), expression=exp.Literal.number(2147483647))), "BIGINT"), Kind.NUM)
+    return Typed(
+        exp.cast(
+            q.fn("floor", exp.Mul(this=q.fn("random"), expression=exp.Literal.number(2147483647))),
+            "BIGINT",
+        ),
+        Kind.NUM,
+    )
 
 
 def _minmax(largest: bool) -> Handler:
@@ -502,8 +555,15 @@ def _minmax(largest: bool) -> Handler:
         if all(a.kind is Kind.NUM for a in args):
             return Typed(q.fn(pick, *[a.sql for a in args]), Kind.NUM)
         texts = [c.string(a) for a in args]
-        nums = [a.sql if a.kind is Kind.NUM else q.to_number(t) for a, t in zip(args, texts, strict=True)]
-        strs = [q.case((exp.Not(this=q.is_number(t)), t)) for a, t in zip(args, texts, strict=True) if a.kind is not Kind.NUM]
+        nums = [
+            a.sql if a.kind is Kind.NUM else q.to_number(t)
+            for a, t in zip(args, texts, strict=True)
+        ]
+        strs = [
+            q.case((exp.Not(this=q.is_number(t)), t))
+            for a, t in zip(args, texts, strict=True)
+            if a.kind is not Kind.NUM
+        ]
         best_num = q.number_to_string(q.fn(pick, *nums))
         best_str = q.fn(pick, *strs)
         # greatest/least ignore NULLs: max prefers any string, min prefers any number
@@ -551,16 +611,29 @@ def _mvindex(c: ExprCompiler, node: ast.Call) -> Typed:
 
     def norm(i: exp.Expression) -> exp.Expression:  # 0-based, negative from the end
         idx = exp.cast(i, "BIGINT")
-        return q.case((exp.LT(this=idx, expression=exp.Literal.number(0)), exp.Add(this=n, expression=idx)), default=idx)
+        return q.case(
+            (exp.LT(this=idx, expression=exp.Literal.number(0)), exp.Add(this=n, expression=idx)),
+            default=idx,
+        )
 
     start = norm(c.number(args[1]))
-    in_range = exp.and_(exp.GTE(this=start, expression=exp.Literal.number(0)), exp.LT(this=start, expression=n))
+    in_range = exp.and_(
+        exp.GTE(this=start, expression=exp.Literal.number(0)), exp.LT(this=start, expression=n)
+    )
     if len(args) == 2:
         item = q.fn("list_extract", lst, exp.Add(this=start, expression=exp.Literal.number(1)))
         return Typed(q.case((in_range, item)), Kind.STR)
     end = norm(c.number(args[2]))
-    sliced = q.fn("list_slice", lst, exp.Add(this=start, expression=exp.Literal.number(1)), exp.Add(this=end, expression=exp.Literal.number(1)))
-    return Typed(q.case((exp.and_(in_range, exp.GTE(this=end, expression=start)), _nonempty(sliced))), Kind.MV)
+    sliced = q.fn(
+        "list_slice",
+        lst,
+        exp.Add(this=start, expression=exp.Literal.number(1)),
+        exp.Add(this=end, expression=exp.Literal.number(1)),
+    )
+    return Typed(
+        q.case((exp.and_(in_range, exp.GTE(this=end, expression=start)), _nonempty(sliced))),
+        Kind.MV,
+    )
 
 
 @register("mvjoin", 2)
@@ -584,7 +657,9 @@ def _mvfind(c: ExprCompiler, node: ast.Call) -> Typed:
     a, r = _args(c, node)
     if a.is_null:
         return NULL
-    hits = q.fn("list_transform", _mv(c, a), q.lam(q.fn("regexp_matches", q.element(), c.string(r))))
+    hits = q.fn(
+        "list_transform", _mv(c, a), q.lam(q.fn("regexp_matches", q.element(), c.string(r)))
+    )
     pos = q.fn("list_position", hits, exp.true())
     return Typed(exp.Sub(this=pos, expression=exp.Literal.number(1)), Kind.NUM)
 
@@ -681,7 +756,11 @@ def _mvzip(c: ExprCompiler, node: ast.Call) -> Typed:
     delim = c.string(args[2]) if len(args) == 3 else q.string(",")
     a, b = _mv(c, args[0]), _mv(c, args[1])
     n = q.fn("least", q.fn("len", a), q.fn("len", b))
-    pairs = q.fn("list_zip", q.fn("list_slice", a, exp.Literal.number(1), n), q.fn("list_slice", b, exp.Literal.number(1), n))
+    pairs = q.fn(
+        "list_zip",
+        q.fn("list_slice", a, exp.Literal.number(1), n),
+        q.fn("list_slice", b, exp.Literal.number(1), n),
+    )
     joined = q.lam(
         exp.DPipe(
             this=exp.DPipe(this=q.item(q.element(), 1), expression=delim),
@@ -696,8 +775,12 @@ def _mvrange(c: ExprCompiler, node: ast.Call) -> Typed:
     args = _args(c, node)
     start, end = c.number(args[0]), c.number(args[1])
     step = c.number(args[2]) if len(args) == 3 else exp.Literal.number(1)
-    series = q.fn("range", exp.cast(start, "BIGINT"), exp.cast(end, "BIGINT"), exp.cast(step, "BIGINT"))
-    return Typed(_nonempty(q.fn("list_transform", series, q.lam(exp.cast(q.element(), "VARCHAR")))), Kind.MV)
+    series = q.fn(
+        "range", exp.cast(start, "BIGINT"), exp.cast(end, "BIGINT"), exp.cast(step, "BIGINT")
+    )
+    return Typed(
+        _nonempty(q.fn("list_transform", series, q.lam(exp.cast(q.element(), "VARCHAR")))), Kind.MV
+    )
 
 
 # ----------------------------------------------------------------- time
@@ -716,7 +799,12 @@ def _time(c: ExprCompiler, node: ast.Call) -> Typed:
 
 def _timestamp(epoch: exp.Expression) -> exp.Expression:
     """Epoch seconds → naive UTC TIMESTAMP (display time zone: semantics.DISPLAY_TIMEZONE)."""
-    return q.fn("make_timestamp", exp.cast(q.fn("round", exp.Mul(this=epoch, expression=exp.Literal.number(1000000))), "BIGINT"))
+    return q.fn(
+        "make_timestamp",
+        exp.cast(
+            q.fn("round", exp.Mul(this=epoch, expression=exp.Literal.number(1000000))), "BIGINT"
+        ),
+    )
 
 
 _SPLUNK_TO_DUCKDB_FORMAT = {
@@ -728,7 +816,11 @@ _SPLUNK_TO_DUCKDB_FORMAT = {
 
 def translate_time_format(fmt: str) -> str:
     """Splunk's strftime variables (TIMEFMT) in DuckDB's spelling."""
-    return re.sub(r"%(\d?[NQ]|[eTFDk+lR])", lambda m: _SPLUNK_TO_DUCKDB_FORMAT.get(m.group(0), m.group(0)), fmt)
+    return re.sub(
+        r"%(\d?[NQ]|[eTFDk+lR])",
+        lambda m: _SPLUNK_TO_DUCKDB_FORMAT.get(m.group(0), m.group(0)),
+        fmt,
+    )
 
 
 @register("strftime", 2)
@@ -742,7 +834,12 @@ def _strftime(c: ExprCompiler, node: ast.Call) -> Typed:
         fmt = fmt.replace("%s", "\x00")
     out: exp.Expression = q.fn("strftime", _timestamp(epoch), q.string(translate_time_format(fmt)))
     if "\x00" in fmt:
-        out = q.fn("replace", out, q.string("\x00"), exp.cast(exp.cast(q.fn("floor", epoch), "BIGINT"), "VARCHAR"))
+        out = q.fn(
+            "replace",
+            out,
+            q.string("\x00"),
+            exp.cast(exp.cast(q.fn("floor", epoch), "BIGINT"), "VARCHAR"),
+        )
     return Typed(out, Kind.STR)
 
 
@@ -753,7 +850,9 @@ def _strptime(c: ExprCompiler, node: ast.Call) -> Typed:
         return NULL
     fmt = translate_time_format(_literal_string(c, node.args[1], "the strptime() format"))
     parsed = q.fn("try_strptime", c.string(s), q.string(fmt))
-    return Typed(exp.Div(this=q.fn("epoch_us", parsed), expression=exp.Literal.number(1000000.0)), Kind.NUM)
+    return Typed(
+        exp.Div(this=q.fn("epoch_us", parsed), expression=exp.Literal.number(1000000.0)), Kind.NUM
+    )
 
 
 @register("relative_time", 2)
@@ -762,7 +861,9 @@ def _relative_time(c: ExprCompiler, node: ast.Call) -> Typed:
     t = c.compile(node.args[0])
     if t.is_null:
         return NULL
-    if isinstance(node.args[0], ast.Num) or (isinstance(node.args[0], ast.Call) and node.args[0].name == "now"):
+    if isinstance(node.args[0], ast.Num) or (
+        isinstance(node.args[0], ast.Call) and node.args[0].name == "now"
+    ):
         base = c.now if isinstance(node.args[0], ast.Call) else node.args[0].value
         try:
             return Typed(q.number(relative_time(base, spec)), Kind.NUM)
@@ -771,7 +872,9 @@ def _relative_time(c: ExprCompiler, node: ast.Call) -> Typed:
     return Typed(_relative_time_sql(c, c.number(t), spec, node), Kind.NUM)
 
 
-def _relative_time_sql(c: ExprCompiler, epoch: exp.Expression, spec: str, node: ast.Call) -> exp.Expression:
+def _relative_time_sql(
+    c: ExprCompiler, epoch: exp.Expression, spec: str, node: ast.Call
+) -> exp.Expression:
     """relative_time() on a per-row time: offsets as intervals, snapping with date_trunc."""
     try:
         relative_time(0.0, spec)  # validate
@@ -779,7 +882,16 @@ def _relative_time_sql(c: ExprCompiler, epoch: exp.Expression, spec: str, node: 
         raise c.error(str(err), node.args[1].pos) from None
     offset, _, snap = spec.partition("@")
     ts: exp.Expression = _timestamp(epoch)
-    units = {"s": "second", "m": "minute", "h": "hour", "d": "day", "w": "week", "mon": "month", "q": "quarter", "y": "year"}
+    units = {
+        "s": "second",
+        "m": "minute",
+        "h": "hour",
+        "d": "day",
+        "w": "week",
+        "mon": "month",
+        "q": "quarter",
+        "y": "year",
+    }
     from stagehunt.compile.timespec import _UNITS
 
     for sign, amount, unit in re.findall(r"([+-])(\d*)([A-Za-z]+)", offset):
@@ -793,7 +905,9 @@ def _relative_time_sql(c: ExprCompiler, epoch: exp.Expression, spec: str, node: 
         word = m.group(0).lower()
         unit_name = "week" if word.startswith("w") else units[_UNITS[word]]
         if unit_name == "week":
-            raise c.error("relative_time() snapping to weeks needs a literal time", node.args[1].pos)
+            raise c.error(
+                "relative_time() snapping to weeks needs a literal time", node.args[1].pos
+            )
         ts = q.fn("date_trunc", q.string(unit_name), ts)
     return exp.Div(this=q.fn("epoch_us", ts), expression=exp.Literal.number(1000000.0))
 
@@ -817,7 +931,14 @@ def _json_extract(c: ExprCompiler, node: ast.Call) -> Typed:
     if len(args) == 1:
         return Typed(c.string(args[0]), Kind.STR)
     path = c.string(args[1])
-    return Typed(q.fn("json_extract_string", c.string(args[0]), exp.DPipe(this=q.string("$."), expression=path)), Kind.STR)
+    return Typed(
+        q.fn(
+            "json_extract_string",
+            c.string(args[0]),
+            exp.DPipe(this=q.string("$."), expression=path),
+        ),
+        Kind.STR,
+    )
 
 
 _unused = (semantics, first_value)

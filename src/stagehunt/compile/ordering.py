@@ -32,13 +32,16 @@ def sort_keys(value: Typed, desc: bool, coerce: str = "auto") -> list[exp.Ordere
         from stagehunt.compile.search import ipv4_to_int
 
         return [missing, ordered(ipv4_to_int(v), desc), ordered(v, desc)]
-    # auto: numbers numerically, before strings when ascending (semantics.SORT_NUMBERS_BEFORE_STRINGS)
+    # auto: numbers numerically, before strings when ascending
+    # (semantics.SORT_NUMBERS_BEFORE_STRINGS)
     is_string = exp.cast(exp.Not(this=q.is_number(v)), "INTEGER")
     first = desc if semantics.SORT_NUMBERS_BEFORE_STRINGS else not desc
     return [missing, ordered(is_string, first), ordered(q.to_number(v), desc), ordered(v, desc)]
 
 
-def row_number(order: list[exp.Ordered], partition: list[exp.Expression] | None = None) -> exp.Expression:
+def row_number(
+    order: list[exp.Ordered], partition: list[exp.Expression] | None = None
+) -> exp.Expression:
     spec = exp.Window(
         this=exp.RowNumber(),
         partition_by=partition or None,

@@ -50,12 +50,16 @@ class SearchCompiler:
         if isinstance(node, ast.TermMatch):
             return self.term(node.value)
         if isinstance(node, ast.Subsearch):
-            raise SplUnsupportedError("subsearches [ ... ] are not supported yet", node.pos, self.query)
+            raise SplUnsupportedError(
+                "subsearches [ ... ] are not supported yet", node.pos, self.query
+            )
         raise AssertionError(node)
 
     # ------------------------------------------------------------------ field terms
     def _wild_field(self, pos: int) -> SplUnsupportedError:
-        return SplUnsupportedError("wildcards in field names are not supported in search", pos, self.query)
+        return SplUnsupportedError(
+            "wildcards in field names are not supported in search", pos, self.query
+        )
 
     def field_match(self, node: ast.FieldMatch) -> exp.Expression:
         if "*" in node.field:
@@ -165,9 +169,7 @@ def glob_predicate(pattern: str, case_sensitive: bool) -> Pred:
         return lambda v: q.fn("ends_with", value_of(v), q.string(fold(parts[1])))
     if len(parts) == 3 and not parts[0] and not parts[2] and inner[0]:
         return lambda v: q.fn("contains", value_of(v), q.string(fold(inner[0])))
-    like = "".join(
-        "%" if ch == "*" else ("!" + ch if ch in "%_!" else ch) for ch in pattern
-    )
+    like = "".join("%" if ch == "*" else ("!" + ch if ch in "%_!" else ch) for ch in pattern)
 
     def pred(v: exp.Expression) -> exp.Expression:
         node = exp.Like if case_sensitive else exp.ILike

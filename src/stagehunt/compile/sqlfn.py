@@ -49,7 +49,9 @@ def try_cast(e: exp.Expression, to: str) -> exp.Expression:
     return exp.TryCast(this=e, to=exp.DataType.build(to))
 
 
-def case(*whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None) -> exp.Case:
+def case(
+    *whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None
+) -> exp.Case:
     c = exp.Case()
     for cond, value in whens:
         c = c.when(cond, value)

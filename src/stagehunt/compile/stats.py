@@ -51,7 +51,9 @@ class StatsCompiler:
             f = rel.get(name)
             if f is not None and f.kind is Kind.MV:
                 if cmd.name == "eventstats":
-                    raise SplUnsupportedError("eventstats by a multivalue field is not supported", cmd.pos, self.query)
+                    raise SplUnsupportedError(
+                        "eventstats by a multivalue field is not supported", cmd.pos, self.query
+                    )
                 unnest = exp.Unnest(expressions=[q.col(f.alias)])
                 rel = self.b.project(rel, [(name, Typed(unnest, Kind.STR))])
         return rel
@@ -72,7 +74,9 @@ class StatsCompiler:
             raise self.error(f"{agg.func}(eval(...)) needs a value, not a Boolean", agg.pos)
         perc = _PERC.match(func)
         if perc:
-            return self._numeric(c, value, lambda x: q.fn("quantile_cont", x, q.number(float(perc.group(1)) / 100)))
+            return self._numeric(
+                c, value, lambda x: q.fn("quantile_cont", x, q.number(float(perc.group(1)) / 100))
+            )
         handler = getattr(self, f"agg_{func}", None)
         if handler is None:
             raise self.error(f"unknown stats function '{agg.func}'", agg.pos)
@@ -92,14 +96,21 @@ class StatsCompiler:
         if v.kind is Kind.NULL:
             return Typed(exp.Literal.number(0), Kind.NUM)
         if v.kind is Kind.MV:
-            return Typed(q.coalesce(exp.Sum(this=q.fn("len", v.sql)), exp.Literal.number(0)), Kind.NUM)
+            return Typed(
+                q.coalesce(exp.Sum(this=q.fn("len", v.sql)), exp.Literal.number(0)), Kind.NUM
+            )
         return Typed(exp.Count(this=v.sql), Kind.NUM)
 
     def agg_dc(self, c: ExprCompiler, v: Typed) -> Typed:
         if v.kind is Kind.NULL:
             return Typed(exp.Literal.number(0), Kind.NUM)  # semantics.DC_EMPTY_IS_ZERO
         if v.kind is Kind.MV:
-            return Typed(q.coalesce(q.fn("len", q.fn("list_distinct", self._strings(c, v))), exp.Literal.number(0)), Kind.NUM)
+            return Typed(
+                q.coalesce(
+                    q.fn("len", q.fn("list_distinct", self._strings(c, v))), exp.Literal.number(0)
+                ),
+                Kind.NUM,
+            )
         return Typed(exp.Count(this=exp.Distinct(expressions=[c.string(v)])), Kind.NUM)
 
     def agg_values(self, c: ExprCompiler, v: Typed) -> Typed:
@@ -115,7 +126,12 @@ class StatsCompiler:
             listed = q.fn("flatten", _filtered(_ordered_list(v.sql), self._present(v)))
         else:
             listed = _filtered(_ordered_list(c.string(v)), self._present(v))
-        capped = q.fn("list_slice", listed, exp.Literal.number(1), exp.Literal.number(semantics.LIST_MAX_VALUES))
+        capped = q.fn(
+            "list_slice",
+            listed,
+            exp.Literal.number(1),
+            exp.Literal.number(semantics.LIST_MAX_VALUES),
+        )
         return Typed(_nonempty(capped), Kind.MV)
 
     def _extreme(self, c: ExprCompiler, v: Typed, largest: bool) -> Typed:
@@ -129,7 +145,10 @@ class StatsCompiler:
         # numbers take priority (6.12): "9" < "10"; only all-string groups compare as strings
         return Typed(
             q.case(
-                (exp.GT(this=exp.Count(this=num), expression=exp.Literal.number(0)), q.number_to_string(agg(this=num))),
+                (
+                    exp.GT(this=exp.Count(this=num), expression=exp.Literal.number(0)),
+                    q.number_to_string(agg(this=num)),
+                ),
                 default=agg(this=s),
             ),
             Kind.STR,
@@ -173,7 +192,9 @@ class StatsCompiler:
         return self._numeric(c, v, lambda x: exp.Sum(this=exp.Mul(this=x, expression=x)))
 
     def agg_range(self, c: ExprCompiler, v: Typed) -> Typed:
-        return self._numeric(c, v, lambda x: exp.Sub(this=exp.Max(this=x), expression=exp.Min(this=x)))
+        return self._numeric(
+            c, v, lambda x: exp.Sub(this=exp.Max(this=x), expression=exp.Min(this=x))
+        )
 
     def agg_mode(self, c: ExprCompiler, v: Typed) -> Typed:
         if v.kind is Kind.NULL:
@@ -190,7 +211,10 @@ class StatsCompiler:
         if time.is_null:
             return Typed(exp.Null(), Kind.NULL)
         pick = "arg_max" if latest else "arg_min"
-        return Typed(_filtered(q.fn(pick, v.sql, time.sql), q.and_(self._present(v), q.not_null(time.sql))), v.kind)
+        return Typed(
+            _filtered(q.fn(pick, v.sql, time.sql), q.and_(self._present(v), q.not_null(time.sql))),
+            v.kind,
+        )
 
     def agg_earliest(self, c: ExprCompiler, v: Typed) -> Typed:
         return self._by_time(c, v, latest=False)
@@ -202,7 +226,9 @@ class StatsCompiler:
         time = c.rel.typed("_time")
         if v.kind is Kind.NULL or time.is_null:
             return Typed(exp.Null(), Kind.NULL)
-        return Typed(_filtered((exp.Max if latest else exp.Min)(this=time.sql), self._present(v)), Kind.NUM)
+        return Typed(
+            _filtered((exp.Max if latest else exp.Min)(this=time.sql), self._present(v)), Kind.NUM
+        )
 
     def agg_earliest_time(self, c: ExprCompiler, v: Typed) -> Typed:
         return self._time_of(c, v, latest=False)
@@ -274,16 +300,23 @@ class StatsCompiler:
         grouped = Relation(self.b.add(query), tuple(fields), (), (), events=False)
         # number the rows in output order (6.5) so later commands keep it
         keys = [k for t in by_typed for k in sort_keys(t, desc=False)]
-        numbered = exp.select(*self.b.passthrough(grouped), exp.alias_(row_number(keys), q.ident(SEQ))).from_(
-            exp.to_identifier(grouped.source)
+        numbered = exp.select(
+            *self.b.passthrough(grouped), exp.alias_(row_number(keys), q.ident(SEQ))
+        ).from_(exp.to_identifier(grouped.source))
+        return replace(
+            grouped,
+            source=self.b.add(numbered),
+            hidden=(SEQ,),
+            order=(exp.Ordered(this=q.col(SEQ)),),
         )
-        return replace(grouped, source=self.b.add(numbered), hidden=(SEQ,), order=(exp.Ordered(this=q.col(SEQ)),))
 
     def eventstats(self, rel: Relation, cmd: ast.StatsCmd) -> Relation:
         prepared = self._prepare(rel, cmd)
         outputs = self._outputs(prepared, cmd)
         by = [(name, prepared.typed(name)) for name in cmd.by]
-        taken: set[str] = {f.alias.lower() for f in prepared.fields} | {h.lower() for h in prepared.hidden}
+        taken: set[str] = {f.alias.lower() for f in prepared.fields} | {
+            h.lower() for h in prepared.hidden
+        }
         agg_select: list[exp.Expression] = []
         join_keys: list[tuple[exp.Expression, str]] = []
         conds: list[exp.Expression] = []
@@ -299,7 +332,9 @@ class StatsCompiler:
         for name, value in outputs:
             alias = alias_for("a_" + name, taken)
             agg_aliases.append((name, alias, value.kind))
-            agg_select.append(exp.alias_(value.sql if value.kind is not Kind.NULL else exp.Null(), q.ident(alias)))
+            agg_select.append(
+                exp.alias_(value.sql if value.kind is not Kind.NULL else exp.Null(), q.ident(alias))
+            )
         agg_query = exp.select(*agg_select).from_(exp.to_identifier(prepared.source))
         if conds:
             agg_query = agg_query.where(q.and_(*conds))
@@ -311,21 +346,29 @@ class StatsCompiler:
         if join_keys:
             on = q.and_(
                 *[
-                    exp.EQ(this=_qualify(key_sql, prepared.source), expression=q.col(alias, agg_name))
+                    exp.EQ(
+                        this=_qualify(key_sql, prepared.source), expression=q.col(alias, agg_name)
+                    )
                     for key_sql, alias in join_keys
                 ]
             )
         joined_fields = [f for f in prepared.fields if f.name not in {n for n, _, _ in agg_aliases}]
-        select = [exp.alias_(q.col(f.alias, prepared.source), q.ident(f.alias)) for f in joined_fields]
-        select += [exp.alias_(q.col(h, prepared.source), q.ident(h)) for h in prepared.hidden if h != ORD]
+        select = [
+            exp.alias_(q.col(f.alias, prepared.source), q.ident(f.alias)) for f in joined_fields
+        ]
+        select += [
+            exp.alias_(q.col(h, prepared.source), q.ident(h)) for h in prepared.hidden if h != ORD
+        ]
         new_fields = list(joined_fields)
         for name, alias, kind in agg_aliases:
             if kind is Kind.NULL:
                 continue
             select.append(exp.alias_(q.col(alias, agg_name), q.ident(alias)))
             new_fields.append(Field(name, alias, kind))
-        query = exp.select(*select).from_(exp.to_identifier(prepared.source)).join(
-            exp.to_identifier(agg_name), on=on, join_type="left"
+        query = (
+            exp.select(*select)
+            .from_(exp.to_identifier(prepared.source))
+            .join(exp.to_identifier(agg_name), on=on, join_type="left")
         )
         return replace(
             prepared,

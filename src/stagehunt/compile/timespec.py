@@ -63,7 +63,7 @@ def relative_time(epoch: float, spec: str) -> float:
         if not m:
             raise ValueError(f"invalid snap '@{snap}' in '{original}'")
         unit_text = m.group(1).lower()
-        if unit_text == "w" or unit_text.startswith("w") and unit_text[1:].isdigit():
+        if unit_text == "w" or (unit_text.startswith("w") and unit_text[1:].isdigit()):
             unit = "w"
         else:
             unit = _UNITS.get(unit_text, "")

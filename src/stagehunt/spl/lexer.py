@@ -67,8 +67,8 @@ _EVAL_OPS = (*_COMPARISONS, "+", "-", "*", "/", "%", ".")
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Characters that end a bare word in SEARCH / ARGS mode.
-_SEARCH_STOP = set(" \t\r\n()|[]\"=<>,")
-_ARGS_STOP = set(" \t\r\n()|[]\"=,")
+_SEARCH_STOP = set(' \t\r\n()|[]"=<>,')
+_ARGS_STOP = set(' \t\r\n()|[]"=,')
 
 
 class Scanner:

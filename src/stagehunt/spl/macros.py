@@ -109,7 +109,9 @@ class MacroLibrary:
             raise SplSemanticError(f"unknown macro `{key}`", pos, text)
         if len(macro.args) != len(args):
             raise SplSemanticError(
-                f"macro `{key}` declares {len(macro.args)} args but was given {len(args)}", pos, text
+                f"macro `{key}` declares {len(macro.args)} args but was given {len(args)}",
+                pos,
+                text,
             )
         definition = macro.definition
         for arg_name, value in zip(macro.args, args, strict=True):

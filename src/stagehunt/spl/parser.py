@@ -8,6 +8,7 @@ One method per command. Search expressions use search precedence (rule 2.1.2: ``
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from stagehunt import semantics
 from stagehunt.spl import ast
@@ -17,13 +18,15 @@ from stagehunt.spl.lexer import Mode, Scanner, T, Token, unescape_eval, unescape
 #: Commands that exist in Splunk but that this engine does not run (a clear error, not
 #: "unknown command").
 UNSUPPORTED_COMMANDS = frozenset(
-    """append appendcols appendpipe bin bucket chart collect convert datamodel delete eventcount
-    extract fieldformat foreach format from gentimes geostats iplocation join kvform loadjob
-    localize map metadata mstats multisearch mvcombine mvexpand nomv outputcsv outputlookup
-    rare regex reverse rex savedsearch sendemail spath streamstats strcat table_ timechart top
-    transaction transpose tstats typer uniq untable xmlkv xyseries addtotals addinfo accum
-    delta predict anomalydetection cluster kmeans stats_ tail_ autoregress fit apply makemv
-    rangemap replace return search_ set sichart sirare sistats sitimechart sitop""".split()
+    """
+    accum addinfo addtotals anomalydetection append appendcols appendpipe apply autoregress
+    bin bucket chart cluster collect convert datamodel delete delta eventcount extract
+    fieldformat fit foreach format from gentimes geostats iplocation join kmeans kvform
+    loadjob localize makemv map metadata mstats multisearch mvcombine mvexpand nomv
+    outputcsv outputlookup predict rangemap rare regex replace return reverse rex
+    savedsearch sendemail set sichart sirare sistats sitimechart sitop spath strcat
+    streamstats timechart top transaction transpose tstats typer uniq untable xmlkv xyseries
+    """.split()
 )
 
 _STATS_NAMES = ("stats", "eventstats")
@@ -98,7 +101,9 @@ class Parser:
         handler = self._COMMANDS.get(name)
         if handler is None:
             if name in UNSUPPORTED_COMMANDS:
-                raise SplUnsupportedError(f"command '{tok.text}' is not supported", tok.pos, self.text)
+                raise SplUnsupportedError(
+                    f"command '{tok.text}' is not supported", tok.pos, self.text
+                )
             raise self.error(f"unknown command '{tok.text}'", tok)
         if name in ("makeresults", "inputlookup") and not first_command:
             raise self.error(f"'{name}' is a generating command and must come first", tok)
@@ -166,7 +171,9 @@ class Parser:
             self.expect(T.RBRACKET, Mode.ARGS, "']' to close the subsearch")
             return ast.Subsearch(pipeline, tok.pos)
         if tok.type is T.STRING:
-            return ast.TermMatch(ast.SearchValue(unescape_search(tok.text), tok.pos, quoted=True), tok.pos)
+            return ast.TermMatch(
+                ast.SearchValue(unescape_search(tok.text), tok.pos, quoted=True), tok.pos
+            )
         if tok.type is T.WORD:
             if tok.text in ("AND", "OR"):
                 raise self.error(f"'{tok.text}' needs a search term before it", tok)
@@ -177,9 +184,7 @@ class Parser:
             if nxt.type is T.OP:
                 op = self.next(Mode.SEARCH)
                 value = self.search_value(op)
-                return ast.FieldMatch(
-                    tok.text, "=" if op.text == "==" else op.text, value, tok.pos
-                )
+                return ast.FieldMatch(tok.text, "=" if op.text == "==" else op.text, value, tok.pos)
             if nxt.type is T.WORD and nxt.text.upper() == "IN":
                 after = self.s._scan(nxt.end, Mode.SEARCH)
                 if after.type is T.LPAREN:
@@ -414,7 +419,9 @@ class Parser:
         try:
             value = int(tok.text)
         except ValueError:
-            raise self.error(f"{what} must be a whole number, found {tok.describe()}", tok) from None
+            raise self.error(
+                f"{what} must be a whole number, found {tok.describe()}", tok
+            ) from None
         if value < 0:
             raise self.error(f"{what} must not be negative", tok)
         return value
@@ -444,10 +451,14 @@ class Parser:
                 name = unescape_search(target.text)
             elif target.type is T.WORD:
                 name = target.text
-                if name.startswith("'") and name.endswith("'") and len(name) > 1:
+                if name.startswith("'"):
+                    if not name.endswith("'") or len(name) < 2:
+                        raise self.error("unterminated '-quoted field name", target)
                     name = name[1:-1]
             else:
-                raise self.error(f"expected a field name to assign, found {target.describe()}", target)
+                raise self.error(
+                    f"expected a field name to assign, found {target.describe()}", target
+                )
             eq = self.next(Mode.ARGS)
             if eq.type is not T.OP or eq.text != "=":
                 raise self.error(f"expected '=' after '{name}' in eval, found {eq.describe()}", eq)
@@ -497,8 +508,10 @@ class Parser:
         if self.peek(Mode.ARGS).type is T.LPAREN and self.peek(Mode.ARGS).pos == fn.end:
             open_paren = self.next(Mode.ARGS)
             inner = self.peek(Mode.ARGS)
-            if inner.type is T.WORD and inner.text.lower() == "eval" and self.text.startswith(
-                "(", inner.end
+            if (
+                inner.type is T.WORD
+                and inner.text.lower() == "eval"
+                and self.text.startswith("(", inner.end)
             ):
                 self.next(Mode.ARGS)
                 self.expect(T.LPAREN, Mode.EVAL, "'(' after eval")
@@ -509,7 +522,9 @@ class Parser:
                 arg = ast.FieldRef(field.text, field.pos)
             close = self.next(Mode.ARGS)
             if close.type is not T.RPAREN:
-                raise self.error(f"expected ')' to close {fn.text}(, found {close.describe()}", close)
+                raise self.error(
+                    f"expected ')' to close {fn.text}(, found {close.describe()}", close
+                )
             label = self.text[fn.pos : close.end]
             del open_paren
         alias = label
@@ -587,7 +602,10 @@ class Parser:
                     break
                 desc = sticky if sticky is not None else False
             coerce = "auto"
-            if text.lower() in ("num", "str", "ip", "auto") and self.peek(Mode.ARGS).type is T.LPAREN:
+            if (
+                text.lower() in ("num", "str", "ip", "auto")
+                and self.peek(Mode.ARGS).type is T.LPAREN
+            ):
                 coerce = text.lower()
                 self.next(Mode.ARGS)
                 inner = self.field_name(f"a field inside {coerce}()")
@@ -623,7 +641,9 @@ class Parser:
         opt = self.option()
         if opt is not None:
             if opt[0] not in ("limit", "count"):
-                raise SplUnsupportedError(f"{name} option '{opt[0]}' is not supported", opt[1].pos, self.text)
+                raise SplUnsupportedError(
+                    f"{name} option '{opt[0]}' is not supported", opt[1].pos, self.text
+                )
             count = self.int_value(opt[1], opt[0])
         else:
             nxt = self.peek(Mode.ARGS)
@@ -631,7 +651,9 @@ class Parser:
                 self.next(Mode.ARGS)
                 count = self.int_value(nxt, f"the {name} count")
             elif nxt.type is T.LPAREN:
-                raise SplUnsupportedError(f"{name} with an eval expression is not supported", nxt.pos, self.text)
+                raise SplUnsupportedError(
+                    f"{name} with an eval expression is not supported", nxt.pos, self.text
+                )
         self.end_of_command(name)
         del tok
         return count
@@ -735,7 +757,7 @@ class Parser:
         self.end_of_command("inputlookup")
         return ast.InputlookupCmd(table.text, tok.pos)
 
-    _COMMANDS: dict[str, Callable[[Parser, Token], ast.Command]] = {
+    _COMMANDS: ClassVar[dict[str, Callable[[Parser, Token], ast.Command]]] = {
         "search": _search_cmd,
         "where": _where,
         "eval": _eval,

@@ -1,0 +1,1 @@
+"""Reference (oracle) implementations used by the property tests."""
