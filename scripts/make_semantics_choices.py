@@ -38,7 +38,9 @@ def render() -> str:
         while i >= 0 and lines[i].startswith("#"):
             comments.insert(0, lines[i].lstrip("#").strip())
             i -= 1
-        rows.append(f"| `{node.targets[0].id}` | `{escape(value)}` | {escape(' '.join(comments))} |")
+        rows.append(
+            f"| `{node.targets[0].id}` | `{escape(value)}` | {escape(' '.join(comments))} |"
+        )
     return HEADER + "\n".join(rows) + "\n"
 
 
