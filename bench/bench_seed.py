@@ -440,8 +440,9 @@ def configure(con: duckdb.DuckDBPyConnection, threads: int | None, spill_dir: Pa
 # ------------------------------------------------------------------------------------------------
 
 #: Exactly the seed query's result table, written by hand for DuckDB.
-#: * search globs are case-insensitive whole-value matches: ILIKE, ``*`` -> ``%``, with an explicit
-#:   ESCAPE character that is not ``\`` (the patterns contain no ``%``, ``_`` or ``!``);
+#: * search globs are case-insensitive whole-value matches; written in DuckDB's fastest form:
+#:   ``lower(x) = 'v'`` for plain values, ``contains(lower(x), 'v')`` for ``*v*`` (ILIKE is
+#:   about 1.6x slower here, so it would flatter the engine);
 #: * ``EventCode=11`` is a string match, and ``"11"`` is the only value that is also numerically 11
 #:   among the survivors of the search, so the eval comparisons use ``= '11'`` too;
 #: * ``coalesce(User, user)`` is ``"User"``: the table has no separate ``user`` field;
@@ -453,26 +454,26 @@ HAND_SQL = r"""
 WITH matched AS (
     SELECT host, _time, EventCode, Image, CommandLine, TargetFilename, "User"
     FROM events
-    WHERE "index" ILIKE 'wineventlog' ESCAPE '!'
-      AND (sourcetype ILIKE 'XmlWinEventLog:Microsoft-Windows-Sysmon/Operational' ESCAPE '!'
-           OR sourcetype ILIKE 'WinEventLog:Security' ESCAPE '!')
+    WHERE lower("index") = 'wineventlog'
+      AND (lower(sourcetype) = 'xmlwineventlog:microsoft-windows-sysmon/operational'
+           OR lower(sourcetype) = 'wineventlog:security')
       AND (
             (EventCode = '11'
-             AND (TargetFilename ILIKE '%\Temp\%' ESCAPE '!'
-                  OR TargetFilename ILIKE '%\tmp\%' ESCAPE '!'
-                  OR TargetFilename ILIKE '%\AppData\Local\Temp\%' ESCAPE '!'
-                  OR TargetFilename ILIKE '%\Users\Public\%' ESCAPE '!'
-                  OR TargetFilename ILIKE '%\ProgramData\%' ESCAPE '!'
-                  OR TargetFilename ILIKE '%\Windows\Temp\%' ESCAPE '!'))
+             AND (contains(lower(TargetFilename), '\temp\')
+                  OR contains(lower(TargetFilename), '\tmp\')
+                  OR contains(lower(TargetFilename), '\appdata\local\temp\')
+                  OR contains(lower(TargetFilename), '\users\public\')
+                  OR contains(lower(TargetFilename), '\programdata\')
+                  OR contains(lower(TargetFilename), '\windows\temp\')))
          OR (EventCode = '1'
-             AND (CommandLine ILIKE '%robocopy%' ESCAPE '!'
-                  OR CommandLine ILIKE '%xcopy%' ESCAPE '!'
-                  OR CommandLine ILIKE '%copy /%' ESCAPE '!'
-                  OR CommandLine ILIKE '%Copy-Item%' ESCAPE '!')
-             AND (CommandLine ILIKE '%\Temp\%' ESCAPE '!'
-                  OR CommandLine ILIKE '%\tmp\%' ESCAPE '!'
-                  OR CommandLine ILIKE '%\Public\%' ESCAPE '!'
-                  OR CommandLine ILIKE '%\ProgramData\%' ESCAPE '!'))
+             AND (contains(lower(CommandLine), 'robocopy')
+                  OR contains(lower(CommandLine), 'xcopy')
+                  OR contains(lower(CommandLine), 'copy /')
+                  OR contains(lower(CommandLine), 'copy-item'))
+             AND (contains(lower(CommandLine), '\temp\')
+                  OR contains(lower(CommandLine), '\tmp\')
+                  OR contains(lower(CommandLine), '\public\')
+                  OR contains(lower(CommandLine), '\programdata\')))
       )
 ),
 evaluated AS (
