@@ -216,7 +216,11 @@ def test_unreadable_files_are_reported_and_others_load(store: EventStore, tmp_pa
     assert_balanced(report)
 
 
-@pytest.mark.skipif(os.geteuid() == 0 if hasattr(os, "geteuid") else True, reason="root reads all")
+@pytest.mark.skipif(
+    os.geteuid() == 0 if hasattr(os, "geteuid") else True,
+    reason="as root no file mode makes a file unreadable; "
+    "test_permission_error_mid_load_is_reported covers the path",
+)
 def test_permission_denied_is_reported(store: EventStore, tmp_path: Path) -> None:
     locked = jsonl(tmp_path / "locked.jsonl", {"n": "1"})
     locked.chmod(0)
