@@ -96,7 +96,9 @@ def search_records(spl: str, records: Sequence[Mapping[str, object]]) -> ResultT
         with path.open("w", encoding="utf-8") as fh:
             for record in records:
                 fh.write(json.dumps(record) + "\n")
-        return search_files(spl, [path])
+        with EventStore(in_memory=True) as store:
+            store.load([path])
+            return run_spl(spl, store)
 
 
 def seed_spl() -> str:

@@ -104,19 +104,25 @@ def _close(connection: duckdb.DuckDBPyConnection, tmpdir: Path | None) -> None:
 class EventStore:
     """Records of Splunk exports in a DuckDB ``events`` table (see the module docstring)."""
 
-    def __init__(self, path: Path | None = None, *, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(
+        self, path: Path | None = None, *, batch_size: int = BATCH_SIZE, in_memory: bool = False
+    ) -> None:
         """Open (or create) the store at ``path``.
 
         ``path=None`` makes a temporary database on disk, in a fresh temporary
         directory removed by `close`: on disk so that large loads spill to disk
-        instead of growing memory.
+        instead of growing memory. ``in_memory=True`` keeps small, known-size data
+        (a handful of records) in memory instead.
         """
         self._tmpdir: Path | None = None
-        if path is None:
+        target = ":memory:"
+        if path is not None:
+            target = str(path)
+        elif not in_memory:
             self._tmpdir = Path(tempfile.mkdtemp(prefix="stagehunt-"))
-            path = self._tmpdir / "events.duckdb"
+            target = str(self._tmpdir / "events.duckdb")
         self._batch_size = max(1, batch_size)
-        self._connection = duckdb.connect(str(path))
+        self._connection = duckdb.connect(target)
         self._closed = False
         self._finalizer = weakref.finalize(self, _close, self._connection, self._tmpdir)
         self._fields: dict[str, _Field] = {}
