@@ -7,6 +7,7 @@ input) is one clear message and a non-zero exit; never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,6 +115,12 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush is quiet."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -128,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as e:
         sys.stderr.write(f"error: {e}\n")
         return e.code
+    except BrokenPipeError:
+        # the reader went away (`stagehunt ... | head`): not an error, stop quietly
+        _silence_stdout()
+        return 0
     except OSError as e:
         sys.stderr.write(f"error: {e.strerror or e}: {e.filename or ''}\n")
         return EXIT_INPUT

@@ -242,29 +242,37 @@ def _isnotnull(c: ExprCompiler, node: ast.Call) -> Typed:
 FUNCTIONS["isnotempty"] = FUNCTIONS["isnotnull"]
 
 
+def _numeric_test(c: ExprCompiler, node: ast.Expr) -> tuple[Typed, exp.Expression]:
+    """The argument and whether it is a number. Field values that parse as numbers are
+    numbers (rule 1.1); a quoted string literal stays a string."""
+    a = c.compile(node)
+    if a.kind is Kind.NUM:
+        return a, q.not_null(a.sql)
+    if a.kind is Kind.STR and not isinstance(node, ast.Str):
+        return a, q.coalesce(q.is_number(a.sql), exp.false())
+    return a, exp.false()
+
+
 @register("isnum", 1)
 def _isnum(c: ExprCompiler, node: ast.Call) -> Typed:
-    a = c.compile(node.args[0])
-    if a.kind is Kind.NUM:
-        return Typed(q.not_null(a.sql), Kind.BOOL)
-    return Typed(exp.false(), Kind.BOOL)  # field values are strings even when numeric
+    return Typed(_numeric_test(c, node.args[0])[1], Kind.BOOL)
 
 
 @register("isint", 1)
 def _isint(c: ExprCompiler, node: ast.Call) -> Typed:
-    a = c.compile(node.args[0])
-    if a.kind is Kind.NUM:
-        return Typed(
-            q.coalesce(exp.EQ(this=a.sql, expression=q.fn("trunc", a.sql)), exp.false()), Kind.BOOL
-        )
-    return Typed(exp.false(), Kind.BOOL)
+    a, numeric = _numeric_test(c, node.args[0])
+    if a.kind not in (Kind.NUM, Kind.STR):
+        return Typed(exp.false(), Kind.BOOL)
+    n = c.number(a)
+    whole = q.coalesce(exp.EQ(this=n, expression=q.fn("trunc", n)), exp.false())
+    return Typed(exp.and_(numeric, whole), Kind.BOOL)
 
 
 @register("isstr", 1)
 def _isstr(c: ExprCompiler, node: ast.Call) -> Typed:
-    a = c.compile(node.args[0])
+    a, numeric = _numeric_test(c, node.args[0])
     if a.kind in (Kind.STR, Kind.MV):
-        return Typed(q.not_null(a.sql), Kind.BOOL)
+        return Typed(exp.and_(q.not_null(a.sql), exp.Not(this=exp.paren(numeric))), Kind.BOOL)
     return Typed(exp.false(), Kind.BOOL)
 
 
@@ -277,15 +285,16 @@ def _isbool(c: ExprCompiler, node: ast.Call) -> Typed:
 
 @register("typeof", 1)
 def _typeof(c: ExprCompiler, node: ast.Call) -> Typed:
-    a = c.compile(node.args[0])
-    name = {Kind.NUM: "Number", Kind.STR: "String", Kind.MV: "Multivalue", Kind.BOOL: "Boolean"}
+    a, numeric = _numeric_test(c, node.args[0])
     if a.kind is Kind.NULL:
         return Typed(q.string("Invalid"), Kind.STR)
     if a.kind is Kind.BOOL:
         return Typed(q.string("Boolean"), Kind.STR)
-    return Typed(
-        q.case((q.is_null(a.sql), q.string("Invalid")), default=q.string(name[a.kind])), Kind.STR
-    )
+    if a.kind is Kind.MV:
+        label: exp.Expression = q.string("Multivalue")
+    else:
+        label = q.case((numeric, q.string("Number")), default=q.string("String"))
+    return Typed(q.case((q.is_null(a.sql), q.string("Invalid")), default=label), Kind.STR)
 
 
 # ----------------------------------------------------------------- text
