@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from reference.evaluator import run as reference_run
+from stagehunt.compile.sqlfn import render_number
 
 # --------------------------------------------------------------------------- vocabulary
 
@@ -225,7 +226,8 @@ def expr(draw: st.DrawFn, kind: str, ctx: Ctx, depth: int = 2) -> str:
         if op == "mvcount":
             return f"mvcount({draw(sub('mv'))})"
         if op == "tonumber":
-            return f"tonumber({draw(sub('str'))})"
+            # lower(): a literal that is not a number is a search error (§4 tonumber)
+            return f"tonumber(lower({draw(sub('str'))}))"
         if op == "if":
             return f"if({draw(sub('bool'))}, {draw(sub('num'))}, {draw(sub('num'))})"
         if op == "case":
@@ -520,9 +522,19 @@ def pipeline(draw: st.DrawFn, kinds: list[str], max_commands: int = 4) -> str:
 
 
 def same(a: object, b: object) -> bool:
-    """Equal values: numbers to 1e-9, lists element-wise, strings exactly; no str/num mixing."""
+    """Equal values: numbers to 1e-9, lists element-wise, strings exactly.
+
+    A number equals a string only when the string is exactly how Splunk renders that
+    number (rule 1.1: values are untyped strings that act as numbers): the engine types
+    values statically, so a mixed-kind result such as ``min()`` over numeric strings or
+    ``coalesce(1, field)`` comes back as the string "1" where the reference holds 1.
+    """
     num_a = isinstance(a, int | float) and not isinstance(a, bool)
     num_b = isinstance(b, int | float) and not isinstance(b, bool)
+    if num_a and isinstance(b, str):
+        return b == render_number(float(a))  # type: ignore[arg-type]
+    if num_b and isinstance(a, str):
+        return a == render_number(float(b))  # type: ignore[arg-type]
     if num_a or num_b:
         if not (num_a and num_b):
             return False

@@ -302,10 +302,11 @@ class Compiler:
             rel, [], extra_hidden=[(RN, row_number(list(rel.order), partition))]
         )
         keep: exp.Expression = exp.LTE(this=q.col(RN), expression=exp.Literal.number(cmd.count))
+        # an event lacking any dedup field is "empty" (kept only with keepempty=true)
         present = (
-            q.and_(*[q.not_null(v.sql) for v in values if not v.is_null])
-            if partition
-            else exp.true()
+            exp.false()
+            if any(v.is_null for v in values)
+            else q.and_(*[q.not_null(v.sql) for v in values])
         )
         if cmd.keepempty:
             keep = exp.or_(exp.Not(this=exp.paren(present)), keep)

@@ -36,7 +36,14 @@ def sort_keys(value: Typed, desc: bool, coerce: str = "auto") -> list[exp.Ordere
     # (semantics.SORT_NUMBERS_BEFORE_STRINGS)
     is_string = exp.cast(exp.Not(this=q.is_number(v)), "INTEGER")
     first = desc if semantics.SORT_NUMBERS_BEFORE_STRINGS else not desc
-    return [missing, ordered(is_string, first), ordered(q.to_number(v), desc), ordered(v, desc)]
+    # numbers that are equal numerically ("11", "011") tie, and keep their input order
+    text_only = q.case((exp.Not(this=q.is_number(v)), v))
+    return [
+        missing,
+        ordered(is_string, first),
+        ordered(q.to_number(v), desc),
+        ordered(text_only, desc),
+    ]
 
 
 def row_number(

@@ -42,21 +42,26 @@ class StatsCompiler:
         return SplSemanticError(message, pos, self.query)
 
     # ------------------------------------------------------------------ prepare input
-    def _prepare(self, rel: Relation, cmd: ast.StatsCmd) -> Relation:
-        """Add the input-order column if an order function needs it; expand mv by-fields."""
+    def _prepare(self, rel: Relation, cmd: ast.StatsCmd) -> tuple[Relation, dict[str, str]]:
+        """Add the input-order column if an order function needs it; split multivalue
+        by-fields (6.4) into hidden key columns, one row per value, leaving the field
+        itself whole for the aggregates. Returns the relation and by-field → key column."""
         funcs = {_ALIASES.get(a.func, a.func) for a in cmd.aggregations}
         if funcs & _ORDER_FUNCS:
             rel = self.b.project(rel, [], extra_hidden=[(ORD, row_number(list(rel.order)))])
-        for name in cmd.by:
+        keys: dict[str, str] = {}
+        for i, name in enumerate(cmd.by):
             f = rel.get(name)
             if f is not None and f.kind is Kind.MV:
                 if cmd.name == "eventstats":
                     raise SplUnsupportedError(
                         "eventstats by a multivalue field is not supported", cmd.pos, self.query
                     )
+                key = f"__by{i}"
                 unnest = exp.Unnest(expressions=[q.col(f.alias)])
-                rel = self.b.project(rel, [(name, Typed(unnest, Kind.STR))])
-        return rel
+                rel = self.b.project(rel, [], extra_hidden=[(key, unnest)])
+                keys[name] = key
+        return rel, keys
 
     # ------------------------------------------------------------------ aggregations
     def aggregate(self, c: ExprCompiler, agg: ast.Aggregation) -> Typed:
@@ -74,9 +79,7 @@ class StatsCompiler:
             raise self.error(f"{agg.func}(eval(...)) needs a value, not a Boolean", agg.pos)
         perc = _PERC.match(func)
         if perc:
-            return self._numeric(
-                c, value, lambda x: q.fn("quantile_cont", x, q.number(float(perc.group(1)) / 100))
-            )
+            return self._numeric(c, value, "quantile_cont", q.number(float(perc.group(1)) / 100))
         handler = getattr(self, f"agg_{func}", None)
         if handler is None:
             raise self.error(f"unknown stats function '{agg.func}'", agg.pos)
@@ -95,10 +98,6 @@ class StatsCompiler:
     def agg_count(self, c: ExprCompiler, v: Typed) -> Typed:
         if v.kind is Kind.NULL:
             return Typed(exp.Literal.number(0), Kind.NUM)
-        if v.kind is Kind.MV:
-            return Typed(
-                q.coalesce(exp.Sum(this=q.fn("len", v.sql)), exp.Literal.number(0)), Kind.NUM
-            )
         return Typed(exp.Count(this=v.sql), Kind.NUM)
 
     def agg_dc(self, c: ExprCompiler, v: Typed) -> Typed:
@@ -138,8 +137,24 @@ class StatsCompiler:
         agg = exp.Max if largest else exp.Min
         if v.kind in (Kind.NULL, Kind.NUM):
             return v if v.kind is Kind.NULL else Typed(agg(this=v.sql), Kind.NUM)
-        if v.kind is Kind.MV:
-            v = Typed(q.item(v.sql, 1), Kind.STR)  # semantics.MULTIVALUE_SCALAR_USES_FIRST
+        if v.kind is Kind.MV:  # every value of every event takes part
+            flat = self._strings(c, v)
+            nums = q.fn(
+                "list_transform",
+                q.fn("list_filter", flat, q.lam(q.is_number(q.element()))),
+                q.lam(q.try_cast(q.element(), "DOUBLE")),
+            )
+            pick = "list_max" if largest else "list_min"
+            return Typed(
+                q.case(
+                    (
+                        exp.GT(this=q.fn("len", nums), expression=exp.Literal.number(0)),
+                        q.number_to_string(q.fn(pick, nums)),
+                    ),
+                    default=q.fn(pick, flat),
+                ),
+                Kind.STR,
+            )
         s = v.sql
         num = q.to_number(s)
         # numbers take priority (6.12): "9" < "10"; only all-string groups compare as strings
@@ -160,41 +175,65 @@ class StatsCompiler:
     def agg_max(self, c: ExprCompiler, v: Typed) -> Typed:
         return self._extreme(c, v, largest=True)
 
-    def _numeric(self, c: ExprCompiler, v: Typed, build: object) -> Typed:
+    def _numbers(self, c: ExprCompiler, v: Typed) -> exp.Expression:
+        """Every numeric value of a multivalue field across the group, as DOUBLEs."""
+        return q.fn(
+            "list_transform",
+            q.fn("list_filter", self._strings(c, v), q.lam(q.is_number(q.element()))),
+            q.lam(q.try_cast(q.element(), "DOUBLE")),
+        )
+
+    def _numeric(self, c: ExprCompiler, v: Typed, name: str, *args: exp.Expression) -> Typed:
+        """A numeric aggregate; values that are not numbers are ignored (6.13), and every
+        value of a multivalue field counts."""
+        if v.kind is Kind.NULL:
+            return v
+        if v.kind is Kind.MV:
+            return Typed(
+                q.fn("list_aggregate", self._numbers(c, v), q.string(name), *args), Kind.NUM
+            )
+        x = v.sql if v.kind is Kind.NUM else c.number(v)
+        return Typed(q.fn(name, x, *args), Kind.NUM)
+
+    def agg_sum(self, c: ExprCompiler, v: Typed) -> Typed:
+        return self._numeric(c, v, "sum")
+
+    def agg_avg(self, c: ExprCompiler, v: Typed) -> Typed:
+        return self._numeric(c, v, "avg")
+
+    def agg_median(self, c: ExprCompiler, v: Typed) -> Typed:
+        return self._numeric(c, v, "quantile_cont", q.number(0.5))
+
+    def agg_stdev(self, c: ExprCompiler, v: Typed) -> Typed:
+        return self._numeric(c, v, "stddev_samp")
+
+    def agg_stdevp(self, c: ExprCompiler, v: Typed) -> Typed:
+        return self._numeric(c, v, "stddev_pop")
+
+    def agg_var(self, c: ExprCompiler, v: Typed) -> Typed:
+        return self._numeric(c, v, "var_samp")
+
+    def agg_varp(self, c: ExprCompiler, v: Typed) -> Typed:
+        return self._numeric(c, v, "var_pop")
+
+    def agg_sumsq(self, c: ExprCompiler, v: Typed) -> Typed:
+        if v.kind is Kind.MV:
+            squares = q.fn(
+                "list_transform",
+                self._numbers(c, v),
+                q.lam(exp.Mul(this=q.element(), expression=q.element())),
+            )
+            return Typed(q.fn("list_sum", squares), Kind.NUM)
         if v.kind is Kind.NULL:
             return v
         x = v.sql if v.kind is Kind.NUM else c.number(v)
-        assert callable(build)
-        return Typed(build(x), Kind.NUM)
-
-    def agg_sum(self, c: ExprCompiler, v: Typed) -> Typed:
-        return self._numeric(c, v, lambda x: exp.Sum(this=x))
-
-    def agg_avg(self, c: ExprCompiler, v: Typed) -> Typed:
-        return self._numeric(c, v, lambda x: exp.Avg(this=x))
-
-    def agg_median(self, c: ExprCompiler, v: Typed) -> Typed:
-        return self._numeric(c, v, lambda x: q.fn("quantile_cont", x, q.number(0.5)))
-
-    def agg_stdev(self, c: ExprCompiler, v: Typed) -> Typed:
-        return self._numeric(c, v, lambda x: q.fn("stddev_samp", x))
-
-    def agg_stdevp(self, c: ExprCompiler, v: Typed) -> Typed:
-        return self._numeric(c, v, lambda x: q.fn("stddev_pop", x))
-
-    def agg_var(self, c: ExprCompiler, v: Typed) -> Typed:
-        return self._numeric(c, v, lambda x: q.fn("var_samp", x))
-
-    def agg_varp(self, c: ExprCompiler, v: Typed) -> Typed:
-        return self._numeric(c, v, lambda x: q.fn("var_pop", x))
-
-    def agg_sumsq(self, c: ExprCompiler, v: Typed) -> Typed:
-        return self._numeric(c, v, lambda x: exp.Sum(this=exp.Mul(this=x, expression=x)))
+        return Typed(exp.Sum(this=exp.Mul(this=x, expression=x)), Kind.NUM)
 
     def agg_range(self, c: ExprCompiler, v: Typed) -> Typed:
-        return self._numeric(
-            c, v, lambda x: exp.Sub(this=exp.Max(this=x), expression=exp.Min(this=x))
-        )
+        high, low = self._numeric(c, v, "max"), self._numeric(c, v, "min")
+        if v.kind is Kind.NULL:
+            return v
+        return Typed(exp.Sub(this=high.sql, expression=low.sql), Kind.NUM)
 
     def agg_mode(self, c: ExprCompiler, v: Typed) -> Typed:
         if v.kind is Kind.NULL:
@@ -261,7 +300,7 @@ class StatsCompiler:
         return out
 
     def stats(self, rel: Relation, cmd: ast.StatsCmd) -> Relation:
-        rel = self._prepare(rel, cmd)
+        rel, keys = self._prepare(rel, cmd)
         outputs = self._outputs(rel, cmd)
         taken: set[str] = {SEQ}
         fields: list[Field] = []
@@ -270,10 +309,9 @@ class StatsCompiler:
         conds: list[exp.Expression] = []
         by_typed: list[Typed] = []
         for name in cmd.by:
-            t = rel.typed(name)
+            t = Typed(q.col(keys[name]), Kind.STR) if name in keys else rel.typed(name)
             if t.is_null:  # a by-field no event has: every event is dropped (6.3)
-                conds.append(exp.false())
-                continue
+                t = Typed(q.null_str(), Kind.STR)
             alias = alias_for(name, taken)
             fields.append(Field(name, alias, t.kind))
             select.append(exp.alias_(t.sql, q.ident(alias)))
@@ -299,9 +337,9 @@ class StatsCompiler:
             query = query.group_by(*group)
         grouped = Relation(self.b.add(query), tuple(fields), (), (), events=False)
         # number the rows in output order (6.5) so later commands keep it
-        keys = [k for t in by_typed for k in sort_keys(t, desc=False)]
+        order = [k for t in by_typed for k in sort_keys(t, desc=False)]
         numbered = exp.select(
-            *self.b.passthrough(grouped), exp.alias_(row_number(keys), q.ident(SEQ))
+            *self.b.passthrough(grouped), exp.alias_(row_number(order), q.ident(SEQ))
         ).from_(exp.to_identifier(grouped.source))
         return replace(
             grouped,
@@ -311,7 +349,7 @@ class StatsCompiler:
         )
 
     def eventstats(self, rel: Relation, cmd: ast.StatsCmd) -> Relation:
-        prepared = self._prepare(rel, cmd)
+        prepared, _ = self._prepare(rel, cmd)
         outputs = self._outputs(prepared, cmd)
         by = [(name, prepared.typed(name)) for name in cmd.by]
         taken: set[str] = {f.alias.lower() for f in prepared.fields} | {
