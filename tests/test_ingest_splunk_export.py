@@ -52,6 +52,10 @@ def test_sniff_recognises_content_not_extension(tmp_path: Path) -> None:
     assert sniff_format(write(tmp_path, "c.json", '"_time","host"\n1,h\n')) == "csv"
     assert sniff_format(write(tmp_path, "d.txt", "host\nh1\n")) == "csv"
     assert sniff_format(write(tmp_path, "e", "")) == "jsonl"  # empty: no records
+    # pretty-printed object(s), as pyevtx-rs writes them
+    assert sniff_format(write(tmp_path, "f.json", '{\n  "a": 1\n}\n{\n  "a": 2\n}\n')) == (
+        "json-stream"
+    )
 
 
 @pytest.mark.parametrize(
@@ -59,7 +63,6 @@ def test_sniff_recognises_content_not_extension(tmp_path: Path) -> None:
     [
         "Mar  1 10:00:00 host sshd[1]: Accepted password\n",  # a raw log line
         "a\tb\n1\t2\n",  # TSV
-        '{\n  "a": 1\n}\n',  # one pretty-printed object
     ],
 )
 def test_sniff_rejects_other_text(tmp_path: Path, content: str) -> None:

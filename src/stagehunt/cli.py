@@ -16,7 +16,10 @@ from rich.console import Console
 
 from stagehunt import __version__
 from stagehunt.api import compile_query, run_spl, sample_paths, seed_spl
+from stagehunt.ingest.options import IngestOptions
 from stagehunt.render.formats import FORMATS, render
+from stagehunt.render.progress import progress_reporter
+from stagehunt.render.summary import print_problems, print_summary
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroLibrary
 from stagehunt.store.event_store import EventStore, LoadReport
@@ -31,6 +34,21 @@ class CliError(Exception):
         self.code = code
 
 
+def _add_input_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", type=Path, help="a DuckDB store file (created if missing)")
+    p.add_argument(
+        "--sourcetype-style",
+        choices=("legacy", "modern"),
+        default="legacy",
+        help="legacy: sourcetype=XmlWinEventLog:<Channel> (default); "
+        "modern: sourcetype=XmlWinEventLog, channel in source",
+    )
+    p.add_argument("--index", help="store every record under this index")
+    p.add_argument(
+        "--strict", action="store_true", help="exit non-zero if any record or file is rejected"
+    )
+
+
 def _add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format", choices=FORMATS, default="table", help="output format (default: table)"
@@ -39,8 +57,10 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
         "--explain", action="store_true", help="print the generated SQL instead of running it"
     )
     p.add_argument("--macros", type=Path, help="a macros.conf file to expand `macro` calls from")
-    p.add_argument("--store", type=Path, help="a DuckDB store file to query (and load PATHs into)")
-    p.add_argument("--strict", action="store_true", help="exit non-zero if any record is rejected")
+    _add_input_options(p)
+
+
+INPUTS_HELP = "event files, folders or zips: EVTX, event XML, JSON lines, CSV, auditd, MDE"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,43 +72,51 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     search = sub.add_parser("search", help="run an SPL query over event files")
     search.add_argument("spl", help="the SPL query")
-    search.add_argument(
-        "paths", nargs="*", type=Path, help="Splunk exports (JSON lines, JSON, CSV)"
-    )
+    search.add_argument("paths", nargs="*", type=Path, help=INPUTS_HELP)
     _add_output_options(search)
     hunt = sub.add_parser("hunt", help="run the seed T1074 detection (bundled sample if no PATH)")
-    hunt.add_argument("paths", nargs="*", type=Path, help="event files (default: bundled sample)")
+    hunt.add_argument("paths", nargs="*", type=Path, help=INPUTS_HELP + " (default: sample)")
     _add_output_options(hunt)
+    ingest = sub.add_parser("ingest", help="read event files into a store, with a summary")
+    ingest.add_argument("paths", nargs="+", type=Path, help=INPUTS_HELP)
+    _add_input_options(ingest)
     return parser
 
 
-def _load(store: EventStore, paths: Sequence[Path], err: Console, strict: bool) -> None:
+def _options(args: argparse.Namespace) -> IngestOptions:
+    return IngestOptions(sourcetype_style=args.sourcetype_style, index=args.index)
+
+
+def _load(
+    store: EventStore, paths: Sequence[Path], args: argparse.Namespace, err: Console
+) -> LoadReport | None:
+    """Load ``paths``; warnings to stderr; a CliError when nothing could be read or, with
+    --strict, when anything was rejected."""
     if not paths:
-        return
-    report: LoadReport = store.load(list(paths))
-    for error in report.errors:
-        err.print(f"warning: {error}", style="yellow", markup=False, highlight=False)
-    for reject in report.rejects[:20]:
-        err.print(
-            f"warning: rejected {reject.path} {reject.position}: {reject.reason}",
-            style="yellow",
-            markup=False,
-            highlight=False,
-        )
-    if len(report.rejects) > 20:
-        err.print(
-            f"warning: ... and {len(report.rejects) - 20} more rejected records", style="yellow"
-        )
-    if report.errors and report.records_read == 0 and len(report.errors) == len(paths):
+        return None
+    with progress_reporter(err, log_lines=args.command == "ingest") as progress:
+        report = store.load(list(paths), _options(args), progress)
+    if args.command == "ingest":
+        print_summary(report, err)
+    else:
+        print_problems(report, err)
+    if report.errors and report.records_read == 0 and report.files == 0:
         raise CliError("no input could be read")
-    if strict and (report.rejects or report.errors):
+    if args.strict and (report.rejects or report.errors):
         raise CliError(
             f"{len(report.rejects)} record(s) rejected, "
             f"{len(report.errors)} file error(s) (--strict)"
         )
+    return report
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.command == "ingest":
+        if args.store is None:
+            raise CliError("ingest needs --store FILE.duckdb", EXIT_USAGE)
+        with EventStore(args.store) as store:
+            _load(store, args.paths, args, err)
+        return 0
     macros = MacroLibrary.from_file(args.macros) if args.macros else None
     spl = args.spl if args.command == "search" else seed_spl()
     paths: list[Path] = list(args.paths)
@@ -98,7 +126,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         paths = []
     with EventStore(args.store) as store:
         if args.explain:
-            _load(store, paths, err, args.strict)
+            _load(store, paths, args, err)
             schema = store.schema()
             physical = {n: store.column_for(n) for n in schema}
             compiled = compile_query(spl, schema, physical=physical, macros=macros)
@@ -106,7 +134,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             return 0
         # parse before loading: a broken query fails fast
         compile_query(spl, {}, macros=macros)
-        _load(store, paths, err, args.strict)
+        _load(store, paths, args, err)
         result = run_spl(spl, store, macros=macros)
     if args.format == "table":
         render(result, "table", sys.stdout, console=out)
@@ -126,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # a pipe or file gets wide rows instead of Rich's default 80 columns
     out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 250)
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         return run(args, out, err)
     except SplError as e:

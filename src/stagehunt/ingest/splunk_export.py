@@ -24,15 +24,19 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import json
 import math
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Literal
+
+from stagehunt.ingest.records import Record, Reject
+from stagehunt.ingest.sources import Source
 
 __all__ = [
     "CHUNK_SIZE",
@@ -47,10 +51,10 @@ __all__ = [
     "sniff_format",
 ]
 
-#: One record: field name -> value. Strings and lists of strings, ``_time`` a float.
-Record = dict[str, str | list[str] | float | None]
+#: Turns one parsed JSON value into a record, a reject reason, or None (not a record).
+Converter = Callable[[object], "Record | str | None"]
 #: The content kinds `sniff_format` recognises.
-Format = Literal["jsonl", "json-array", "csv"]
+Format = Literal["jsonl", "json-array", "json-stream", "csv"]
 
 #: Characters read at a time from a JSON array file.
 CHUNK_SIZE = 1 << 20
@@ -88,19 +92,10 @@ class UnsupportedInput(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Reject:
-    """A record that could not be read: where it was and why, so nothing is lost silently."""
-
-    path: str
-    position: str  # "line 17" (JSON lines, CSV) or "record 3" (JSON array)
-    reason: str
-
-
 # --------------------------------------------------------------------------- sniffing
 
 
-def sniff_format(path: Path) -> Format:
+def sniff_format(path: Path | Source) -> Format:
     """Tell which export format ``path`` holds by looking at its first bytes.
 
     Empty (or whitespace-only) files are ``"jsonl"`` with no records: Splunk writes
@@ -108,8 +103,11 @@ def sniff_format(path: Path) -> Format:
     anything else that is not JSON lines, a JSON array or a CSV with a header, and
     `OSError` if the file cannot be read.
     """
-    with path.open("rb") as f:
-        head = f.read(_SNIFF_BYTES)
+    return sniff_head(_source(path).head(_SNIFF_BYTES))
+
+
+def sniff_head(head: bytes) -> Format:
+    """`sniff_format` on the first bytes of a file."""
     if head.startswith(b"\x1f\x8b"):
         raise UnsupportedInput("gzip-compressed; decompress it first")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -132,9 +130,7 @@ def sniff_format(path: Path) -> Format:
     first_line = stripped.split("\n", 1)[0].strip()
     if stripped[0] == "{":
         if first_line == "{":
-            raise UnsupportedInput(
-                "a pretty-printed JSON document, not JSON lines (one object per line)"
-            )
+            return "json-stream"  # pretty-printed object(s), e.g. pyevtx-rs JSON output
         return "jsonl"
     try:
         header = next(csv.reader([first_line]))
@@ -151,8 +147,10 @@ def _looks_like_csv_header(header: list[str]) -> bool:
     The single-column check keeps plain text (a raw log file, a TSV) from being read
     as a one-column CSV where each line is a value.
     """
-    if not header or any(not name for name in header):
+    if not header or any(not name or len(name) > 200 for name in header):
         return False
+    if header[0].lstrip().startswith(("#", "<", "{", "[")):
+        return False  # a Markdown title, markup or JSON is not a CSV header
     if len(header) == 1:
         return _FIELD_NAME_RE.fullmatch(header[0]) is not None
     return True
@@ -161,19 +159,32 @@ def _looks_like_csv_header(header: list[str]) -> bool:
 # --------------------------------------------------------------------------- entry point
 
 
-def iter_records(path: Path, *, chunk_size: int = CHUNK_SIZE) -> Iterator[Record | Reject]:
+def _source(path: Path | Source) -> Source:
+    return path if isinstance(path, Source) else Source.from_path(Path(path))
+
+
+def iter_records(
+    path: Path | Source,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    convert: Converter | None = None,
+) -> Iterator[Record | Reject]:
     """Yield the records of one export file, in file order, with rejects in place.
 
     The format is sniffed first (`UnsupportedInput` if unknown, `OSError` if the
     file cannot be opened). ``chunk_size`` is the number of characters read at a
     time from a JSON array; other formats are read line by line.
     """
-    fmt = sniff_format(path)
+    source = _source(path)
+    fmt = sniff_format(source)
+    to_record = convert or record_from_json
     if fmt == "jsonl":
-        return _iter_jsonl(path)
+        return _iter_jsonl(source, to_record)
     if fmt == "json-array":
-        return _iter_json_array(path, chunk_size)
-    return _iter_csv(path)
+        return _iter_json_array(source, chunk_size, to_record)
+    if fmt == "json-stream":
+        return _iter_json_array(source, chunk_size, to_record, stream=True)
+    return _iter_csv(source)
 
 
 # --------------------------------------------------------------------------- JSON
@@ -196,10 +207,10 @@ def _loads(text: str) -> object:
     return _DECODER.decode(text)
 
 
-def _iter_jsonl(path: Path) -> Iterator[Record | Reject]:
+def _iter_jsonl(source: Source, convert: Converter) -> Iterator[Record | Reject]:
     """Read JSON lines; a bad line is a `Reject` and reading goes on with the next."""
-    name = str(path)
-    with path.open("rb") as f:
+    name = source.name
+    with source.open() as f:
         for lineno, raw in enumerate(f, start=1):
             if lineno == 1 and raw.startswith(codecs.BOM_UTF8):
                 raw = raw[len(codecs.BOM_UTF8) :]
@@ -215,7 +226,7 @@ def _iter_jsonl(path: Path) -> Iterator[Record | Reject]:
             except json.JSONDecodeError as exc:
                 yield Reject(name, f"line {lineno}", f"malformed JSON: {exc}")
                 continue
-            outcome = _record_from_json(value)
+            outcome = convert(value)
             if outcome is None:
                 continue
             if not isinstance(outcome, str) and _SURROGATE_ESCAPE_RE.search(line):
@@ -226,16 +237,25 @@ def _iter_jsonl(path: Path) -> Iterator[Record | Reject]:
                 yield outcome
 
 
-def _record_from_json(value: object) -> Record | str | None:
-    """A record, a reject reason, or None for Splunk export metadata (not a record)."""
+def unwrap(value: object) -> dict[str, object] | str | None:
+    """The event object of one JSON value: Splunk's export wrapper removed; a reason
+    string for a non-object; None for export metadata lines (not records)."""
     if not isinstance(value, dict):
         return f"not a JSON object but {_json_kind(value)}"
     result = value.get("result")
     if isinstance(result, dict) and value.keys() <= _WRAPPER_KEYS:
-        value = result
-    elif "result" not in value and value.keys() <= _WRAPPER_KEYS and value.keys() & _META_MARKERS:
+        return result
+    if "result" not in value and value.keys() <= _WRAPPER_KEYS and value.keys() & _META_MARKERS:
         return None
-    return normalise_object(value)
+    return value
+
+
+def record_from_json(value: object) -> Record | str | None:
+    """A record, a reject reason, or None for Splunk export metadata (not a record)."""
+    obj = unwrap(value)
+    if obj is None or isinstance(obj, str):
+        return obj
+    return normalise_object(obj)
 
 
 def _check_text(record: Record) -> Record | str:
@@ -340,18 +360,22 @@ class _ArrayReader:
         self.fill()
 
 
-def _iter_json_array(path: Path, chunk_size: int) -> Iterator[Record | Reject]:
+def _iter_json_array(
+    source: Source, chunk_size: int, convert: Converter, stream: bool = False
+) -> Iterator[Record | Reject]:
     """Read a JSON array element by element without loading the whole file.
 
     A malformed element ends the reading (there is no safe place to resume inside
     a JSON document); it comes out as a `Reject` that says the rest was not read.
     Text that is not UTF-8 ends the reading the same way.
     """
-    name = str(path)
+    name = source.name
     done = [0]  # elements fully read, for the position of a decoding failure
-    with path.open(encoding="utf-8-sig", newline="") as f:
+    with source.open() as raw, io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as f:
         try:
-            yield from _array_elements(_ArrayReader(f, chunk_size), name, done)
+            reader = _ArrayReader(f, chunk_size)
+            elements = _stream_elements if stream else _array_elements
+            yield from elements(reader, name, done, convert)
         except UnicodeDecodeError as exc:
             yield Reject(
                 name,
@@ -360,7 +384,30 @@ def _iter_json_array(path: Path, chunk_size: int) -> Iterator[Record | Reject]:
             )
 
 
-def _array_elements(reader: _ArrayReader, name: str, done: list[int]) -> Iterator[Record | Reject]:
+def _stream_elements(
+    reader: _ArrayReader, name: str, done: list[int], convert: Converter
+) -> Iterator[Record | Reject]:
+    """JSON values one after another (pretty-printed documents, concatenated)."""
+    while reader.peek():
+        count = done[0] + 1
+        try:
+            value, _ = reader.decode()
+        except json.JSONDecodeError as exc:
+            yield Reject(
+                name, f"record {count}", f"malformed JSON: {exc.msg}; rest of file not read"
+            )
+            return
+        done[0] = count
+        outcome = convert(value)
+        if isinstance(outcome, str):
+            yield Reject(name, f"record {count}", outcome)
+        elif outcome is not None:
+            yield outcome
+
+
+def _array_elements(
+    reader: _ArrayReader, name: str, done: list[int], convert: Converter
+) -> Iterator[Record | Reject]:
     """The records of the array ``reader`` is at; ``done[0]`` counts elements read."""
     if reader.peek() != "[":
         yield Reject(name, "record 1", "malformed JSON: expected '[' at start of file")
@@ -380,7 +427,7 @@ def _array_elements(reader: _ArrayReader, name: str, done: list[int]) -> Iterato
                 )
                 return
             done[0] = count
-            outcome = _record_from_json(value)
+            outcome = convert(value)
             if (
                 isinstance(outcome, dict)
                 and _SURROGATE_ESCAPE_RE.search(reader.buf, start, reader.pos) is not None
@@ -411,15 +458,15 @@ def _array_elements(reader: _ArrayReader, name: str, done: list[int]) -> Iterato
 # --------------------------------------------------------------------------- CSV
 
 
-def _iter_csv(path: Path) -> Iterator[Record | Reject]:
+def _iter_csv(source: Source) -> Iterator[Record | Reject]:
     """Read a Splunk CSV export, joining ``__mv_<field>`` columns into multivalues.
 
     Positions are the line on which a record starts (a quoted value may span lines).
     """
-    name = str(path)
+    name = source.name
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # _raw can be long; the default is 128 KiB
     bad_lines: set[int] = set()
-    with path.open("rb") as f:
+    with source.open() as f:
         reader = csv.reader(_decoded_lines(f, bad_lines))
         plan: _CsvPlan | None = None
         while True:

@@ -33,11 +33,12 @@ SQL must go through `EventStore.column_for` (and quote the result with
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -45,7 +46,11 @@ from types import TracebackType
 import duckdb
 import pyarrow as pa
 
-from stagehunt.ingest.splunk_export import Record, Reject, UnsupportedInput, iter_records
+from stagehunt.ingest import registry
+from stagehunt.ingest.options import IngestOptions
+from stagehunt.ingest.records import RECORD_ID, Record, Reject
+from stagehunt.ingest.sources import Source
+from stagehunt.ingest.splunk_export import UnsupportedInput
 from stagehunt.store.schema import EVENTS_TABLE, SEQ_COLUMN, ColumnKind, is_hidden
 
 __all__ = ["BATCH_SIZE", "FIELDS_TABLE", "EventStore", "LoadReport", "quote_identifier"]
@@ -54,6 +59,14 @@ __all__ = ["BATCH_SIZE", "FIELDS_TABLE", "EventStore", "LoadReport", "quote_iden
 BATCH_SIZE = 20_000
 #: Table mapping field names to physical column names.
 FIELDS_TABLE = "__fields"
+#: Table of the sources loaded: content hash, name, records stored, format.
+SOURCES_TABLE = "__sources"
+#: Hidden column: SHA-256 of the source a record came from (with ``__rid``, its identity).
+SOURCE_COLUMN = "__src"
+#: Record keys stored in hidden columns of the same name, never as fields.
+_HIDDEN_KEYS = frozenset({RECORD_ID, SOURCE_COLUMN})
+#: Called as reading goes on: (source name, records read from it so far).
+Progress = Callable[[str, int], None]
 _TIME = "_time"
 _BATCH_VIEW = "__stagehunt_batch"
 _SQL_TYPE = {
@@ -83,6 +96,19 @@ class LoadReport:
     rejects: list[Reject] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    #: sources skipped because the store already holds their content (same hash)
+    already_stored: list[str] = field(default_factory=list)
+    #: records of those sources, not read again
+    duplicates: int = 0
+    #: format name -> sources read in that format
+    formats: dict[str, int] = field(default_factory=dict)
+    #: sourcetype -> records stored by this load
+    sourcetypes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        """Records read per second."""
+        return self.records_read / self.elapsed if self.elapsed > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -151,42 +177,103 @@ class EventStore:
         except KeyError:
             raise KeyError(f"no field {field!r} in the event store") from None
 
-    def load(self, paths: Sequence[Path]) -> LoadReport:
-        """Read export files into ``events``; problems are reported, not raised.
+    def load(
+        self,
+        paths: Sequence[Path],
+        opts: IngestOptions | None = None,
+        progress: Progress | None = None,
+    ) -> LoadReport:
+        """Read files (any format `registry` knows) into ``events``; problems are
+        reported, not raised.
 
-        Each file is read in order and its records appended in file order. A file
-        that cannot be read is recorded in ``errors`` and the others still load.
+        Sources are read in order, records appended in source order. A source whose
+        content (SHA-256) the store already holds is skipped: ingesting the same file
+        twice adds nothing. A source that cannot be read is recorded in ``errors`` and
+        the others still load.
         """
+        opts = opts or IngestOptions()
         started = time.perf_counter()
         report = LoadReport()
         self._ensure_table()
-        batch: list[Record] = []
-        for raw_path in paths:
-            path = Path(raw_path)
-            seen = 0
-            try:
-                for item in iter_records(path):
-                    report.records_read += 1
-                    seen += 1
-                    if isinstance(item, Reject):
-                        report.rejects.append(item)
+        first_seq = self._next_seq
+        scratch = registry.scratch_dir()
+        try:
+            for raw_path in paths:
+                for source in registry.expand(Path(raw_path), scratch):
+                    if isinstance(source, registry.SourceError):
+                        report.errors.append(f"{source.name}: {source.reason}")
                         continue
-                    batch.append(item)
-                    if len(batch) >= self._batch_size:
-                        report.stored += self._insert(batch)
-                        batch = []
-            except UnsupportedInput as exc:
-                report.errors.append(f"{path}: unsupported content: {exc.message}")
-            except OSError as exc:
-                reason = exc.strerror or str(exc)
-                after = f" (after {seen} records)" if seen else ""
-                report.errors.append(f"{path}: cannot read: {reason}{after}")
-            else:
-                report.files += 1
-        if batch:
-            report.stored += self._insert(batch)
+                    self._load_source(source, opts, report, progress)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        report.sourcetypes = self._sourcetype_counts(first_seq)
         report.elapsed = time.perf_counter() - started
         return report
+
+    def _load_source(
+        self, source: Source, opts: IngestOptions, report: LoadReport, progress: Progress | None
+    ) -> None:
+        """Read one source into the table (or skip it when its content is stored)."""
+        seen = 0
+        try:
+            digest = _digest(source)
+            known = self._connection.execute(
+                f"SELECT records FROM {quote_identifier(SOURCES_TABLE)} WHERE hash = ?", [digest]
+            ).fetchone()
+            if known is not None:
+                report.already_stored.append(source.name)
+                report.duplicates += int(known[0])
+                report.files += 1
+                return
+            fmt, items = registry.read_source(source, opts)
+            batch: list[Record] = []
+            stored = 0
+            for item in items:
+                report.records_read += 1
+                seen += 1
+                if isinstance(item, Reject):
+                    report.rejects.append(item)
+                    continue
+                item.setdefault(RECORD_ID, str(seen))
+                item[SOURCE_COLUMN] = digest
+                batch.append(item)
+                if len(batch) >= self._batch_size:
+                    stored += self._insert(batch)
+                    batch = []
+                    if progress is not None:
+                        progress(source.name, seen)
+            if batch:
+                stored += self._insert(batch)
+            if progress is not None:
+                progress(source.name, seen)
+            report.stored += stored
+            self._connection.execute(
+                f"INSERT INTO {quote_identifier(SOURCES_TABLE)} VALUES (?, ?, ?, ?)",
+                [digest, source.name, stored, fmt],
+            )
+        except UnsupportedInput as exc:
+            report.errors.append(f"{source.name}: unsupported content: {exc.message}")
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            after = f" (after {seen} records)" if seen else ""
+            report.errors.append(f"{source.name}: cannot read: {reason}{after}")
+        else:
+            report.files += 1
+            report.formats[fmt] = report.formats.get(fmt, 0) + 1
+
+    def _sourcetype_counts(self, first_seq: int) -> dict[str, int]:
+        """Records stored since ``first_seq``, per sourcetype."""
+        if "sourcetype" not in self._fields:
+            return {}
+        column = quote_identifier(self._fields["sourcetype"].column)
+        if self._fields["sourcetype"].kind is ColumnKind.MULTI:
+            column = f"{column}[1]"
+        rows = self._connection.execute(
+            f"SELECT coalesce({column}, '(none)'), count(*) FROM {quote_identifier(EVENTS_TABLE)} "
+            f"WHERE {quote_identifier(SEQ_COLUMN)} >= ? GROUP BY 1 ORDER BY 2 DESC, 1",
+            [first_seq],
+        ).fetchall()
+        return {str(name): int(n) for name, n in rows}
 
     def close(self) -> None:
         """Close the database; a temporary store's directory is deleted."""
@@ -265,10 +352,20 @@ class EventStore:
             "(position INTEGER, name VARCHAR, column_name VARCHAR, kind VARCHAR)"
         )
         con.execute(
-            f"CREATE TABLE {quote_identifier(EVENTS_TABLE)} "
-            f"({quote_identifier(SEQ_COLUMN)} BIGINT, {quote_identifier(_TIME)} DOUBLE)"
+            f"CREATE TABLE IF NOT EXISTS {quote_identifier(SOURCES_TABLE)} "
+            "(hash VARCHAR, name VARCHAR, records BIGINT, format VARCHAR)"
         )
-        self._taken = {SEQ_COLUMN.casefold(), _TIME.casefold()}
+        con.execute(
+            f"CREATE TABLE {quote_identifier(EVENTS_TABLE)} "
+            f"({quote_identifier(SEQ_COLUMN)} BIGINT, {quote_identifier(_TIME)} DOUBLE, "
+            f"{quote_identifier(SOURCE_COLUMN)} VARCHAR, {quote_identifier(RECORD_ID)} VARCHAR)"
+        )
+        self._taken = {
+            SEQ_COLUMN.casefold(),
+            _TIME.casefold(),
+            SOURCE_COLUMN.casefold(),
+            RECORD_ID.casefold(),
+        }
         self._record_field(_Field(_TIME, _TIME, ColumnKind.NUMBER))
         self._has_table = True
 
@@ -335,6 +432,8 @@ class EventStore:
         con.execute("BEGIN TRANSACTION")
         try:
             for name in values:
+                if name in _HIDDEN_KEYS:
+                    continue
                 known = self._fields.get(name)
                 if known is None:
                     self._add_field(name, ColumnKind.MULTI if name in multi else ColumnKind.STRING)
@@ -342,6 +441,9 @@ class EventStore:
                     self._promote(known)
             arrays = {SEQ_COLUMN: pa.array(range(self._next_seq, self._next_seq + n), pa.int64())}
             for name, column in values.items():
+                if name in _HIDDEN_KEYS:
+                    arrays[name] = pa.array(column, pa.string())
+                    continue
                 f = self._fields[name]
                 arrays[f.column] = _arrow_column(column, f.kind)
             con.register(_BATCH_VIEW, pa.table(arrays))
@@ -369,3 +471,12 @@ def _arrow_column(values: list[object], kind: ColumnKind) -> pa.Array:
         wrapped = [[v] if isinstance(v, str) else v for v in values]
         return pa.array(wrapped, pa.list_(pa.string()))
     return pa.array(values, pa.string())
+
+
+def _digest(source: Source) -> str:
+    """SHA-256 of a source's bytes: its identity for "already ingested"."""
+    h = hashlib.sha256()
+    with source.open() as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,165 @@
+"""Which reader reads a file: chosen by content, not by name.
+
+``expand`` turns the paths a user gives into sources (files, the files below a folder,
+the members of a zip archive); ``read_source`` sniffs a source's first bytes and hands
+it to the right reader. JSON files are read once by the Splunk-export reader (JSON
+lines or one array); their first object decides the *shape* (pyevtx-rs JSON, ECS,
+Sentinel Syslog, Defender, flattened Winlogbeat/HELK, else a Splunk export), and every
+object goes through that shape.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from stagehunt.ingest.options import IngestOptions
+from stagehunt.ingest.records import Record, Reject
+from stagehunt.ingest.shapes.base import Shape
+from stagehunt.ingest.sources import Source
+from stagehunt.ingest.splunk_export import (
+    UnsupportedInput,
+    iter_records,
+    normalise_object,
+    sniff_head,
+    unwrap,
+)
+
+
+def shapes() -> tuple[Shape, ...]:
+    """JSON shapes, most specific first; the Splunk export shape is the fallback.
+
+    Imported on first use, like the readers below, so that reading a Splunk export
+    does not load the EVTX or XML machinery.
+    """
+    from stagehunt.ingest.shapes import ecs, otrf, pyevtx_json, sentinel_syslog
+    from stagehunt.ingest.shapes import mde as mde_shape
+
+    return (pyevtx_json.SHAPE, ecs.SHAPE, sentinel_syslog.SHAPE, mde_shape.SHAPE, otrf.SHAPE)
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_SNIFF = 64 * 1024
+
+
+@dataclass(frozen=True)
+class SourceError:
+    """A path or archive member that could not be opened at all."""
+
+    name: str
+    reason: str
+
+
+def expand(path: Path, scratch: Path) -> Iterator[Source | SourceError]:
+    """The sources a path holds: itself, the files below a folder, or a zip's members.
+
+    Zip members are extracted one at a time into ``scratch`` (EVTX needs random access);
+    each extracted file is deleted once the next member is reached.
+    """
+    try:
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                if not _is_documentation(child):
+                    yield from expand(child, scratch)
+            return
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        yield SourceError(str(path), f"cannot read: {exc.strerror or exc}")
+        return
+    if magic != _ZIP_MAGIC:
+        yield Source.from_path(path)
+        return
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        yield SourceError(str(path), f"unreadable zip archive: {exc}")
+        return
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir() or info.filename.startswith("__MACOSX/"):
+                continue
+            name = f"{path}!{info.filename}"
+            target = scratch / f"member-{abs(hash(name))}"
+            try:
+                with archive.open(info) as src, target.open("wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+                target.unlink(missing_ok=True)
+                yield SourceError(name, f"cannot extract: {exc}")
+                continue
+            yield replace(Source.from_path(target), name=name)
+            target.unlink(missing_ok=True)
+
+
+#: Inside a folder, files with these endings are documentation or rules, not events;
+#: a file named on the command line is always read.
+_DOCUMENT_SUFFIXES = frozenset({".md", ".yml", ".yaml", ".rst", ".txt", ".html", ".py"})
+
+
+def _is_documentation(path: Path) -> bool:
+    return path.suffix.lower() in _DOCUMENT_SUFFIXES or path.name.upper().startswith("LICENSE")
+
+
+def read_source(source: Source, opts: IngestOptions) -> tuple[str, Iterator[Record | Reject]]:
+    """The format name and the records of one source. Raises `UnsupportedInput` for
+    content no reader takes and `OSError` when it cannot be read."""
+    from stagehunt.ingest import auditd, evtx_reader, mde, winxml
+
+    head = source.head(_SNIFF)
+    if evtx_reader.sniff(head):
+        return "evtx", evtx_reader.read(source, opts)
+    if head.startswith(_ZIP_MAGIC):
+        raise UnsupportedInput("a zip archive inside a zip archive; extract the outer one first")
+    if winxml.sniff(head):
+        return "xml", winxml.read(source, opts)
+    if auditd.sniff(head):
+        return "auditd", auditd.read(source, opts)
+    fmt = sniff_head(head)
+    if fmt == "csv":
+        header = head.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+        columns = [c.strip().strip('"') for c in header.strip().split(",")]
+        if mde.sniff_csv_header(columns):
+            return "mde-csv", mde.read_csv(source, opts)
+        return "splunk-csv", iter_records(source)
+    return f"json ({fmt})", iter_records(source, convert=ShapeDispatch(opts))
+
+
+class ShapeDispatch:
+    """Converts JSON values with the shape detected on the first object."""
+
+    def __init__(self, opts: IngestOptions) -> None:
+        self.opts = opts
+        self.convert: Callable[[dict[str, object]], Record | str] | None = None
+
+    def __call__(self, value: object) -> Record | str | None:
+        obj = unwrap(value)
+        if obj is None or isinstance(obj, str):
+            return obj
+        if self.convert is None:
+            self.convert = self._detect(obj)
+        return self.convert(obj)
+
+    def _detect(self, obj: dict[str, object]) -> Callable[[dict[str, object]], Record | str]:
+        opts = self.opts
+        found = next((shape for shape in shapes() if shape.matches(obj)), None)
+        if found is None:
+            return lambda o: _splunk_record(o, opts)
+        return lambda o: found.to_record(o, opts)
+
+
+def _splunk_record(obj: dict[str, object], opts: IngestOptions) -> Record | str:
+    """A Splunk export object: values as exported; ``--index`` still overrides."""
+    record = normalise_object(obj)
+    if isinstance(record, dict) and opts.index is not None:
+        record["index"] = opts.index
+    return record
+
+
+def scratch_dir() -> Path:
+    """A private temporary folder for extracted archive members."""
+    return Path(tempfile.mkdtemp(prefix="stagehunt-unzip-"))

@@ -1,0 +1,128 @@
+"""`stagehunt ingest` and reading any supported input: content sniffing, zips, folders,
+idempotent re-ingest, the summary, and bad input that is reported, never fatal."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from stagehunt import cli
+from stagehunt.store.event_store import EventStore
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+PANACHE = REAL / "sbousseaden-EVTX-ATTACK-SAMPLES" / "PanacheSysmon_vs_AtomicRedTeam01.evtx"
+ARP = REAL / "OTRF-Security-Datasets" / "sh_arp_cache_2020-11-10074812.log"
+REGRESSION = (
+    REAL / "SigmaHQ-sigma" / "regression_data" / "rules" / "windows" / "file" / "file_event"
+)
+PUBLIC_BAT = REGRESSION / "file_event_win_susp_public_folder_extension"
+
+
+def _lines(path: Path, objs: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(o) + "\n" for o in objs), encoding="utf-8")
+    return path
+
+
+def test_ingesting_the_same_file_twice_adds_nothing(tmp_path: Path) -> None:
+    store_path = tmp_path / "s.duckdb"
+    with EventStore(store_path) as store:
+        first = store.load([ARP])
+        second = store.load([ARP])
+        (count,) = store.connection.execute("SELECT count(*) FROM events").fetchone() or (0,)
+    assert first.stored == 2  # SOURCES.md: two execve groups (arp -a, grep -v ^?)
+    assert second.stored == 0 and second.duplicates == 2
+    assert second.already_stored == [str(ARP)]
+    assert count == 2
+
+
+def test_copy_of_a_file_under_another_name_is_recognised(tmp_path: Path) -> None:
+    copy = tmp_path / "renamed.log"
+    copy.write_bytes(ARP.read_bytes())
+    with EventStore() as store:
+        store.load([ARP])
+        again = store.load([copy])
+    assert again.stored == 0 and again.duplicates == 2
+
+
+def test_zip_members_are_read_like_files(tmp_path: Path) -> None:
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(ARP, "inner/arp.log")
+        zf.writestr("events.jsonl", json.dumps({"_time": 1, "host": "h", "EventCode": "1"}) + "\n")
+    with EventStore() as store:
+        report = store.load([archive])
+    assert report.stored == 3 and not report.errors
+    assert report.sourcetypes.get("linux:audit") == 2
+
+
+def test_folder_skips_documentation_and_reads_events(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# Notes, with a comma\nnot, events\n")
+    (tmp_path / "rule.yml").write_text("title: x\n")
+    _lines(tmp_path / "a.json", [{"_time": 1, "host": "a"}, {"_time": 2, "host": "b"}])
+    with EventStore() as store:
+        report = store.load([tmp_path])
+    assert report.stored == 2 and not report.errors and not report.rejects
+
+
+def test_pretty_printed_pyevtx_json_document(tmp_path: Path) -> None:
+    """The SigmaHQ regression twins are pretty-printed pyevtx-rs JSON documents."""
+    doc = next(PUBLIC_BAT.glob("*.json"))
+    with EventStore() as store:
+        report = store.load([doc])
+        row = store.connection.execute(
+            'SELECT "EventCode", "TargetFilename" FROM events'
+        ).fetchall()
+    assert report.stored == 1
+    assert row == [("11", "C:\\Users\\Public\\persistence.bat")]  # per SOURCES.md
+
+
+def test_ingest_cli_summary_and_rejects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = _lines(tmp_path / "a.json", [{"_time": 1, "sourcetype": "st1"}])
+    with (tmp_path / "a.json").open("a") as fh:
+        fh.write("{broken\n")
+    store = tmp_path / "s.duckdb"
+    code = cli.main(["ingest", str(good), str(tmp_path / "missing.json"), "--store", str(store)])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "records read 2, stored 1, rejected 1" in err
+    assert "st1" in err
+    assert "line 2: malformed JSON" in err
+    assert "missing.json: cannot read" in err
+    assert "Traceback" not in err
+    strict = cli.main(["ingest", str(good), "--store", str(tmp_path / "t.duckdb"), "--strict"])
+    assert strict == 1
+
+
+def test_ingest_needs_a_store(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["ingest", str(ARP)]) == 2
+    assert "--store" in capsys.readouterr().err
+
+
+def test_search_reads_evtx_directly(capsys: pytest.CaptureFixture[str]) -> None:
+    """SOURCES.md: PanacheSysmon holds 565 events, 4 of them Sysmon EID 11."""
+    code = cli.main(["search", "EventCode=11 | stats count", str(PANACHE), "--format", "json"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out) == [{"count": 4}]
+
+
+def test_sourcetype_style_and_index_options(capsys: pytest.CaptureFixture[str]) -> None:
+    spl = "index=hunt sourcetype=XmlWinEventLog | stats count by source"
+    args = ["search", spl, str(PANACHE), "--format", "json"]
+    code = cli.main([*args, "--sourcetype-style", "modern", "--index", "hunt"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"source": "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational", "count": 565}
+    ]
+
+
+def test_seed_query_verbatim_is_empty_on_the_whole_real_set(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 3 acceptance / SOURCES.md: every EID 11 row dies at the stats/null trap and no
+    real EID 1 matches the copy clause, so the verbatim seed returns no rows."""
+    code = cli.main(["hunt", str(REAL), "--format", "json", "--store", str(tmp_path / "s.duckdb")])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out) == []
