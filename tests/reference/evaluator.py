@@ -556,8 +556,8 @@ def run_stats(cmd: ast.StatsCmd, rows: list[Row]) -> list[Row]:
             c = auto_cmp(a, b)
             if c:
                 return c
-        # Numerically equal keys ("11", "011"): break the tie by bytes.
-        for a, b in zip(g1, g2, strict=True):
+            # Numerically equal keys ("11", "011") are distinct groups (6.7: values are
+            # strings); 6.5 leaves their order open: byte order, before the next by-field.
             ka, kb = byte_key(render(a)), byte_key(render(b))
             if ka != kb:
                 return -1 if ka < kb else 1

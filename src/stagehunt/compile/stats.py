@@ -17,7 +17,7 @@ from stagehunt import semantics
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.eval import ExprCompiler
 from stagehunt.compile.kinds import Kind, Typed
-from stagehunt.compile.ordering import row_number, sort_keys
+from stagehunt.compile.ordering import ordered, row_number, sort_keys
 from stagehunt.compile.relation import SEQ, Field, QueryBuilder, Relation, alias_for
 from stagehunt.spl import ast
 from stagehunt.spl.errors import SplSemanticError, SplUnsupportedError
@@ -337,7 +337,10 @@ class StatsCompiler:
             query = query.group_by(*group)
         grouped = Relation(self.b.add(query), tuple(fields), (), (), events=False)
         # number the rows in output order (6.5) so later commands keep it
-        order = [k for t in by_typed for k in sort_keys(t, desc=False)]
+        # numerically equal keys ("11", "011") are distinct groups: byte order between them
+        order = [
+            k for t in by_typed for k in [*sort_keys(t, desc=False), ordered(_as_text(t), False)]
+        ]
         numbered = exp.select(
             *self.b.passthrough(grouped), exp.alias_(row_number(order), q.ident(SEQ))
         ).from_(exp.to_identifier(grouped.source))
@@ -431,3 +434,7 @@ def _ordered_list(value: exp.Expression) -> exp.Expression:
 
 def _nonempty(e: exp.Expression) -> exp.Expression:
     return q.case((exp.GT(this=q.fn("len", e), expression=exp.Literal.number(0)), e))
+
+
+def _as_text(t: Typed) -> exp.Expression:
+    return t.sql if t.kind is Kind.STR else q.number_to_string(t.sql)
