@@ -384,25 +384,50 @@ def _iter_json_array(
             )
 
 
+class _StopReading(Exception):
+    """A malformed element: no safe place to resume inside a JSON document."""
+
+
+def _next_element(
+    reader: _ArrayReader, name: str, done: list[int], convert: Converter
+) -> Record | Reject | None:
+    """Decode and convert the element ``reader`` is at (None: not a record).
+
+    Raises `_StopReading` (after which the caller yields the reject it carries) when
+    the element is malformed.
+    """
+    count = done[0] + 1
+    reader.peek()  # raw_decode does not skip leading whitespace
+    try:
+        value, start = reader.decode()
+    except json.JSONDecodeError as exc:
+        raise _StopReading(
+            Reject(name, f"record {count}", f"malformed JSON: {exc.msg}; rest of file not read")
+        ) from None
+    done[0] = count
+    outcome = convert(value)
+    if (
+        isinstance(outcome, dict)
+        and _SURROGATE_ESCAPE_RE.search(reader.buf, start, reader.pos) is not None
+    ):
+        outcome = _check_text(outcome)
+    if isinstance(outcome, str):
+        return Reject(name, f"record {count}", outcome)
+    return outcome
+
+
 def _stream_elements(
     reader: _ArrayReader, name: str, done: list[int], convert: Converter
 ) -> Iterator[Record | Reject]:
     """JSON values one after another (pretty-printed documents, concatenated)."""
     while reader.peek():
-        count = done[0] + 1
         try:
-            value, _ = reader.decode()
-        except json.JSONDecodeError as exc:
-            yield Reject(
-                name, f"record {count}", f"malformed JSON: {exc.msg}; rest of file not read"
-            )
+            item = _next_element(reader, name, done, convert)
+        except _StopReading as stop:
+            yield stop.args[0]
             return
-        done[0] = count
-        outcome = convert(value)
-        if isinstance(outcome, str):
-            yield Reject(name, f"record {count}", outcome)
-        elif outcome is not None:
-            yield outcome
+        if item is not None:
+            yield item
 
 
 def _array_elements(
@@ -417,26 +442,14 @@ def _array_elements(
         reader.pos += 1
     else:
         while True:
-            count = done[0] + 1
-            reader.peek()  # raw_decode does not skip leading whitespace
             try:
-                value, start = reader.decode()
-            except json.JSONDecodeError as exc:
-                yield Reject(
-                    name, f"record {count}", f"malformed JSON: {exc.msg}; rest of file not read"
-                )
+                item = _next_element(reader, name, done, convert)
+            except _StopReading as stop:
+                yield stop.args[0]
                 return
-            done[0] = count
-            outcome = convert(value)
-            if (
-                isinstance(outcome, dict)
-                and _SURROGATE_ESCAPE_RE.search(reader.buf, start, reader.pos) is not None
-            ):
-                outcome = _check_text(outcome)
-            if isinstance(outcome, str):
-                yield Reject(name, f"record {count}", outcome)
-            elif outcome is not None:
-                yield outcome
+            if item is not None:
+                yield item
+            count = done[0]
             sep = reader.peek()
             if sep == ",":
                 reader.pos += 1
