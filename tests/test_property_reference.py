@@ -625,6 +625,15 @@ REPROS: list[tuple[str, list[dict[str, Any]]]] = [
     # section 4 coalesce / if: the chosen argument keeps its type (a number stays a number).
     ("* | eval e=coalesce(1, n) | table e", [{"_time": 0.0, "n": "5"}]),
     ("* | eval e=if(n>1, 1, n) | table e", [{"_time": 1.0, "n": "0"}, {"_time": 0.0, "n": "5"}]),
+    # 6.1/6.2: an aggregate named like a by-field takes its place; groups keep by-value order.
+    (
+        "* | stats count, earliest(_time) AS s2 | stats count by count | table count",
+        [{"_time": 1.0, "count": "5"}],
+    ),
+    (
+        "* | stats count by count | table count",
+        [{"_time": 1.0, "count": "7"}, {"_time": 2.0, "count": "5"}, {"_time": 3.0, "count": "5"}],
+    ),
     # 6.5: groups in by-field order; numerically equal keys ordered deterministically (bytes).
     (
         "* | stats count by EventCode",

@@ -319,13 +319,19 @@ class StatsCompiler:
             conds.append(q.not_null(t.sql))
             by_typed.append(Typed(q.col(alias), t.kind))
         for name, value in outputs:
-            if any(f.name == name for f in fields):
-                raise self.error(f"'{name}' is both a by-field and an aggregate", cmd.pos)
+            same = next((i for i, f in enumerate(fields) if f.name == name), None)
             if value.kind is Kind.NULL:
+                if same is not None:
+                    del fields[same]
                 continue
             alias = alias_for(name, taken)
-            fields.append(Field(name, alias, value.kind))
             select.append(exp.alias_(value.sql, q.ident(alias)))
+            if same is not None:
+                # `stats count by count`: the aggregate's value takes the by-field's place;
+                # groups are still formed and ordered by the by-field's own values
+                fields[same] = Field(name, alias, value.kind)
+            else:
+                fields.append(Field(name, alias, value.kind))
         if not group:
             # no by-clause: one result row even over no events (and a constant output must
             # not turn into one row per event), so always aggregate
