@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from stagehunt.compile import CompiledQuery, Compiler
+from stagehunt.lookups import LookupLibrary
 from stagehunt.result import ResultTable, normalise
 from stagehunt.spl.macros import MacroLibrary
 from stagehunt.spl.parser import parse
@@ -29,11 +30,14 @@ def compile_query(
     physical: Mapping[str, str] | None = None,
     macros: MacroLibrary | None = None,
     now: float | None = None,
+    lookups: LookupLibrary | None = None,
 ) -> CompiledQuery:
     """Parse (after macro expansion) and compile one SPL query."""
     # always expand: a macro call with no library is an "unknown macro" error, not a term
     text = (macros or MacroLibrary()).expand(spl)
-    return Compiler(schema, table=table, physical=physical, now=now).compile(parse(text))
+    return Compiler(schema, table=table, physical=physical, now=now, lookups=lookups).compile(
+        parse(text)
+    )
 
 
 def compile_spl(
@@ -55,15 +59,25 @@ def run_spl(
     *,
     macros: MacroLibrary | None = None,
     now: float | None = None,
+    lookups: LookupLibrary | None = None,
 ) -> ResultTable:
     """Run SPL on a store; columns that no result has are dropped unless ``table`` named them."""
     schema = store.schema()
     physical = {name: store.column_for(name) for name in schema}
-    compiled = compile_query(spl, schema, physical=physical, macros=macros, now=now)
+    compiled = compile_query(
+        spl, schema, physical=physical, macros=macros, now=now, lookups=lookups
+    )
     sql = compiled.render()
-    if not schema and not _generates(compiled):
+    if not schema and not _generates(compiled) and not compiled.tables:
         return ResultTable([c.name for c in compiled.columns if c.pinned], [], sql)
-    rows = store.connection.execute(sql).fetchall()
+    con = store.connection
+    for lookup in compiled.tables:
+        con.register(lookup.sql_name, lookup.data)
+    try:
+        rows = con.execute(sql).fetchall()
+    finally:
+        for lookup in compiled.tables:
+            con.unregister(lookup.sql_name)
     columns = [c.name for c in compiled.columns]
     table = [tuple(normalise(v) for v in row[: len(columns)]) for row in rows]
     keep = [
@@ -89,7 +103,9 @@ def search_files(
         return run_spl(spl, store, macros=macros)
 
 
-def search_records(spl: str, records: Sequence[Mapping[str, object]]) -> ResultTable:
+def search_records(
+    spl: str, records: Sequence[Mapping[str, object]], *, lookups: Path | None = None
+) -> ResultTable:
     """Run SPL over in-memory records (Splunk-export style dicts), in list order."""
     with tempfile.TemporaryDirectory(prefix="stagehunt-") as tmp:
         path = Path(tmp) / "records.jsonl"
@@ -98,7 +114,7 @@ def search_records(spl: str, records: Sequence[Mapping[str, object]]) -> ResultT
                 fh.write(json.dumps(record) + "\n")
         with EventStore(in_memory=True) as store:
             store.load([path])
-            return run_spl(spl, store)
+            return run_spl(spl, store, lookups=LookupLibrary(lookups))
 
 
 def seed_spl() -> str:

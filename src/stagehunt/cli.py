@@ -17,6 +17,7 @@ from rich.console import Console
 from stagehunt import __version__
 from stagehunt.api import compile_query, run_spl, sample_paths, seed_spl
 from stagehunt.ingest.options import IngestOptions
+from stagehunt.lookups import LookupLibrary
 from stagehunt.render.formats import FORMATS, render
 from stagehunt.render.progress import progress_reporter
 from stagehunt.render.summary import print_problems, print_summary
@@ -57,6 +58,11 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
         "--explain", action="store_true", help="print the generated SQL instead of running it"
     )
     p.add_argument("--macros", type=Path, help="a macros.conf file to expand `macro` calls from")
+    p.add_argument(
+        "--lookups",
+        type=Path,
+        help="folder of lookup CSV files (and an optional transforms.conf) for lookup/inputlookup",
+    )
     _add_input_options(p)
 
 
@@ -118,6 +124,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             _load(store, args.paths, args, err)
         return 0
     macros = MacroLibrary.from_file(args.macros) if args.macros else None
+    lookups = LookupLibrary(args.lookups)
     spl = args.spl if args.command == "search" else seed_spl()
     paths: list[Path] = list(args.paths)
     if args.command == "hunt" and not paths and args.store is None:
@@ -129,13 +136,13 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             _load(store, paths, args, err)
             schema = store.schema()
             physical = {n: store.column_for(n) for n in schema}
-            compiled = compile_query(spl, schema, physical=physical, macros=macros)
+            compiled = compile_query(spl, schema, physical=physical, macros=macros, lookups=lookups)
             out.print(compiled.render(pretty=True), markup=False, highlight=False, soft_wrap=True)
             return 0
         # parse before loading: a broken query fails fast
-        compile_query(spl, {}, macros=macros)
+        compile_query(spl, {}, macros=macros, lookups=lookups)
         _load(store, paths, args, err)
-        result = run_spl(spl, store, macros=macros)
+        result = run_spl(spl, store, macros=macros, lookups=lookups)
     if args.format == "table":
         render(result, "table", sys.stdout, console=out)
     else:

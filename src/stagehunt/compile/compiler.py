@@ -19,10 +19,12 @@ from stagehunt import semantics
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.eval import ExprCompiler
 from stagehunt.compile.kinds import NULL, Kind, Typed, kind_of_column
+from stagehunt.compile.lookup import LookupCompiler
 from stagehunt.compile.ordering import ordered, row_number, sort_keys
 from stagehunt.compile.relation import SEQ, TIME_KEY, Field, QueryBuilder, Relation, alias_for
 from stagehunt.compile.search import SearchCompiler
 from stagehunt.compile.stats import StatsCompiler
+from stagehunt.lookups import LookupLibrary, LookupTable
 from stagehunt.spl import ast
 from stagehunt.spl.errors import SplSemanticError, SplUnsupportedError
 from stagehunt.store.schema import EVENTS_TABLE, SEQ_COLUMN, ColumnKind
@@ -41,6 +43,8 @@ class OutputColumn:
 class CompiledQuery:
     sql: exp.Expression
     columns: tuple[OutputColumn, ...]
+    #: lookup tables the statement reads; register them on the connection before running
+    tables: tuple[LookupTable, ...] = ()
 
     def render(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         return str(self.sql.sql(dialect=dialect, pretty=pretty))
@@ -54,8 +58,10 @@ class Compiler:
         table: str = EVENTS_TABLE,
         physical: Mapping[str, str] | None = None,
         now: float | None = None,
+        lookups: LookupLibrary | None = None,
     ) -> None:
         self.schema = dict(schema)
+        self.lookups = lookups or LookupLibrary(None)
         self.table = table
         self.physical = dict(physical or {})
         self.now = time.time() if now is None else now
@@ -72,7 +78,7 @@ class Compiler:
         if isinstance(first, ast.MakeresultsCmd):
             rel = self.makeresults(first)
         elif isinstance(first, ast.InputlookupCmd):
-            raise SplUnsupportedError("inputlookup is not supported yet", first.pos, self.query)
+            rel = LookupCompiler(self.b, self.lookups, self.query).inputlookup(first)
         else:
             rel = self.base()
             rest = [first, *rest]
@@ -130,7 +136,7 @@ class Compiler:
         if rel.order:
             select = select.order_by(*rel.order)
         columns = tuple(OutputColumn(f.name, f.kind, f.name in rel.pinned) for f in rel.fields)
-        return CompiledQuery(self.b.build(select), columns)
+        return CompiledQuery(self.b.build(select), columns, tuple(self.lookups.loaded()))
 
     # ------------------------------------------------------------------ filtering
     def cmd_SearchCmd(self, rel: Relation, cmd: ast.SearchCmd) -> Relation:
@@ -349,7 +355,7 @@ class Compiler:
         return self.b.project(rel, assignments)
 
     def cmd_LookupCmd(self, rel: Relation, cmd: ast.LookupCmd) -> Relation:
-        raise SplUnsupportedError("lookup is not supported yet", cmd.pos, self.query)
+        return LookupCompiler(self.b, self.lookups, self.query).lookup(rel, cmd)
 
     def cmd_MakeresultsCmd(self, rel: Relation, cmd: ast.MakeresultsCmd) -> Relation:
         raise self.error("makeresults must be the first command", cmd.pos)

@@ -1,0 +1,194 @@
+"""``lookup`` and ``inputlookup``: join events with a CSV lookup table.
+
+Each event is matched against lookup rows on every match field (exact and case-sensitive
+by default; ``WILDCARD()``/``CIDR()`` and ``case_sensitive_match`` from transforms.conf);
+up to ``max_matches`` rows in file order give each output field's values. ``OUTPUT``
+writes the looked-up value over the event's field when a row matched (no match: nothing is
+written); ``OUTPUTNEW`` writes only fields the event does not have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlglot import exp
+
+from stagehunt.compile import sqlfn as q
+from stagehunt.compile.kinds import Kind, Typed
+from stagehunt.compile.ordering import ordered, row_number
+from stagehunt.compile.relation import SEQ, Field, QueryBuilder, Relation, alias_for
+from stagehunt.compile.search import ipv4_to_int
+from stagehunt.lookups import LookupError_, LookupLibrary, LookupTable
+from stagehunt.lookups.library import ROW
+from stagehunt.spl import ast
+from stagehunt.spl.errors import SplSemanticError, SplUnsupportedError
+
+LKID = "__lkid"
+HIT = "__hit"
+
+
+class LookupCompiler:
+    def __init__(self, builder: QueryBuilder, library: LookupLibrary, query: str) -> None:
+        self.b = builder
+        self.library = library
+        self.query = query
+
+    def table(self, name: str, pos: int) -> LookupTable:
+        try:
+            return self.library.get(name)
+        except LookupError_ as err:
+            raise SplSemanticError(str(err), pos, self.query) from None
+
+    def inputlookup(self, cmd: ast.InputlookupCmd) -> Relation:
+        """The lookup's rows as results, in file order."""
+        table = self.table(cmd.table, cmd.pos)
+        taken: set[str] = {SEQ}
+        fields: list[Field] = []
+        select: list[exp.Expression] = []
+        for column in table.columns:
+            alias = alias_for(column, taken)
+            fields.append(Field(column, alias, Kind.STR))
+            select.append(exp.alias_(q.col(column), q.ident(alias)))
+        select.append(exp.alias_(q.col(ROW), q.ident(SEQ)))
+        source = self.b.add(exp.select(*select).from_(exp.to_identifier(table.sql_name)))
+        return Relation(source, tuple(fields), (ordered(q.col(SEQ), False),), (SEQ,), events=False)
+
+    def lookup(self, rel: Relation, cmd: ast.LookupCmd) -> Relation:
+        table = self.table(cmd.table, cmd.pos)
+        for lookup_field, _ in cmd.match + cmd.output:
+            if lookup_field not in table.columns:
+                raise SplSemanticError(
+                    f"lookup '{cmd.table}' has no field '{lookup_field}'", cmd.pos, self.query
+                )
+        matched_on = {f for f, _ in cmd.match}
+        outputs = list(cmd.output) or [(c, c) for c in table.columns if c not in matched_on]
+        numbered = self.b.project(rel, [], extra_hidden=[(LKID, row_number(list(rel.order)))])
+        conds: list[exp.Expression] = []
+        for lookup_field, event_field in cmd.match:
+            value = numbered.typed(event_field)
+            if value.is_null:
+                conds.append(exp.false())  # an event field no result has matches nothing
+                continue
+            conds.append(self._condition(table, lookup_field, value, cmd))
+        # one row per matched event: the output values of its matching lookup rows
+        aggregates = []
+        out_aliases: list[str] = []
+        for i, (lookup_field, _) in enumerate(outputs):
+            column = q.col(lookup_field, "l")
+            values = exp.Filter(
+                this=exp.ArrayAgg(
+                    this=exp.Order(this=column, expressions=[exp.Ordered(this=q.col(ROW, "l"))])
+                ),
+                expression=exp.Where(this=q.not_null(column)),
+            )
+            capped = q.fn(
+                "list_slice", values, exp.Literal.number(1), exp.Literal.number(table.max_matches)
+            )
+            alias = f"__o{i}"
+            out_aliases.append(alias)
+            aggregates.append(exp.alias_(capped, q.ident(alias)))
+        matches = (
+            exp.select(exp.alias_(q.col(LKID, "e"), q.ident(LKID)), *aggregates)
+            .from_(_table(numbered.source, "e"))
+            .join(_table(table.sql_name, "l"), on=q.and_(*conds))
+            .group_by(q.col(LKID, "e"))
+        )
+        matches_name = self.b.add(matches)
+        joined = self._join(numbered, matches_name, out_aliases)
+        hit = q.not_null(q.col(HIT))
+        kind = Kind.MV if table.max_matches > 1 else Kind.STR
+        assignments: list[tuple[str, Typed]] = []
+        for (_, event_field), alias in zip(outputs, out_aliases, strict=True):
+            found = q.col(alias)
+            looked_up: exp.Expression = found if kind is Kind.MV else q.item(found, 1)
+            looked_up = q.case(
+                (exp.GT(this=q.fn("len", found), expression=exp.Literal.number(0)), looked_up)
+            )
+            value = _written(joined.typed(event_field), looked_up, kind, hit, cmd.output_new)
+            assignments.append((event_field, value))
+        result = self.b.project(joined, assignments)
+        internal = {LKID, HIT, *out_aliases}
+        kept = tuple(h for h in result.hidden if h not in internal)
+        select = self.b.passthrough(replace(result, hidden=kept))
+        source = self.b.add(exp.select(*select).from_(exp.to_identifier(result.source)))
+        return replace(result, source=source, hidden=kept)
+
+    def _join(self, rel: Relation, matches: str, outputs: list[str]) -> Relation:
+        """The events next to their match row, if any: ``__hit`` and the output lists
+        become hidden columns."""
+        select = [exp.alias_(q.col(f.alias, "e"), q.ident(f.alias)) for f in rel.fields]
+        select += [exp.alias_(q.col(h, "e"), q.ident(h)) for h in rel.hidden]
+        select.append(exp.alias_(q.col(LKID, "m"), q.ident(HIT)))
+        select += [exp.alias_(q.col(o, "m"), q.ident(o)) for o in outputs]
+        query = (
+            exp.select(*select)
+            .from_(_table(rel.source, "e"))
+            .join(
+                _table(matches, "m"),
+                on=exp.EQ(this=q.col(LKID, "e"), expression=q.col(LKID, "m")),
+                join_type="left",
+            )
+        )
+        return replace(rel, source=self.b.add(query), hidden=(*rel.hidden, HIT, *outputs))
+
+    def _condition(
+        self, table: LookupTable, lookup_field: str, value: Typed, cmd: ast.LookupCmd
+    ) -> exp.Expression:
+        event = _qualify(value.sql)
+        if value.kind is Kind.MV:
+            if (
+                lookup_field in table.wildcard
+                or lookup_field in table.cidr
+                or not table.case_sensitive
+            ):
+                raise SplUnsupportedError(
+                    "lookup on a multivalue field supports exact, case-sensitive matching only",
+                    cmd.pos,
+                    self.query,
+                )
+            return q.fn("list_contains", event, q.col(lookup_field, "l"))
+        text = event if value.kind is Kind.STR else q.number_to_string(event)
+        if lookup_field in table.cidr:
+            net, mask = table.network_columns(lookup_field)
+            masked = exp.BitwiseAnd(this=ipv4_to_int(text), expression=q.col(mask, "l"))
+            return exp.EQ(this=masked, expression=q.col(net, "l"))
+        if lookup_field in table.wildcard:
+            node = exp.Like if table.case_sensitive else exp.ILike
+            like = node(this=text, expression=q.col(table.pattern_column(lookup_field), "l"))
+            return exp.Escape(this=like, expression=q.string("!"))
+        column: exp.Expression = q.col(lookup_field, "l")
+        if not table.case_sensitive:
+            return exp.EQ(this=q.fn("lower", text), expression=q.fn("lower", column))
+        return exp.EQ(this=text, expression=column)
+
+
+def _qualify(e: exp.Expression) -> exp.Expression:
+    e = e.copy()
+    for column in e.find_all(exp.Column):
+        if not column.table:
+            column.set("table", q.ident("e"))
+    return e
+
+
+def _written(
+    existing: Typed, looked_up: exp.Expression, kind: Kind, hit: exp.Expression, new_only: bool
+) -> Typed:
+    """What an output field holds after the lookup."""
+    if existing.is_null:
+        return Typed(looked_up, kind)
+    current = existing.sql
+    if kind is Kind.MV and existing.kind is not Kind.MV:
+        current = q.case((q.not_null(current), exp.Array(expressions=[_as_text(existing)])))
+    elif kind is Kind.STR and existing.kind is not Kind.STR:
+        current = _as_text(existing) if existing.kind is Kind.NUM else q.item(current, 1)
+    if new_only:  # OUTPUTNEW: only where the event lacks the field
+        return Typed(q.coalesce(current, looked_up), kind)
+    return Typed(q.case((hit, looked_up), default=current), kind)  # OUTPUT: no match, no write
+
+
+def _as_text(t: Typed) -> exp.Expression:
+    return t.sql if t.kind is Kind.STR else q.number_to_string(t.sql)
+
+
+def _table(name: str, alias: str) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name), alias=exp.TableAlias(this=q.ident(alias)))
