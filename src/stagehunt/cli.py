@@ -15,9 +15,10 @@ from pathlib import Path
 from rich.console import Console
 
 from stagehunt import __version__
-from stagehunt.api import compile_query, run_spl, sample_paths, seed_spl
+from stagehunt.api import compile_query, run_spl, sample_paths
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.lookups import LookupLibrary
+from stagehunt.packs import load_pack
 from stagehunt.render.formats import FORMATS, render
 from stagehunt.render.progress import progress_reporter
 from stagehunt.render.summary import print_problems, print_summary
@@ -82,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(search)
     hunt = sub.add_parser("hunt", help="run the seed T1074 detection (bundled sample if no PATH)")
     hunt.add_argument("paths", nargs="*", type=Path, help=INPUTS_HELP + " (default: sample)")
+    hunt.add_argument(
+        "--detection",
+        default="T1074.seed",
+        help="which detection of the T1074 pack to run: T1074.seed (default), T1074.corrected",
+    )
     _add_output_options(hunt)
     ingest = sub.add_parser("ingest", help="read event files into a store, with a summary")
     ingest.add_argument("paths", nargs="+", type=Path, help=INPUTS_HELP)
@@ -124,8 +130,17 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             _load(store, args.paths, args, err)
         return 0
     macros = MacroLibrary.from_file(args.macros) if args.macros else None
-    lookups = LookupLibrary(args.lookups)
-    spl = args.spl if args.command == "search" else seed_spl()
+    lookups_dir: Path | None = args.lookups
+    if args.command == "search":
+        spl = args.spl
+    else:
+        try:
+            detection = load_pack("T1074").detection(args.detection)
+        except KeyError as unknown:
+            raise CliError(str(unknown.args[0]), EXIT_USAGE) from None
+        spl = detection.spl
+        lookups_dir = lookups_dir or detection.lookups
+    lookups = LookupLibrary(lookups_dir)
     paths: list[Path] = list(args.paths)
     if args.command == "hunt" and not paths and args.store is None:
         paths = sample_paths()
