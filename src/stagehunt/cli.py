@@ -17,6 +17,7 @@ from rich.console import Console
 from stagehunt import __version__
 from stagehunt.api import compile_query, run_spl, sample_paths
 from stagehunt.ingest.options import IngestOptions
+from stagehunt.lint import from_store, lint
 from stagehunt.lookups import LookupLibrary
 from stagehunt.packs import load_pack
 from stagehunt.render.formats import FORMATS, render
@@ -89,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="which detection of the T1074 pack to run: T1074.seed (default), T1074.corrected",
     )
     _add_output_options(hunt)
+    lint = sub.add_parser("lint", help="explain the traps of an SPL query (static checks)")
+    target = lint.add_mutually_exclusive_group(required=True)
+    target.add_argument("spl", nargs="?", help="the SPL query")
+    target.add_argument("--detection", help="lint a detection of the T1074 pack instead")
+    lint.add_argument("--store", type=Path, help="check against the fields of this store's data")
+    lint.add_argument("--macros", type=Path, help="a macros.conf file to expand macros from")
     ingest = sub.add_parser("ingest", help="read event files into a store, with a summary")
     ingest.add_argument("paths", nargs="+", type=Path, help=INPUTS_HELP)
     _add_input_options(ingest)
@@ -122,7 +129,32 @@ def _load(
     return report
 
 
+def run_lint(args: argparse.Namespace, out: Console) -> int:
+    """Findings one per block; exit 1 when there are any, 0 when the query is clean."""
+    if args.detection:
+        try:
+            spl = load_pack("T1074").detection(args.detection).spl
+        except KeyError as unknown:
+            raise CliError(str(unknown.args[0]), EXIT_USAGE) from None
+    else:
+        spl = args.spl
+    if args.macros:
+        spl = MacroLibrary.from_file(args.macros).expand(spl)
+    inventory = None
+    if args.store is not None:
+        with EventStore(args.store) as store:
+            inventory = from_store(store)
+    findings = lint(spl, inventory)
+    for finding in findings:
+        out.print(finding.render(), markup=False, highlight=False)
+    n = len(findings)
+    out.print(f"{n} finding{'s' if n != 1 else ''}", markup=False, highlight=False)
+    return 1 if findings else 0
+
+
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.command == "lint":
+        return run_lint(args, out)
     if args.command == "ingest":
         if args.store is None:
             raise CliError("ingest needs --store FILE.duckdb", EXIT_USAGE)
