@@ -1,11 +1,16 @@
 """EVTX files via pyevtx-rs (``evtx.PyEvtxParser``, chunks parsed on all cores).
 
 Records are read as XML (``records()``), not JSON: ``_raw`` must be the event XML, as in
-Splunk's XmlWinEventLog, and the XML costs no more to produce than the JSON. The fields
-are then cut out of pyevtx-rs' own, regular rendering with a few regular expressions
-(measured: several times faster than an XML parser, which is what keeps ingest near
-the raw ``records_json()`` rate); any event the fast path does not fully account for
-(UserData, unnamed or nested data, ...) goes through the safe XML parser instead.
+Splunk's XmlWinEventLog, and pyevtx-rs renders XML faster than JSON plus ``json.loads``
+(measured: about 10 µs against 24 µs a record). The fields are then cut out of
+pyevtx-rs' own, regular rendering by string operations and a few regular expressions
+(several times faster than an XML parser); what repeats from event to event (the
+``<System>`` text around time, record, process and thread ids; the ``<Data>`` names of
+an event type) is read once and cached, so most events cost two regular expression
+matches and a few dict updates. ``_raw`` is the event XML on one line, as Splunk holds
+it: pyevtx-rs' indentation goes, every value stays as written. Any event the fast path
+does not fully account for (UserData, unnamed or nested data, ...) goes through the
+safe XML parser instead.
 
 Damage never stops a file: pyevtx-rs raises per bad record or chunk, and each becomes
 a `Reject` naming it. A truncated file, whose partial last chunk pyevtx-rs skips
@@ -17,11 +22,18 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Iterator
+from itertools import compress
 from typing import IO, Any
 
 import evtx
 
-from stagehunt.ingest.normalise.windows import RESERVED, fill_windows_record
+from stagehunt.ingest.normalise.windows import (
+    RESERVED,
+    WindowsTemplate,
+    fill_from_template,
+    fill_windows_record,
+    windows_template,
+)
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.ingest.records import RECORD_ID, Record, Reject
 from stagehunt.ingest.sources import Source
@@ -64,61 +76,20 @@ def _unescape(text: str) -> str:
     return _ENTITY.sub(one, text)
 
 
-#: System elements with text, as pyevtx-rs renders them (``<Name>`` or ``<Name attr=..>``).
-_SYS_TEXT = (
-    ("EventID", "<EventID"),
-    ("Version", "<Version>"),
-    ("Level", "<Level>"),
-    ("Task", "<Task>"),
-    ("Opcode", "<Opcode>"),
-    ("Keywords", "<Keywords>"),
-    ("EventRecordID", "<EventRecordID>"),
-    ("Channel", "<Channel>"),
-    ("Computer", "<Computer>"),
+#: The part of ``<System>`` that changes from event to event, as pyevtx-rs writes it
+#: for Windows' schema: time, record id, activity ids, process and thread id.
+_A = r'="([^"&\n]*)"'  # an attribute value without entity or line break
+_MIDDLE = re.compile(
+    rf"<TimeCreated SystemTime{_A}>\n *</TimeCreated>\n *"
+    r"<EventRecordID>(\d+)</EventRecordID>\n *"
+    rf"<Correlation(?: ActivityID{_A})?(?: RelatedActivityID{_A})?>\n *</Correlation>\n *"
+    r'<Execution ProcessID="(\d+)" ThreadID="(\d+)">\n *</Execution>\n *'
 )
-#: System attributes; each name occurs once in ``<System>``.
-_SYS_ATTR = (
-    ("Provider.Name", ' Name="'),
-    ("Provider.Guid", ' Guid="'),
-    ("Provider.EventSourceName", ' EventSourceName="'),
-    ("EventID.Qualifiers", ' Qualifiers="'),
-    ("TimeCreated.SystemTime", ' SystemTime="'),
-    ("Correlation.ActivityID", ' ActivityID="'),
-    ("Correlation.RelatedActivityID", ' RelatedActivityID="'),
-    ("Execution.ProcessID", ' ProcessID="'),
-    ("Execution.ThreadID", ' ThreadID="'),
-    ("Security.UserID", ' UserID="'),
-)
-#: Elements pyevtx-rs always writes in <System> (each with a closing tag).
-_SYS_ELEMENTS = 13
+_DATA_OPEN = '<Data Name="'
 _DATA_SEP = '</Data>\n    <Data Name="'
-
-
-def _system_fields(body: str) -> dict[str, object] | None:
-    """The <System> values by targeted search; None when the block has anything else."""
-    if body.count("</") != _SYS_ELEMENTS:
-        return None
-    system: dict[str, object] = {}
-    for key, marker in _SYS_TEXT:
-        i = body.find(marker)
-        if i < 0:
-            continue
-        i = body.find(">", i) + 1
-        text = body[i : body.find("<", i)].strip()
-        if text:
-            system[key] = _unescape(text) if "&" in text else text
-    attrs = 0
-    for key, marker in _SYS_ATTR:
-        i = body.find(marker)
-        if i < 0:
-            continue
-        i += len(marker)
-        value = body[i : body.find('"', i)]
-        system[key] = _unescape(value) if "&" in value else value
-        attrs += 1
-    if body.count('="') != attrs:
-        return None  # an attribute this table does not know: take the general path
-    return system
+_DATA_SEP_LINE = '</Data><Data Name="'
+#: Line breaks and indentation between two tags of pyevtx-rs' pretty-printed XML.
+_GAP = re.compile(r">\n *<")
 
 
 def _system_generic(body: str) -> dict[str, object] | None:
@@ -147,58 +118,158 @@ def _system_generic(body: str) -> dict[str, object] | None:
     return system
 
 
-def _event_data(rest: str) -> Record | None:
-    """EventData of pyevtx-rs' layout as a record of non-empty values; None if unusual.
+def _event_data(rest: str) -> tuple[Record, str] | None:
+    """EventData of pyevtx-rs' layout: its non-empty values, and the element on one
+    line; None if unusual.
 
-    Done with whole-string operations (count, split, join, zip) so that the per-field
-    work happens in C: this is the hot path of EVTX ingest.
+    Done with whole-string operations (split, join, zip) so that the per-field work
+    happens in C: this is the hot path of EVTX ingest. The separator between two
+    ``<Data>`` elements holds ``</Data>``, which no value can hold (it would be
+    ``&lt;/Data>``), so splitting on it cuts at element boundaries only, and joining
+    the pieces again without the line break changes the layout, never a value.
     """
     if not rest or rest == "<EventData/>":
-        return {}
+        return {}, rest
     if not (rest.startswith("<EventData>") and rest.endswith("</EventData>")):
         return None  # UserData, RenderingInfo, EventData attributes, ...
     body = rest[11:-12].strip()
     if not body:
-        return {}
-    n = body.count('<Data Name="')
-    if body.count("<") != 2 * n or body.count('">') != n or body.count(_DATA_SEP) != n - 1:
-        return None  # unnamed Data, Binary, nested elements, odd layout
-    if not (body.startswith('<Data Name="') and body.endswith("</Data>")):
+        return {}, "<EventData></EventData>"
+    if not (body.startswith(_DATA_OPEN) and body.endswith("</Data>")):
         return None
-    flat = '">'.join(body[12:-7].split(_DATA_SEP)).split('">')
+    parts = body[12:-7].split(_DATA_SEP)
+    joined = '">'.join(parts)
+    if "<" in joined:
+        return None  # unnamed Data, Binary, nested elements, odd layout
+    flat = joined.split('">')
+    n = len(parts)
+    if len(flat) != 2 * n:
+        return None  # a name or value holding '">': not pyevtx-rs' escaping
     pairs = iter(flat)
     data: dict[str, str] = dict(zip(pairs, pairs, strict=True))
     if len(data) != n:
         return None  # repeated names: let the full parser build the list
+    line = f"<EventData>{_DATA_OPEN}{_DATA_SEP_LINE.join(parts)}</Data></EventData>"
     if "&" in body:
-        return {k: _unescape(v) for k, v in data.items() if v}
-    return {k: v for k, v in data.items() if v}
+        return {k: _unescape(v) for k, v in data.items() if v}, line
+    if '"></Data>' in body:  # an empty value
+        return {k: v for k, v in data.items() if v}, line
+    return data, line  # type: ignore[return-value]
 
 
-def _fast_record(xml: str, raw: str, opts: IngestOptions) -> Record | str | None:
+def _fast_record(xml: str, raw: str | None, opts: IngestOptions) -> Record | str | None:
     """Fields from pyevtx-rs' XML by string operations; None when the full parser is needed.
 
     pyevtx-rs renders every event the same regular way (one element per line, double
-    quoted attributes, escaped text), so plain string search is enough and several
-    times cheaper than an XML parser. Anything that does not fit exactly returns None.
+    quoted attributes, escaped text), so plain string operations are enough, and
+    several times cheaper than an XML parser. ``<System>`` is cut in three: the parts
+    before and after `_MIDDLE` repeat from event to event (provider, event id, level,
+    ..., channel, computer, user), so they are read once and what they mean is kept
+    as a `WindowsTemplate` (`_shape`); `_MIDDLE` reads the rest. Anything that does
+    not fit exactly returns None.
+
+    ``_raw`` is ``raw`` when given, else the event XML on one line (as Splunk's
+    XmlWinEventLog holds it), made from the same pieces: the layout between tags
+    goes, every value stays as written.
     """
-    start = xml.find("<System>")
+    first = xml.find("<Event")
+    start = xml.find("<System>", first)
     stop = xml.find("</System>", start)
     end = xml.rfind("</Event>")
-    if start < 0 or stop < 0 or end < stop:
+    if first < 0 or start < 0 or stop < 0 or end < stop:
         return None
-    body = xml[start + 8 : stop]
-    system = _system_fields(body)
-    if system is None:
-        system = _system_generic(body)
-        if system is None:
+    stop += 9
+    middle = xml.find("<TimeCreated ", start, stop)
+    after = xml.find("<Channel>", middle, stop)
+    m = _MIDDLE.fullmatch(xml, middle, after) if middle >= 0 and after >= 0 else None
+    if m is None:
+        return _general_record(xml, first, start, middle, after, stop, end, raw, opts)
+    when, rid, activity, related, pid, tid = m.groups()
+    correlated = activity is not None or related is not None
+    kind = (activity is not None) + 2 * (related is not None)  # which ids are present
+    shape = _shape(xml[first:middle], xml[after:stop], start - first, kind, opts)
+    if shape is None:
+        return None
+    dm = shape.data.fullmatch(xml, stop, end) if shape.data is not None else None
+    if dm is not None:  # the Data names this shape had before: values by one match
+        inner, *found = dm.groups()
+        if "" in found:  # empty values are no fields
+            record: Record = dict(
+                zip(compress(shape.names, found), compress(found, found), strict=True)
+            )
+        else:
+            record = dict(zip(shape.names, found, strict=True))
+        data_line = f"<EventData>{inner.replace(_DATA_SEP, _DATA_SEP_LINE)}</EventData>"
+    else:
+        event_data = _event_data(xml[stop:end].strip())
+        if event_data is None:
             return None
-    record = _event_data(xml[stop + 9 : end].strip())
-    if record is None or not RESERVED.isdisjoint(record):
+        record, data_line = event_data
+        if not RESERVED.isdisjoint(record):
+            return None
+        if shape.unseen:
+            shape.unseen -= 1
+            if not shape.unseen:
+                shape.learn(xml[stop:end])
+    if correlated:
+        mid_line = _GAP.sub("><", xml[middle : xml.find("<Execution", middle)]).rstrip()
+    else:
+        mid_line = (
+            f'<TimeCreated SystemTime="{when}"></TimeCreated>'
+            f"<EventRecordID>{rid}</EventRecordID><Correlation></Correlation>"
+        )
+    template, head_line, tail_line = shape.template, shape.head_line, shape.tail_line
+    if raw is None:
+        raw = (
+            f'{head_line}{mid_line}<Execution ProcessID="{pid}" ThreadID="{tid}"></Execution>'
+            f"{tail_line}{data_line}</Event>"
+        )
+    if template is not None:
+        if correlated:
+            values = tuple(v for v in (when, rid, activity, related, pid, tid) if v is not None)
+        else:
+            values = (when, rid, pid, tid)
+        done = fill_from_template(
+            template, record, values, system_time=when, raw=raw, record_id=rid
+        )
+        if done is not None:
+            return done
+    return _general_record(xml, first, start, middle, after, stop, end, raw, opts)
+
+
+def _general_record(
+    xml: str,
+    first: int,
+    start: int,
+    middle: int,
+    after: int,
+    stop: int,
+    end: int,
+    raw: str | None,
+    opts: IngestOptions,
+) -> Record | str | None:
+    """`_fast_record` for a ``<System>`` of another layout, element by element."""
+    event_data = _event_data(xml[stop:end].strip())
+    if event_data is None:
         return None
+    record, data_line = event_data
+    if not RESERVED.isdisjoint(record):
+        return None
+    if middle >= 0 and after >= 0:
+        parts = [xml[start + 8 : middle], xml[middle:after], xml[after : stop - 9]]
+    else:
+        parts = [xml[start + 8 : stop - 9]]
+    system: dict[str, object] = {}
+    for part in parts:  # parsed apart, so the same as `_shape`'s parts in every case
+        values = _system_generic(part)
+        if values is None:
+            return None
+        system.update(values)
     event_id = system.get("EventID")
     if not isinstance(event_id, str):
         return None
+    if raw is None:
+        raw = f"{_GAP.sub('><', xml[first:stop])}{data_line}</Event>"
     channel = system.get("Channel")
     computer = system.get("Computer")
     system_time = system.get("TimeCreated.SystemTime")
@@ -214,6 +285,91 @@ def _fast_record(xml: str, raw: str, opts: IngestOptions) -> Record | str | None
         record_id=record_id if isinstance(record_id, str) else None,
         opts=opts,
     )
+
+
+class _Shape:
+    """What events with the same XML around `_MIDDLE` share: their `WindowsTemplate`
+    (None: they need the general rules), that XML on one line, and, once the shape
+    has recurred, the ``<Data>`` names of its events as a regular expression that
+    captures the values in one match."""
+
+    __slots__ = ("data", "head_line", "names", "opts", "tail_line", "template", "unseen")
+
+    def __init__(
+        self,
+        opts: IngestOptions,
+        template: WindowsTemplate | None,
+        head_line: str,
+        tail_line: str,
+    ) -> None:
+        self.opts = opts
+        self.template = template
+        self.head_line = head_line
+        self.tail_line = tail_line
+        self.data: re.Pattern[str] | None = None
+        self.names: tuple[str, ...] = ()
+        # events of this shape read the general way before its names are learnt:
+        # compiling the expression costs ~2 ms, which only recurring shapes repay
+        self.unseen = _LEARN_AFTER
+
+    def learn(self, rest: str) -> None:
+        """Take the ``<Data>`` names of ``rest`` (an EventData `_event_data` read) as
+        the ones to expect: later events match them in one go. Values with an entity
+        (or any other layout) do not match and go through `_event_data` again."""
+        names = tuple(_DATA_NAME.findall(rest))
+        if not names or "&" in "".join(names) or not RESERVED.isdisjoint(names):
+            return
+        if len(set(names)) != len(names):
+            return
+        fields = "\n    ".join(f'<Data Name="{re.escape(name)}">([^<&]*)</Data>' for name in names)
+        self.data = re.compile(rf"\s*<EventData>\n    ({fields})\n  </EventData>\s*")
+        self.names = names
+
+
+_DATA_NAME = re.compile(r'<Data Name="([^"]*)">')
+_LEARN_AFTER = 16
+#: (XML before `_MIDDLE`, XML after it, correlation ids present, id of the options) →
+#: its shape (keyed by id: hashing the options costs a Python call per event)
+_SHAPES: dict[tuple[str, str, int, int], _Shape | None] = {}
+_SHAPES_MAX = 4096
+
+
+def _middle_keys(kind: int) -> tuple[str, ...]:
+    """The `_MIDDLE` keys of events with these correlation ids (bit 1: ActivityID,
+    bit 2: RelatedActivityID)."""
+    ids = ("Correlation.ActivityID",) * (kind & 1) + ("Correlation.RelatedActivityID",) * (
+        kind >> 1
+    )
+    return (
+        "TimeCreated.SystemTime",
+        "EventRecordID",
+        *ids,
+        "Execution.ProcessID",
+        "Execution.ThreadID",
+    )
+
+
+def _shape(head: str, tail: str, system_at: int, kind: int, opts: IngestOptions) -> _Shape | None:
+    """The `WindowsTemplate` of events with this XML around `_MIDDLE` (None: those
+    need the general rules) and that XML on one line; None when it is not in
+    pyevtx-rs' layout. Cached: a file holds a handful of shapes."""
+    key = (head, tail, kind, id(opts))  # the entry holds opts, so the id stays its own
+    try:
+        found = _SHAPES[key]
+        if found is None or found.opts is opts:
+            return found
+    except KeyError:
+        pass
+    before = _system_generic(head[system_at + 8 :])
+    after = _system_generic(tail[:-9]) if tail.endswith("</System>") else None
+    shape: _Shape | None = None
+    if before is not None and after is not None:
+        template = windows_template(before, _middle_keys(kind), after, opts)
+        shape = _Shape(opts, template, _GAP.sub("><", head).rstrip(), _GAP.sub("><", tail))
+    if len(_SHAPES) >= _SHAPES_MAX:
+        _SHAPES.clear()
+    _SHAPES[key] = shape
+    return shape
 
 
 def _position(message: str, last_id: str | None) -> str:
@@ -264,7 +420,8 @@ def read(source: Source, opts: IngestOptions) -> Iterator[Record | Reject]:
     """Every record of an EVTX file as a normalised record; damage as rejects."""
     name = source.name
     try:
-        with source.open() as fh:
+        # a file by its path: unbuffered, a single read (this runs once per file)
+        with source.open() if source.path is None else open(source.path, "rb", 0) as fh:
             truncated, size = _truncation(fh, source.size)
         parser, stream = _parser(source, size)
     except (OSError, RuntimeError, ValueError) as exc:
@@ -304,14 +461,18 @@ def read(source: Source, opts: IngestOptions) -> Iterator[Record | Reject]:
 
 
 def _record(xml: str, opts: IngestOptions) -> Record | str:
-    """One pyevtx-rs XML rendering as a record: fast path, else the safe parser."""
+    """One pyevtx-rs XML rendering as a record: fast path, else the safe parser.
+
+    Either way ``_raw`` is the event XML on one line; the safe parser reads the XML as
+    pyevtx-rs wrote it, so its fields do not depend on that re-layout.
+    """
+    fast = _fast_record(xml, None, opts)
+    if fast is not None:
+        return fast
     raw = xml
     if xml.startswith("<?xml"):
         raw = xml[xml.find("?>") + 2 :].lstrip()
-    fast = _fast_record(xml, raw, opts)
-    if fast is not None:
-        return fast
     root = parse_event_xml(raw)
     if isinstance(root, str):
         return root
-    return event_from_element(root, raw, opts)
+    return event_from_element(root, _GAP.sub("><", raw).rstrip(), opts)

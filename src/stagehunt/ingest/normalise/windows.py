@@ -13,16 +13,27 @@ from __future__ import annotations
 import calendar
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.ingest.records import RECORD_ID, Record
 
-__all__ = ["RESERVED", "field_value", "fill_windows_record", "parse_windows_time", "windows_record"]
+__all__ = [
+    "RESERVED",
+    "WindowsTemplate",
+    "field_value",
+    "fill_from_template",
+    "fill_windows_record",
+    "parse_windows_time",
+    "windows_record",
+    "windows_template",
+]
 
 #: Fields the normaliser owns: event data never overwrites them.
 RESERVED = frozenset({"_time", "_raw", "index", "sourcetype", "source", "host", RECORD_ID})
@@ -129,6 +140,22 @@ def _day_epoch(day: str) -> int | None:
     return calendar.timegm((year, month, dom, 0, 0, 0, 0, 0, 0))
 
 
+_MINUTE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})")
+
+
+@lru_cache(maxsize=4096)
+def _minute_epoch(prefix: str) -> int | None:
+    """Epoch seconds of a ``YYYY-MM-DDTHH:MM`` prefix (cached: events cluster)."""
+    m = _MINUTE_RE.fullmatch(prefix)
+    if m is None:
+        return None
+    day = _day_epoch(prefix[:10])
+    hour, minute = int(m.group(4)), int(m.group(5))
+    if day is None or hour > 23 or minute > 59:
+        return None
+    return day + hour * 3600 + minute * 60
+
+
 def parse_windows_time(text: str) -> float | None:
     """Epoch seconds of a SystemTime / UtcTime value, or None if it is not one.
 
@@ -138,6 +165,19 @@ def parse_windows_time(text: str) -> float | None:
     because ``datetime.fromisoformat`` rejects 7- and 9-digit fractions, and cheap
     because it runs once per event.
     """
+    if (  # fast path: the exact shape Windows and pyevtx-rs write, 2019-05-11T09:50:08.24899Z
+        len(text) > 20
+        and text[-1] == "Z"
+        and text[19] == "."
+        and text[16] == ":"
+        and text[10] == "T"
+    ):
+        base = _minute_epoch(text[:16])
+        sec, fraction = text[17:19], text[20:-1]
+        if base is not None and sec.isdecimal() and fraction.isdecimal() and int(sec) <= 60:
+            seconds: float = float(base + int(sec))
+            seconds += int(fraction) / 10 ** len(fraction)
+            return seconds
     m = _TIME_RE.match(text)
     if m is None:
         return None
@@ -255,47 +295,57 @@ def fill_windows_record(
 ) -> Record | str:
     """`windows_record` for a reader that has already put the event data in ``record``
     (non-empty values, no reserved names): completes it in place, saving a copy on the
-    EVTX hot path."""
-    m = _mapping()
+    EVTX hot path.
+
+    This runs once per event, so whatever depends only on the keys of ``system`` or on
+    (channel, event id, host, options) is worked out once and cached (`_SystemPlan`,
+    `_Labels`); per event there remain a few bulk dict updates, each done in C, with
+    the field-by-field rules applied only when a bulk step would break them.
+    """
     event_code = event_id if type(event_id) is str else field_value(event_id)
     if not isinstance(event_code, str) or not event_code or not event_code.strip():
         return "event has no EventID"
-    event_code = event_code.strip()
-    channel_name = channel.strip() if isinstance(channel, str) else ""
-    canonical = m.channels.get(channel_name.casefold(), channel_name)
-    plan = _plan(canonical, event_code)
-
-    sys_index = _system_index()
-    for key, value in system.items():
-        outs = sys_index.get(key)
-        if outs is None:
-            continue
-        converted = value if type(value) is str else field_value(value)
-        if converted is None or converted == "":
-            continue
-        for out_name in outs:
-            if out_name not in record:
-                record[out_name] = converted
-    for out_name in m.event_fields["EventID"]:
-        record[out_name] = event_code
-    if channel_name:
-        for out_name in m.event_fields["Channel"]:
-            record[out_name] = channel_name
+    channel_name = channel if type(channel) is str else ""
     host = computer if type(computer) is str else field_value(computer)
-    if isinstance(host, str) and host:
-        for out_name in m.event_fields["Computer"]:
-            record[out_name] = host
+    key = (channel_name, event_code, host, opts.sourcetype_style, opts.index)
+    labels = _LABELS.get(key)
+    if labels is None:
+        labels = _labels(channel_name, event_code, host if isinstance(host, str) else None, opts)
+        if len(_LABELS) >= _CACHE_MAX:
+            _LABELS.clear()
+        _LABELS[key] = labels
+
+    # System values fill the fields the event data does not have; the first
+    # non-empty accepted key of a field wins.
+    plan = _system_plan(tuple(system))
+    values = plan.get(system) if plan.get is not None else ()
+    if (
+        plan.bulk
+        and "" not in values
+        and set(map(type, values)) <= _TEXT
+        and record.keys().isdisjoint(plan.outs)
+    ):
+        record.update(zip(plan.outs, values, strict=True))  # type: ignore[arg-type]
+    else:
+        for name, out_name in plan.pairs:
+            if out_name not in record:
+                value = system[name]
+                converted = value if type(value) is str else field_value(value)
+                if converted:
+                    record[out_name] = converted
+    record.update(labels.head)
 
     # _time: SystemTime, else the first time field in the event data.
     when: float | None = None
-    if isinstance(system_time, int | float) and not isinstance(system_time, bool):
+    if type(system_time) is str:
+        if system_time:
+            when = parse_windows_time(system_time)
+            if when is None:
+                return f"unreadable SystemTime {system_time!r}"
+    elif isinstance(system_time, int | float) and not isinstance(system_time, bool):
         when = float(system_time)
-    elif isinstance(system_time, str) and system_time:
-        when = parse_windows_time(system_time)
-        if when is None:
-            return f"unreadable SystemTime {system_time!r}"
     if when is None:
-        for name in m.time_fields:
+        for name in labels.time_fields:
             value = record.get(name)
             if isinstance(value, str):
                 when = parse_windows_time(value)
@@ -303,15 +353,25 @@ def fill_windows_record(
                     break
     if when is None:
         return "event has no readable time (SystemTime/UtcTime)"
+    return _finish(record, labels, when, raw, record_id)
+
+
+def _finish(
+    record: Record, labels: _Labels, when: float, raw: str | None, record_id: str | None
+) -> Record:
+    """The fields after the System ones: time, labels, aliases, ``_raw``, record id."""
     record["_time"] = when
-    record["index"] = opts.index or plan.index or m.default_index
-    record["sourcetype"] = plan.sourcetype[opts.sourcetype_style]
-    record["source"] = plan.source
-    for out_name, src in plan.copy:
-        value = record.get(src)
-        if value is not None:
-            record[out_name] = value
-    for out_name, src, separator in plan.basename:
+    record.update(labels.tail)
+    if labels.copy_bulk:
+        # record values are never empty, so "present" is "truthy": compress keeps those
+        copied = tuple(map(record.get, labels.copy_from))
+        record.update(compress(zip(labels.copy_to, copied, strict=True), copied))
+    else:
+        for out_name, src in labels.copy:
+            value = record.get(src)
+            if value is not None:
+                record[out_name] = value
+    for out_name, src, separator in labels.basename:
         value = record.get(src)
         if isinstance(value, str):
             record[out_name] = value.rsplit(separator, 1)[-1]
@@ -322,3 +382,169 @@ def fill_windows_record(
         if isinstance(rid, str) and rid:
             record[RECORD_ID] = rid
     return record
+
+
+@dataclass(frozen=True)
+class WindowsTemplate:
+    """What `fill_windows_record` would do for events whose ``system`` mapping has the
+    same keys and the same values except a few variable ones: worked out once by
+    `windows_template`, applied per event by `fill_from_template` (the EVTX hot path,
+    where provider, event id, level, channel, computer, ... repeat from event to event).
+    """
+
+    before: Mapping[str, str]  # fields from the constant values before the variable ones
+    variable: tuple[str, ...]  # fields from the variable values, in order
+    expand: Callable[[Sequence[str]], Sequence[str]]  # variable values → one per field
+    after: Mapping[str, str]  # fields from the constant values after, then EventID, ...
+    outs: frozenset[str]  # every field a System value feeds
+    labels: _Labels
+
+
+def windows_template(
+    before: Mapping[str, object],
+    variable: Sequence[str],
+    after: Mapping[str, object],
+    opts: IngestOptions,
+) -> WindowsTemplate | None:
+    """The template of events whose ``system`` mapping is ``before``, then the
+    ``variable`` keys, then ``after`` (in that order, with ``EventID``, ``Channel``
+    and ``Computer`` among the constant values); None when the event needs the
+    general rules (a field fed by two keys, a repeated key, a non-text value, ...)."""
+    keys = [*before, *variable, *after]
+    if len(set(keys)) != len(keys) or not set(variable).isdisjoint(_EVENT_KEYS):
+        return None
+    constant = {**before, **after}
+    if any(type(value) is not str for value in constant.values()):
+        return None
+    event_id, channel = constant.get("EventID"), constant.get("Channel", "")
+    if not isinstance(event_id, str) or not event_id.strip() or not isinstance(channel, str):
+        return None
+    computer = constant.get("Computer")
+    index = _system_index()
+    fed: set[str] = set()
+    parts: list[dict[str, str]] = [{}, {}]
+    var_outs: list[str] = []
+    var_index: list[int] = []
+    for key in keys:
+        outs = index.get(key, ())
+        if not fed.isdisjoint(outs):
+            return None  # first non-empty wins: the general rules decide
+        fed.update(outs)
+        if key in before or key in after:
+            value = constant[key]
+            if value:
+                parts[0 if key in before else 1].update(dict.fromkeys(outs, value))  # type: ignore[arg-type]
+        else:
+            var_outs.extend(outs)
+            var_index.extend([variable.index(key)] * len(outs))
+    labels = _labels(channel, event_id, computer if isinstance(computer, str) else None, opts)
+    expand = itemgetter(*var_index) if len(var_index) > 1 else lambda v: (v[var_index[0]],)
+    return WindowsTemplate(
+        before=parts[0],
+        variable=tuple(var_outs),
+        expand=expand if var_index else lambda v: (),
+        after={**parts[1], **labels.head},
+        outs=frozenset(fed),
+        labels=labels,
+    )
+
+
+def fill_from_template(
+    template: WindowsTemplate,
+    record: Record,
+    values: Sequence[str],
+    *,
+    system_time: str,
+    raw: str | None,
+    record_id: str | None,
+) -> Record | str | None:
+    """`fill_windows_record` by a template: ``record`` holds the event data (non-empty
+    values, no reserved names), ``values`` the variable System values in the
+    template's order, ``system_time`` the SystemTime (one of them). None when the
+    general rules are needed after all (event data named like a System field, an
+    empty value): the caller then calls `fill_windows_record`, which gives the same
+    record as this function whenever this function gives one."""
+    if "" in values or not record.keys().isdisjoint(template.outs):
+        return None
+    when = parse_windows_time(system_time)
+    if when is None:
+        return f"unreadable SystemTime {system_time!r}"
+    record.update(template.before)
+    record.update(zip(template.variable, template.expand(values), strict=True))
+    record.update(template.after)
+    return _finish(record, template.labels, when, raw, record_id)
+
+
+#: Entries kept in the per-event caches below (cleared when full).
+_CACHE_MAX = 4096
+_TEXT = frozenset({str})
+#: ``system`` keys that name the event rather than fill a field of the same name.
+_EVENT_KEYS = frozenset({"EventID", "Channel", "Computer"})
+
+
+@dataclass(frozen=True)
+class _SystemPlan:
+    """How the values of a ``system`` mapping with given keys become fields."""
+
+    pairs: tuple[tuple[str, str], ...]  # (system key, output field), in order
+    outs: tuple[str, ...]  # output fields of ``pairs``
+    get: Callable[[Mapping[str, object]], tuple[object, ...]] | None  # values, in order
+    bulk: bool  # two or more fields, none fed twice: values may go in one update
+
+
+@lru_cache(maxsize=256)
+def _system_plan(keys: tuple[str, ...]) -> _SystemPlan:
+    """The `_SystemPlan` of a ``system`` mapping with exactly these keys (readers
+    produce a handful of layouts)."""
+    index = _system_index()
+    pairs = tuple((key, out_name) for key in keys for out_name in index.get(key, ()))
+    outs = tuple(out_name for _, out_name in pairs)
+    get = itemgetter(*(key for key, _ in pairs)) if len(pairs) > 1 else None
+    return _SystemPlan(pairs, outs, get, bulk=get is not None and len(set(outs)) == len(outs))
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """The per-event constants of one (channel, event id, host, options)."""
+
+    head: Mapping[str, str]  # EventID/EventCode/..., Channel, Computer/host/dest
+    tail: Mapping[str, str]  # index, sourcetype, source
+    time_fields: tuple[str, ...]
+    copy: tuple[tuple[str, str], ...]
+    copy_from: tuple[str, ...]
+    copy_to: tuple[str, ...]
+    copy_bulk: bool  # no copy reads another copy's output: all may be read first
+    basename: tuple[tuple[str, str, str], ...]
+
+
+_LABELS: dict[tuple[str, str, object, str, str | None], _Labels] = {}
+
+
+def _labels(channel: str, event_id: str, host: str | None, opts: IngestOptions) -> _Labels:
+    """What every event of ``channel`` / ``event_id`` from ``host`` gets."""
+    m = _mapping()
+    event_code = event_id.strip()
+    channel_name = channel.strip()
+    plan = _plan(m.channels.get(channel_name.casefold(), channel_name), event_code)
+    head = dict.fromkeys(m.event_fields["EventID"], event_code)
+    if channel_name:
+        head.update(dict.fromkeys(m.event_fields["Channel"], channel_name))
+    if host:
+        head.update(dict.fromkeys(m.event_fields["Computer"], host))
+    tail = {
+        "index": opts.index or plan.index or m.default_index,
+        "sourcetype": plan.sourcetype[opts.sourcetype_style],
+        "source": plan.source,
+    }
+    copy_to = tuple(out_name for out_name, _ in plan.copy)
+    copy_from = tuple(src for _, src in plan.copy)
+    return _Labels(
+        head=head,
+        tail=tail,
+        time_fields=m.time_fields,
+        copy=plan.copy,
+        copy_from=copy_from,
+        copy_to=copy_to,
+        copy_bulk=set(copy_from).isdisjoint(copy_to),
+        basename=plan.basename,
+    )
