@@ -111,6 +111,16 @@ class LoadReport:
         return self.records_read / self.elapsed if self.elapsed > 0 else 0.0
 
 
+@dataclass
+class _Pending:
+    """Records read but not yet inserted, and the sources they complete."""
+
+    records: list[Record] = field(default_factory=list)
+    sources: list[tuple[str, str, int, str]] = field(default_factory=list)
+    #: content hash -> records, for sources read in this load (not yet in __sources)
+    hashes: dict[str, int] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class _Field:
     """One stored field: its name in the data, its column in DuckDB, and its kind."""
@@ -197,13 +207,15 @@ class EventStore:
         self._ensure_table()
         first_seq = self._next_seq
         scratch = registry.scratch_dir()
+        pending = _Pending()
         try:
             for raw_path in paths:
                 for source in registry.expand(Path(raw_path), scratch):
                     if isinstance(source, registry.SourceError):
                         report.errors.append(f"{source.name}: {source.reason}")
                         continue
-                    self._load_source(source, opts, report, progress)
+                    self._load_source(source, opts, report, progress, pending)
+            self._flush(pending)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         report.sourcetypes = self._sourcetype_counts(first_seq)
@@ -211,22 +223,34 @@ class EventStore:
         return report
 
     def _load_source(
-        self, source: Source, opts: IngestOptions, report: LoadReport, progress: Progress | None
+        self,
+        source: Source,
+        opts: IngestOptions,
+        report: LoadReport,
+        progress: Progress | None,
+        pending: _Pending,
     ) -> None:
-        """Read one source into the table (or skip it when its content is stored)."""
+        """Read one source into the pending batch (or skip it when its content is stored).
+
+        Records of many small sources share one batch: a DuckDB insert per file would cost
+        more than reading the file.
+        """
         seen = 0
         try:
             digest = _digest(source)
-            known = self._connection.execute(
-                f"SELECT records FROM {quote_identifier(SOURCES_TABLE)} WHERE hash = ?", [digest]
-            ).fetchone()
+            known = pending.hashes.get(digest)
+            if known is None:
+                row = self._connection.execute(
+                    f"SELECT records FROM {quote_identifier(SOURCES_TABLE)} WHERE hash = ?",
+                    [digest],
+                ).fetchone()
+                known = None if row is None else int(row[0])
             if known is not None:
                 report.already_stored.append(source.name)
-                report.duplicates += int(known[0])
+                report.duplicates += known
                 report.files += 1
                 return
             fmt, items = registry.read_source(source, opts)
-            batch: list[Record] = []
             stored = 0
             for item in items:
                 report.records_read += 1
@@ -236,21 +260,17 @@ class EventStore:
                     continue
                 item.setdefault(RECORD_ID, str(seen))
                 item[SOURCE_COLUMN] = digest
-                batch.append(item)
-                if len(batch) >= self._batch_size:
-                    stored += self._insert(batch)
-                    batch = []
+                pending.records.append(item)
+                stored += 1
+                if len(pending.records) >= self._batch_size:
+                    self._flush(pending)
                     if progress is not None:
                         progress(source.name, seen)
-            if batch:
-                stored += self._insert(batch)
             if progress is not None:
                 progress(source.name, seen)
             report.stored += stored
-            self._connection.execute(
-                f"INSERT INTO {quote_identifier(SOURCES_TABLE)} VALUES (?, ?, ?, ?)",
-                [digest, source.name, stored, fmt],
-            )
+            pending.sources.append((digest, source.name, stored, fmt))
+            pending.hashes[digest] = stored
         except UnsupportedInput as exc:
             report.errors.append(f"{source.name}: unsupported content: {exc.message}")
         except OSError as exc:
@@ -260,6 +280,18 @@ class EventStore:
         else:
             report.files += 1
             report.formats[fmt] = report.formats.get(fmt, 0) + 1
+
+    def _flush(self, pending: _Pending) -> None:
+        """Insert the pending records, then remember the sources they completed."""
+        if pending.records:
+            self._insert(pending.records)
+            pending.records = []
+        if pending.sources:
+            self._connection.executemany(
+                f"INSERT INTO {quote_identifier(SOURCES_TABLE)} VALUES (?, ?, ?, ?)",
+                [list(row) for row in pending.sources],
+            )
+            pending.sources = []
 
     def _sourcetype_counts(self, first_seq: int) -> dict[str, int]:
         """Records stored since ``first_seq``, per sourcetype."""
