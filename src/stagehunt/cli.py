@@ -23,6 +23,7 @@ from stagehunt.packs import load_pack
 from stagehunt.render.formats import FORMATS, render
 from stagehunt.render.progress import progress_reporter
 from stagehunt.render.summary import print_problems, print_summary
+from stagehunt.simulate import SCENARIOS, UnknownScenario, simulate
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroLibrary
 from stagehunt.store.event_store import EventStore, LoadReport
@@ -96,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--detection", help="lint a detection of the T1074 pack instead")
     lint.add_argument("--store", type=Path, help="check against the fields of this store's data")
     lint.add_argument("--macros", type=Path, help="a macros.conf file to expand macros from")
+    sim = sub.add_parser("simulate", help="write a scenario's telemetry (adversary or benign)")
+    sim.add_argument("scenario", nargs="?", help="scenario name; omit with --list")
+    sim.add_argument("--out", type=Path, help="folder to write into (created if missing)")
+    sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sim.add_argument("--list", action="store_true", help="list the scenarios")
     ingest = sub.add_parser("ingest", help="read event files into a store, with a summary")
     ingest.add_argument("paths", nargs="+", type=Path, help=INPUTS_HELP)
     _add_input_options(ingest)
@@ -152,7 +158,30 @@ def run_lint(args: argparse.Namespace, out: Console) -> int:
     return 1 if findings else 0
 
 
+def run_simulate(args: argparse.Namespace, out: Console) -> int:
+    """Write one scenario's files, or list the scenarios."""
+    if args.list or not args.scenario:
+        for scenario in SCENARIOS.values():
+            out.print(
+                f"{scenario.name:34} {scenario.kind:9} {scenario.description}",
+                markup=False,
+                highlight=False,
+            )
+        return 0
+    if args.out is None:
+        raise CliError("simulate needs --out DIR", EXIT_USAGE)
+    try:
+        files = simulate(args.scenario, args.out, args.seed)
+    except UnknownScenario as unknown:
+        raise CliError(str(unknown.args[0]), EXIT_USAGE) from None
+    for path in files:
+        out.print(str(path), markup=False, highlight=False)
+    return 0
+
+
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.command == "simulate":
+        return run_simulate(args, out)
     if args.command == "lint":
         return run_lint(args, out)
     if args.command == "ingest":
