@@ -68,7 +68,7 @@ def run_spl(
         spl, schema, physical=physical, macros=macros, now=now, lookups=lookups
     )
     sql = compiled.render()
-    if not schema and not _generates(compiled) and not compiled.tables:
+    if not schema and compiled.reads_events:  # an empty store has no events table yet
         return ResultTable([c.name for c in compiled.columns if c.pinned], [], sql)
     con = store.connection
     for lookup in compiled.tables:
@@ -88,10 +88,6 @@ def run_spl(
     return ResultTable(
         [columns[i] for i in keep], [tuple(row[i] for i in keep) for row in table], sql
     )
-
-
-def _generates(compiled: CompiledQuery) -> bool:
-    return "range" in compiled.render()
 
 
 def search_files(

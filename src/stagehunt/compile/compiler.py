@@ -45,6 +45,8 @@ class CompiledQuery:
     columns: tuple[OutputColumn, ...]
     #: lookup tables the statement reads; register them on the connection before running
     tables: tuple[LookupTable, ...] = ()
+    #: False for pipelines that start with a generating command (makeresults, inputlookup)
+    reads_events: bool = True
 
     def render(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         return str(self.sql.sql(dialect=dialect, pretty=pretty))
@@ -67,6 +69,7 @@ class Compiler:
         self.now = time.time() if now is None else now
         self.b = QueryBuilder()
         self.query = ""
+        self.reads_events = False
 
     def error(self, message: str, pos: int) -> SplSemanticError:
         return SplSemanticError(message, pos, self.query)
@@ -88,6 +91,7 @@ class Compiler:
 
     def base(self) -> Relation:
         """All stored events in search order: newest first, ties in stored order (1.4)."""
+        self.reads_events = True
         taken: set[str] = {TIME_KEY, SEQ}
         fields: list[Field] = []
         select: list[exp.Expression] = []
@@ -136,7 +140,9 @@ class Compiler:
         if rel.order:
             select = select.order_by(*rel.order)
         columns = tuple(OutputColumn(f.name, f.kind, f.name in rel.pinned) for f in rel.fields)
-        return CompiledQuery(self.b.build(select), columns, tuple(self.lookups.loaded()))
+        return CompiledQuery(
+            self.b.build(select), columns, tuple(self.lookups.loaded()), self.reads_events
+        )
 
     # ------------------------------------------------------------------ filtering
     def cmd_SearchCmd(self, rel: Relation, cmd: ast.SearchCmd) -> Relation:
