@@ -226,3 +226,12 @@ def test_subprocess_exit_code_2_and_no_traceback(query: str, kind: str) -> None:
     assert m, first
     assert m.group("kind") == kind
     assert proc.stdout == ""
+
+
+def test_regex_rejected_at_run_time_is_a_clean_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """An unbalanced regex only fails inside DuckDB (RE2): still one line, exit 2, no traceback."""
+    code = cli.main(["search", '| makeresults | eval x=if(match("a", "(a|b"), 1, 0)'])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: the query failed while running:")
+    assert "Traceback" not in err

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
 from rich.console import Console
 
 from stagehunt import __version__
@@ -246,6 +247,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as e:
         sys.stderr.write(f"error: {e}\n")
         return e.code
+    except duckdb.Error as e:
+        # e.g. a regular expression RE2 rejects: the query is at fault, not the program
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        sys.stderr.write(f"error: the query failed while running: {first}\n")
+        return EXIT_USAGE
     except BrokenPipeError:
         # the reader went away (`stagehunt ... | head`): not an error, stop quietly
         _silence_stdout()
