@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 from rich.console import Console
+from rich.table import Table
 
 from stagehunt import __version__
 from stagehunt.api import compile_query, run_spl, sample_paths
@@ -28,6 +29,7 @@ from stagehunt.simulate import SCENARIOS, UnknownScenario, simulate
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroLibrary
 from stagehunt.store.event_store import EventStore, LoadReport
+from stagehunt.validate import validate
 
 EXIT_USAGE = 2  # bad SPL / bad arguments
 EXIT_INPUT = 1  # unreadable input
@@ -98,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--detection", help="lint a detection of the T1074 pack instead")
     lint.add_argument("--store", type=Path, help="check against the fields of this store's data")
     lint.add_argument("--macros", type=Path, help="a macros.conf file to expand macros from")
+    val = sub.add_parser("validate", help="run a pack's detections over its scenarios: the matrix")
+    val.add_argument("pack", nargs="?", default="T1074", help="pack id (default T1074)")
+    val.add_argument("--real", type=Path, help="also run over this folder of real logs")
     sim = sub.add_parser("simulate", help="write a scenario's telemetry (adversary or benign)")
     sim.add_argument("scenario", nargs="?", help="scenario name; omit with --list")
     sim.add_argument("--out", type=Path, help="folder to write into (created if missing)")
@@ -180,7 +185,36 @@ def run_simulate(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
+def run_validate(args: argparse.Namespace, out: Console) -> int:
+    """Print the matrix; exit 1 on any unexpected result."""
+    try:
+        pack = load_pack(args.pack)
+    except (FileNotFoundError, NotADirectoryError):
+        raise CliError(f"unknown pack '{args.pack}'", EXIT_USAGE) from None
+    checks = validate(pack, args.real)
+    table = Table("target", "detection", "expected", "got", "rows", "verdict", "why")
+    for c in checks:
+        verdict = "ok" if c.ok else "UNEXPECTED"
+        why = c.why if not c.missing else "missing: " + "; ".join(c.missing)
+        table.add_row(
+            c.target,
+            c.detection,
+            "fires" if c.expected else "quiet",
+            "fires" if c.fired else "quiet",
+            str(c.rows),
+            verdict,
+            why,
+            style=None if c.ok else "bold red",
+        )
+    out.print(table)
+    bad = [c for c in checks if not c.ok]
+    out.print(f"{len(checks) - len(bad)} of {len(checks)} checks as expected", highlight=False)
+    return 1 if bad else 0
+
+
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.command == "validate":
+        return run_validate(args, out)
     if args.command == "simulate":
         return run_simulate(args, out)
     if args.command == "lint":

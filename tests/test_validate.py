@@ -1,0 +1,47 @@
+"""`stagehunt validate T1074`: the matrix of detections × scenarios (and the real data)
+meets the expectations the pack holds as data (issue 4 acceptance)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stagehunt import cli
+from stagehunt.packs import load_pack
+from stagehunt.validate import load_expectations, validate
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+
+
+def test_expectations_cover_every_scenario_and_say_why_the_seed_misses() -> None:
+    from stagehunt.simulate import SCENARIOS
+
+    expectations = load_expectations(load_pack("T1074"))
+    scenarios = expectations["scenarios"]
+    assert isinstance(scenarios, dict)
+    assert set(scenarios) == set(SCENARIOS)
+    for name, expected in scenarios.items():
+        adversary = name.startswith("adversary")
+        assert expected["T1074.corrected"] is adversary  # fires on 5/5, quiet on 5/5
+        assert expected["untuned"] is True  # without allowlists every look-alike fires
+        assert expected["why"]
+
+
+def test_matrix_is_as_expected_on_scenarios_and_real_data() -> None:
+    checks = validate(load_pack("T1074"), REAL)
+    unexpected = [c for c in checks if not c.ok]
+    assert not unexpected, unexpected
+    fired = {(c.target, c.detection) for c in checks if c.fired}
+    for n in range(1, 6):
+        name = next(t for t, _ in fired if t.startswith(f"adversary-{n}-"))
+        assert (name, "T1074.corrected") in fired
+    assert ("shared/data/real", "T1074.seed") not in fired
+    assert ("shared/data/real", "T1074.corrected") in fired
+
+
+def test_cli_validate_prints_the_matrix(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["validate", "T1074"]) == 0
+    out = capsys.readouterr().out
+    assert "30 of 30 checks as expected" in out
+    assert cli.main(["validate", "NOPE"]) == 2
