@@ -25,6 +25,7 @@ from stagehunt.packs import load_pack
 from stagehunt.render.formats import FORMATS, render
 from stagehunt.render.progress import progress_reporter
 from stagehunt.render.summary import print_problems, print_summary
+from stagehunt.report import write_report
 from stagehunt.simulate import SCENARIOS, UnknownScenario, simulate
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroLibrary
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output_options(search)
     hunt = sub.add_parser("hunt", help="run the seed T1074 detection (bundled sample if no PATH)")
     hunt.add_argument("paths", nargs="*", type=Path, help=INPUTS_HELP + " (default: sample)")
+    hunt.add_argument("--report", type=Path, help="also write a self-contained HTML report here")
     hunt.add_argument(
         "--detection",
         default="T1074.seed",
@@ -230,8 +232,9 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.command == "search":
         spl = args.spl
     else:
+        pack = load_pack("T1074")
         try:
-            detection = load_pack("T1074").detection(args.detection)
+            detection = pack.detection(args.detection)
         except KeyError as unknown:
             raise CliError(str(unknown.args[0]), EXIT_USAGE) from None
         spl = detection.spl
@@ -240,8 +243,6 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     paths: list[Path] = list(args.paths)
     if args.command == "hunt" and not paths and args.store is None:
         paths = sample_paths()
-    if args.store is None and args.command == "search" and not paths:
-        paths = []
     with EventStore(args.store) as store:
         if args.explain:
             _load(store, paths, args, err)
@@ -258,6 +259,9 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         render(result, "table", sys.stdout, console=out)
     else:
         render(result, args.format, sys.stdout)
+    if args.command == "hunt" and args.report is not None:
+        write_report(args.report, result, detection, pack)
+        err.print(f"report written to {args.report}", markup=False, highlight=False)
     return 0
 
 
