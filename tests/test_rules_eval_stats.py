@@ -414,3 +414,10 @@ def test_rule_1_1_field_values_that_parse_as_numbers_are_numbers() -> None:
 def test_section_4_tonumber_unparsable_field_value_is_null() -> None:
     events = [{"_time": 1, "v": " 5"}, {"_time": 0, "v": "7"}]
     assert rows("* | eval r=tonumber(v) | table r", events) == [(None,), (7,)]
+
+
+def test_section_2_explicit_leading_search_is_the_implicit_one() -> None:
+    events = [{"_time": 2, "host": "x"}, {"_time": 1, "host": "h"}]
+    assert rows("search host=h | table host", events) == [("h",)]
+    assert rows("search * | table host", events) == [("x",), ("h",)]
+    assert rows("search=1 | table host", events) == []  # a field named search

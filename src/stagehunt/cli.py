@@ -16,7 +16,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from stagehunt import __version__
+from stagehunt import __version__, atomics
 from stagehunt.api import compile_query, run_spl, sample_paths
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.lint import from_store, lint
@@ -102,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--detection", help="lint a detection of the T1074 pack instead")
     lint.add_argument("--store", type=Path, help="check against the fields of this store's data")
     lint.add_argument("--macros", type=Path, help="a macros.conf file to expand macros from")
+    atom = sub.add_parser("atomic", help="show the pack's lab tests (stagehunt never runs them)")
+    atom_sub = atom.add_subparsers(dest="atomic_command", required=True)
+    atom_sub.add_parser("list", help="list the tests")
+    show = atom_sub.add_parser("show", help="show test N: commands, inputs, cleanup")
+    show.add_argument("number", type=int)
     val = sub.add_parser("validate", help="run a pack's detections over its scenarios: the matrix")
     val.add_argument("pack", nargs="?", default="T1074", help="pack id (default T1074)")
     val.add_argument("--real", type=Path, help="also run over this folder of real logs")
@@ -214,7 +219,19 @@ def run_validate(args: argparse.Namespace, out: Console) -> int:
     return 1 if bad else 0
 
 
+def run_atomic(args: argparse.Namespace, out: Console) -> int:
+    """Print the tests' listing or one test; nothing is executed."""
+    try:
+        text = atomics.listing() if args.atomic_command == "list" else atomics.show(args.number)
+    except KeyError as unknown:
+        raise CliError(str(unknown.args[0]), EXIT_USAGE) from None
+    out.print(text, markup=False, highlight=False, soft_wrap=True)
+    return 0
+
+
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.command == "atomic":
+        return run_atomic(args, out)
     if args.command == "validate":
         return run_validate(args, out)
     if args.command == "simulate":

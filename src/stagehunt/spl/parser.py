@@ -75,6 +75,13 @@ class Parser:
         if first.type is T.PIPE:
             self.next(Mode.SEARCH)
             commands.append(self.parse_command(first_command=True))
+        elif (
+            first.type is T.WORD
+            and first.text.lower() == "search"
+            and self._word_stands_alone(first)
+        ):
+            self.next(Mode.SEARCH)  # an explicit leading `search` is the implicit one
+            commands.append(self.parse_search(first.pos))
         else:
             commands.append(self.parse_search(first.pos))
         while True:
@@ -92,6 +99,11 @@ class Parser:
             self.next(Mode.ARGS)
             commands.append(self.parse_command(first_command=False))
         return ast.Pipeline(tuple(commands), self.text)
+
+    def _word_stands_alone(self, tok: Token) -> bool:
+        """True unless the word is the field of a term (``search=x``) or the only term."""
+        nxt = self.s._scan(tok.end, Mode.SEARCH)
+        return nxt.type is not T.OP
 
     def parse_command(self, first_command: bool) -> ast.Command:
         tok = self.next(Mode.ARGS)
