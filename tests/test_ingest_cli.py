@@ -126,3 +126,23 @@ def test_seed_query_verbatim_is_empty_on_the_whole_real_set(
     code = cli.main(["hunt", str(REAL), "--format", "json", "--store", str(tmp_path / "s.duckdb")])
     assert code == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_shipper_json_event_keeps_its_line_as_raw() -> None:
+    """A HELK/OTRF JSON line is what Splunk would index as `_raw`; bare terms search it."""
+    path = REAL / "OTRF-Security-Datasets" / "cmd_sam_copy_esentutl_2020-10-1900290001.json"
+    first_line = path.read_text(encoding="utf-8").splitlines()[0].strip()
+    with EventStore() as store:
+        store.load([path])
+        (raw,) = store.connection.execute(
+            'SELECT "_raw" FROM events ORDER BY "__seq" LIMIT 1'
+        ).fetchone() or (None,)
+    assert raw == first_line
+
+
+def test_splunk_export_raw_is_not_replaced(tmp_path: Path) -> None:
+    path = _lines(tmp_path / "e.json", [{"_time": 1, "host": "h", "_raw": "original"}])
+    with EventStore() as store:
+        store.load([path])
+        rows = store.connection.execute('SELECT "_raw" FROM events').fetchall()
+    assert rows == [("original",)]

@@ -135,6 +135,9 @@ class ShapeDispatch:
     def __init__(self, opts: IngestOptions) -> None:
         self.opts = opts
         self.convert: Callable[[dict[str, object]], Record | str] | None = None
+        #: True once a shipper shape is detected: Splunk would index such a JSON event with
+        #: the JSON text itself as ``_raw`` (a Splunk export's own ``_raw`` is kept as is)
+        self.raw_is_source_text = False
 
     def __call__(self, value: object) -> Record | str | None:
         obj = unwrap(value)
@@ -149,6 +152,7 @@ class ShapeDispatch:
         found = next((shape for shape in shapes() if shape.matches(obj)), None)
         if found is None:
             return lambda o: _splunk_record(o, opts)
+        self.raw_is_source_text = True
         return lambda o: found.to_record(o, opts)
 
 

@@ -226,7 +226,7 @@ def _iter_jsonl(source: Source, convert: Converter) -> Iterator[Record | Reject]
             except json.JSONDecodeError as exc:
                 yield Reject(name, f"line {lineno}", f"malformed JSON: {exc}")
                 continue
-            outcome = convert(value)
+            outcome = _with_raw(convert(value), convert, line)
             if outcome is None:
                 continue
             if not isinstance(outcome, str) and _SURROGATE_ESCAPE_RE.search(line):
@@ -235,6 +235,17 @@ def _iter_jsonl(source: Source, convert: Converter) -> Iterator[Record | Reject]
                 yield Reject(name, f"line {lineno}", outcome)
             else:
                 yield outcome
+
+
+def _with_raw(outcome: Record | str | None, convert: Converter, text: str) -> Record | str | None:
+    """Give a shipper's JSON event its own text as ``_raw`` when the shape set none."""
+    if (
+        isinstance(outcome, dict)
+        and "_raw" not in outcome
+        and getattr(convert, "raw_is_source_text", False)
+    ):
+        outcome["_raw"] = text.strip()
+    return outcome
 
 
 def unwrap(value: object) -> dict[str, object] | str | None:
@@ -405,7 +416,7 @@ def _next_element(
             Reject(name, f"record {count}", f"malformed JSON: {exc.msg}; rest of file not read")
         ) from None
     done[0] = count
-    outcome = convert(value)
+    outcome = _with_raw(convert(value), convert, reader.buf[start : reader.pos])
     if (
         isinstance(outcome, dict)
         and _SURROGATE_ESCAPE_RE.search(reader.buf, start, reader.pos) is not None
