@@ -479,8 +479,8 @@ def security_4624(
     ]
 
 
-def security_5140(session: Session, *, ip: str, port: int, share: str, local_path: str) -> Data:
-    """5140: a network share was accessed (first access of the session)."""
+def _share_access(session: Session, ip: str, port: int, share: str, local_path: str) -> Data:
+    """The subject and share fields 5140 and 5145 have in common, in their order."""
     account = session.account
     return [
         ("SubjectUserSid", account.sid),
@@ -492,6 +492,13 @@ def security_5140(session: Session, *, ip: str, port: int, share: str, local_pat
         ("IpPort", str(port)),
         ("ShareName", share),
         ("ShareLocalPath", local_path),
+    ]
+
+
+def security_5140(session: Session, *, ip: str, port: int, share: str, local_path: str) -> Data:
+    """5140: a network share was accessed (first access of the session)."""
+    return [
+        *_share_access(session, ip, port, share, local_path),
         ("AccessMask", "0x1"),
         ("AccessList", "%%4416"),
     ]
@@ -508,18 +515,9 @@ def security_5145(
     write: bool,
 ) -> Data:
     """5145: a share object was checked for access (one per file/folder touched)."""
-    account = session.account
     mask, access = ("0x100116", "%%1541 %%4417 %%4418 %%4420") if write else ("0x1", "%%4416")
     return [
-        ("SubjectUserSid", account.sid),
-        ("SubjectUserName", account.name),
-        ("SubjectDomainName", account.domain),
-        ("SubjectLogonId", session.logon_id_hex),
-        ("ObjectType", "File"),
-        ("IpAddress", ip),
-        ("IpPort", str(port)),
-        ("ShareName", share),
-        ("ShareLocalPath", local_path),
+        *_share_access(session, ip, port, share, local_path),
         ("RelativeTargetName", relative_target),
         ("AccessMask", mask),
         ("AccessList", access),
