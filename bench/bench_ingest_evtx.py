@@ -7,12 +7,15 @@ alternating in the same process, ``--repeat`` times each:
 
 * **raw**: ``for r in PyEvtxParser(path).records_json(): json.loads(r["data"])``
   over every file (the cheapest way to get the events as Python objects);
-* **stagehunt**: ``stagehunt.ingest.evtx_reader.read(source, opts)`` over every file
-  (records with every field normalised and ``_raw`` = the event XML).
+* **stagehunt**: the files through ``stagehunt.ingest.parallel.read_ahead`` as
+  ``EventStore.load`` reads them (records with every field normalised and ``_raw`` =
+  the event XML), once with one process (``jobs=1``) and once with the default (a
+  worker per core).
 
-It prints records/s of both (median and best) and the ratio of the medians; the target
-is >= 0.70. Peak RSS (``VmHWM``) of stagehunt's reader is measured in a fresh child
-process at N and 2N records; the target is flat (the reader streams).
+It prints records/s of each (median and best) and the ratios of the medians; the target
+(default jobs) is >= 0.70. Peak RSS (``VmHWM``) of the reading process and the largest
+worker's is measured in a fresh child process at N and 2N records; the target is flat
+(the reader streams).
 
 ``--store`` adds end-to-end ingest: ``EventStore.load`` of one copy of the real set
 into a fresh temporary store (one copy only: the store skips content it already
@@ -36,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
@@ -84,17 +88,17 @@ def run_raw(files: list[Path]) -> int:
     return n
 
 
-def run_stagehunt(files: list[Path]) -> tuple[int, int]:
-    """stagehunt's reader; returns (records, rejects)."""
-    from stagehunt.ingest import evtx_reader
+def run_stagehunt(files: Iterable[Path], jobs: int | None) -> tuple[int, int]:
+    """stagehunt's reading, as ``EventStore.load`` does it; returns (records, rejects)."""
+    from stagehunt.ingest import parallel
     from stagehunt.ingest.options import IngestOptions
     from stagehunt.ingest.records import Reject
     from stagehunt.ingest.sources import Source
 
-    opts = IngestOptions()
     n = bad = 0
-    for f in files:
-        for item in evtx_reader.read(Source.from_path(f), opts):
+    for _, reading in parallel.read_ahead(files, Source.from_path, IngestOptions(), jobs=jobs):
+        assert reading is not None
+        for item in reading()[1]:
             n += 1
             if isinstance(item, Reject):
                 bad += 1
@@ -119,29 +123,60 @@ def vm_hwm_kib() -> int:
     return -1
 
 
-def child(list_file: Path, limit: int) -> None:
-    """In a fresh process: read records up to ``limit`` and print the peak RSS."""
-    from stagehunt.ingest import evtx_reader
+def descendants_hwm_kib() -> int:
+    """The largest peak RSS (``VmHWM``) among this process' descendants (the fork
+    server and its workers), KiB."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    ours, found = {os.getpid()}, True
+    while found:
+        found = False
+        for pid, parent in parents.items():
+            if parent in ours and pid not in ours:
+                ours.add(pid)
+                found = True
+    peak = 0
+    for pid in ours - {os.getpid()}:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]))
+    return peak
+
+
+def child(list_file: Path) -> None:
+    """In a fresh process: read the listed files as `run_stagehunt` does and print the
+    peak RSS of this process and of the largest worker (sampled as reading goes)."""
+    from stagehunt.ingest import parallel
     from stagehunt.ingest.options import IngestOptions
     from stagehunt.ingest.sources import Source
 
-    opts = IngestOptions()
-    n = 0
+    n = workers = 0
     with list_file.open() as names:  # streamed: the list itself must not grow the RSS
-        for line in names:
-            for _ in evtx_reader.read(Source.from_path(Path(line.rstrip("\n"))), opts):
+        paths = (Path(line.rstrip("\n")) for line in names)
+        for _, reading in parallel.read_ahead(paths, Source.from_path, IngestOptions()):
+            assert reading is not None
+            for _ in reading()[1]:
                 n += 1
-            if n >= limit:
-                break
-    print(json.dumps({"records": n, "vm_hwm_kib": vm_hwm_kib()}))
+                if n % 5000 == 0:
+                    workers = max(workers, descendants_hwm_kib())
+    print(json.dumps({"records": n, "vm_hwm_kib": vm_hwm_kib(), "worker_kib": workers}))
 
 
-def peak_rss(files: list[Path], limit: int, scratch: Path) -> dict[str, int]:
-    """Run `child` in a new interpreter over the first files holding ``limit`` records."""
-    list_file = scratch / f"files-{limit}.txt"
+def peak_rss(files: list[Path], scratch: Path) -> dict[str, int]:
+    """Run `child` in a new interpreter over ``files``."""
+    list_file = scratch / f"files-{len(files)}.txt"
     list_file.write_text("\n".join(str(f) for f in files))
     out = subprocess.run(
-        [sys.executable, __file__, "--child", str(list_file), "--limit", str(limit)],
+        [sys.executable, __file__, "--child", str(list_file)],
         check=True,
         capture_output=True,
         text=True,
@@ -159,51 +194,58 @@ def main() -> int:
     parser.add_argument("--check-targets", action="store_true")
     parser.add_argument("--store", action="store_true", help="also time EventStore.load")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--limit", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        child(args.child, args.limit)
+        child(args.child)
         return 0
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from stagehunt.ingest import parallel
+
     files = real_evtx(args.data)
     if not files:
         print(f"no EVTX files under {args.data}", file=sys.stderr)
         return 2
     per_set = count_records(files)
-    print(f"real EVTX set: {len(files)} files, {per_set} records; cores: {os.cpu_count()}")
+    jobs = parallel.default_jobs()
+    print(f"real EVTX set: {len(files)} files, {per_set} records; cores: {jobs}")
     with tempfile.TemporaryDirectory(prefix="stagehunt-bench-evtx-") as tmp:
         scratch = Path(tmp)
         big = build_set(files, per_set, 2 * args.records, scratch, args.copy)
         half = big[: len(big) // 2]
         n_records = per_set * (len(half) // len(files))
         print(f"timed input: {len(half)} files, {n_records} records")
-        raw_rates: list[float] = []
-        our_rates: list[float] = []
-        run_raw(files)  # warm the page cache and both code paths
-        run_stagehunt(files)
+        rates: dict[str, list[float]] = {"raw": [], "one": [], "all": []}
+        runs: dict[str, Callable[[], int]] = {
+            "raw": lambda: run_raw(half),
+            "one": lambda: run_stagehunt(half, 1)[0],
+            "all": lambda: run_stagehunt(half, None)[0],
+        }
+        run_raw(files)  # warm the page cache and the code paths
+        run_stagehunt(files, 1)
         for i in range(args.repeat):
-            t = time.perf_counter()
-            n_raw = run_raw(half)
-            raw_rates.append(n_raw / (time.perf_counter() - t))
-            t = time.perf_counter()
-            n_ours, n_bad = run_stagehunt(half)
-            our_rates.append(n_ours / (time.perf_counter() - t))
+            for key, run in runs.items():
+                t = time.perf_counter()
+                n = run()
+                assert n == n_records, (key, n)
+                rates[key].append(n / (time.perf_counter() - t))
             print(
-                f"  round {i + 1}: raw {raw_rates[-1]:,.0f} rec/s ({n_raw}), "
-                f"stagehunt {our_rates[-1]:,.0f} rec/s ({n_ours}, {n_bad} rejects)"
+                f"  round {i + 1}: raw {rates['raw'][-1]:,.0f} rec/s, stagehunt "
+                f"1 process {rates['one'][-1]:,.0f} rec/s, {jobs} workers "
+                f"{rates['all'][-1]:,.0f} rec/s"
             )
-        raw_med, our_med = statistics.median(raw_rates), statistics.median(our_rates)
-        ratio = our_med / raw_med
+        med = {key: statistics.median(values) for key, values in rates.items()}
+        for key, label in (
+            ("raw", "raw records_json()+json.loads"),
+            ("one", "stagehunt, one process (--jobs 1)"),
+            ("all", f"stagehunt, default ({jobs} workers)"),
+        ):
+            print(f"{label}: median {med[key]:,.0f} rec/s (best {max(rates[key]):,.0f})")
+        ratio = med["all"] / med["raw"]
         print(
-            f"raw records_json()+json.loads: median {raw_med:,.0f} rec/s "
-            f"(best {max(raw_rates):,.0f})"
+            f"ratio (medians): default {ratio:.2f}, one process {med['one'] / med['raw']:.2f};"
+            f" target >= {RATE_TARGET:.2f}"
         )
-        print(
-            f"stagehunt evtx_reader.read(): median {our_med:,.0f} rec/s "
-            f"(best {max(our_rates):,.0f})"
-        )
-        print(f"ratio (medians): {ratio:.2f}  target >= {RATE_TARGET:.2f}")
         if args.store:
             loads = [run_store(files, scratch) for _ in range(args.repeat)]
             n_loaded = loads[0][0]
@@ -213,14 +255,16 @@ def main() -> int:
                 f"median {load_rate:,.0f} rec/s"
             )
 
-        rss_n = peak_rss(half, n_records, scratch)
-        rss_2n = peak_rss(big, 2 * n_records, scratch)
-        growth = rss_2n["vm_hwm_kib"] / max(1, rss_n["vm_hwm_kib"])
-        print(
-            f"peak RSS (VmHWM): {rss_n['records']} records {rss_n['vm_hwm_kib'] / 1024:.1f} MiB; "
-            f"{rss_2n['records']} records {rss_2n['vm_hwm_kib'] / 1024:.1f} MiB; "
-            f"growth x{growth:.2f} (target <= {RSS_GROWTH_TARGET})"
-        )
+        rss_n = peak_rss(half, scratch)
+        rss_2n = peak_rss(big, scratch)
+        growth = max(rss_2n[key] / max(1, rss_n[key]) for key in ("vm_hwm_kib", "worker_kib"))
+        for rss in (rss_n, rss_2n):
+            print(
+                f"peak RSS at {rss['records']} records: reading process "
+                f"{rss['vm_hwm_kib'] / 1024:.1f} MiB, largest worker "
+                f"{rss['worker_kib'] / 1024:.1f} MiB"
+            )
+        print(f"RSS growth x{growth:.2f} (target <= {RSS_GROWTH_TARGET})")
     missed = ratio < RATE_TARGET or growth > RSS_GROWTH_TARGET
     if args.check_targets and missed:
         return 1

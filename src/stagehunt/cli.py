@@ -42,6 +42,16 @@ class CliError(Exception):
         self.code = code
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", type=Path, help="a DuckDB store file (created if missing)")
     p.add_argument(
@@ -54,6 +64,11 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", help="store every record under this index")
     p.add_argument(
         "--strict", action="store_true", help="exit non-zero if any record or file is rejected"
+    )
+    p.add_argument(
+        "--jobs",
+        type=_positive,
+        help="processes reading files at once (default: one per core)",
     )
 
 
@@ -133,7 +148,7 @@ def _load(
     if not paths:
         return None
     with progress_reporter(err, log_lines=args.command == "ingest") as progress:
-        report = store.load(list(paths), _options(args), progress)
+        report = store.load(list(paths), _options(args), progress, jobs=args.jobs)
     if args.command == "ingest":
         print_summary(report, err)
     else:

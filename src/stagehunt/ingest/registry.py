@@ -57,8 +57,9 @@ class SourceError:
 def expand(path: Path, scratch: Path) -> Iterator[Source | SourceError]:
     """The sources a path holds: itself, the files below a folder, or a zip's members.
 
-    Zip members are extracted one at a time into ``scratch`` (EVTX needs random access);
-    each extracted file is deleted once the next member is reached.
+    Zip members are extracted one at a time, as the caller asks for the next source,
+    into ``scratch`` (EVTX needs random access); such a source is ``temporary``: the
+    caller deletes it once read (it may read a few sources ahead).
     """
     try:
         if path.is_dir():
@@ -92,8 +93,7 @@ def expand(path: Path, scratch: Path) -> Iterator[Source | SourceError]:
                 target.unlink(missing_ok=True)
                 yield SourceError(name, f"cannot extract: {exc}")
                 continue
-            yield replace(Source.from_path(target), name=name)
-            target.unlink(missing_ok=True)
+            yield replace(Source.from_path(target), name=name, temporary=True)
 
 
 #: Inside a folder, files with these endings are documentation or rules, not events;

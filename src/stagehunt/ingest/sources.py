@@ -18,13 +18,15 @@ class Source:
 
     ``name`` is what messages show (``archive.zip!inner.json`` for a member);
     ``path`` is set when the source is a plain file (some libraries want a path);
-    ``open`` returns a fresh binary stream positioned at the start.
+    ``open`` returns a fresh binary stream positioned at the start; ``temporary``
+    marks a scratch copy (an extracted zip member) to delete once read.
     """
 
     name: str
     open: Callable[[], IO[bytes]]
     path: Path | None = None
     size: int | None = None
+    temporary: bool = False
 
     @classmethod
     def from_path(cls, path: Path) -> Source:

@@ -38,15 +38,16 @@ import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
 import duckdb
 import pyarrow as pa
 
-from stagehunt.ingest import registry
+from stagehunt.ingest import parallel, registry
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.ingest.records import RECORD_ID, Record, Reject
 from stagehunt.ingest.sources import Source
@@ -122,6 +123,25 @@ class _Pending:
 
 
 @dataclass(frozen=True)
+class _Planned:
+    """One source of a load and what to do with it (`EventStore._plan`)."""
+
+    name: str
+    source: Source | None = None
+    digest: str | None = None
+    #: why it cannot be read at all
+    error: str | None = None
+    #: records of the same content already in the store
+    stored: int | None = None
+    #: the same content came earlier in this load
+    repeated: bool = False
+    read: bool = False
+
+    def to_read(self) -> Source | None:
+        return self.source if self.read else None
+
+
+@dataclass(frozen=True)
 class _Field:
     """One stored field: its name in the data, its column in DuckDB, and its kind."""
 
@@ -192,14 +212,19 @@ class EventStore:
         paths: Sequence[Path],
         opts: IngestOptions | None = None,
         progress: Progress | None = None,
+        *,
+        jobs: int | None = 1,
     ) -> LoadReport:
         """Read files (any format `registry` knows) into ``events``; problems are
         reported, not raised.
 
-        Sources are read in order, records appended in source order. A source whose
-        content (SHA-256) the store already holds is skipped: ingesting the same file
-        twice adds nothing. A source that cannot be read is recorded in ``errors`` and
-        the others still load.
+        Sources are read in order, records appended in source order, whether the
+        reading happens here or in ``jobs`` worker processes (`parallel.read_ahead`;
+        ``None``: one per core). The default is this process only: worker processes
+        re-import the caller's main module, which a script must then guard with
+        ``if __name__ == "__main__":``; the command line uses every core. A source whose content (SHA-256) the store already
+        holds is skipped: ingesting the same file twice adds nothing. A source that
+        cannot be read is recorded in ``errors`` and the others still load.
         """
         opts = opts or IngestOptions()
         started = time.perf_counter()
@@ -209,12 +234,14 @@ class EventStore:
         scratch = registry.scratch_dir()
         pending = _Pending()
         try:
-            for raw_path in paths:
-                for source in registry.expand(Path(raw_path), scratch):
-                    if isinstance(source, registry.SourceError):
-                        report.errors.append(f"{source.name}: {source.reason}")
-                        continue
-                    self._load_source(source, opts, report, progress, pending)
+            plan = self._plan(paths, scratch)
+            for planned, reading in parallel.read_ahead(plan, _Planned.to_read, opts, jobs=jobs):
+                try:
+                    self._load_source(planned, reading, opts, report, progress, pending)
+                finally:
+                    if planned.source is not None and planned.source.temporary:
+                        assert planned.source.path is not None
+                        planned.source.path.unlink(missing_ok=True)
             self._flush(pending)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -222,35 +249,66 @@ class EventStore:
         report.elapsed = time.perf_counter() - started
         return report
 
+    def _plan(self, paths: Sequence[Path], scratch: Path) -> Iterator[_Planned]:
+        """The sources of ``paths`` in order, each with its content hash and whether
+        it must be read (content neither stored nor already read in this load)."""
+        this_load: set[str] = set()
+        for raw_path in paths:
+            for source in registry.expand(Path(raw_path), scratch):
+                if isinstance(source, registry.SourceError):
+                    yield _Planned(source.name, error=source.reason)
+                    continue
+                try:
+                    digest = _digest(source)
+                except OSError as exc:
+                    yield _Planned(source.name, source, error=f"cannot read: {_reason(exc)}")
+                    continue
+                row = self._connection.execute(
+                    f"SELECT records FROM {quote_identifier(SOURCES_TABLE)} WHERE hash = ?",
+                    [digest],
+                ).fetchone()
+                if row is not None:
+                    yield _Planned(source.name, source, digest, stored=int(row[0]))
+                elif digest in this_load:
+                    yield _Planned(source.name, source, digest, repeated=True)
+                else:
+                    this_load.add(digest)
+                    yield _Planned(source.name, source, digest, read=True)
+
     def _load_source(
         self,
-        source: Source,
+        planned: _Planned,
+        reading: Callable[[], parallel.Reading] | None,
         opts: IngestOptions,
         report: LoadReport,
         progress: Progress | None,
         pending: _Pending,
     ) -> None:
-        """Read one source into the pending batch (or skip it when its content is stored).
+        """Take one planned source's records into the pending batch, or count it as
+        already stored, or record why it could not be read.
 
         Records of many small sources share one batch: a DuckDB insert per file would cost
         more than reading the file.
         """
+        name, source, digest = planned.name, planned.source, planned.digest
+        if planned.error is not None:
+            report.errors.append(f"{name}: {planned.error}")
+            return
+        assert source is not None and digest is not None
+        known = planned.stored
+        if planned.repeated:
+            known = pending.hashes.get(digest)
+            if known is None:  # the earlier copy could not be read: try this one
+                reading = partial(registry.read_source, source, opts)
+        if known is not None:
+            report.already_stored.append(name)
+            report.duplicates += known
+            report.files += 1
+            return
+        assert reading is not None
         seen = 0
         try:
-            digest = _digest(source)
-            known = pending.hashes.get(digest)
-            if known is None:
-                row = self._connection.execute(
-                    f"SELECT records FROM {quote_identifier(SOURCES_TABLE)} WHERE hash = ?",
-                    [digest],
-                ).fetchone()
-                known = None if row is None else int(row[0])
-            if known is not None:
-                report.already_stored.append(source.name)
-                report.duplicates += known
-                report.files += 1
-                return
-            fmt, items = registry.read_source(source, opts)
+            fmt, items = reading()
             stored = 0
             for item in items:
                 report.records_read += 1
@@ -265,18 +323,17 @@ class EventStore:
                 if len(pending.records) >= self._batch_size:
                     self._flush(pending)
                     if progress is not None:
-                        progress(source.name, seen)
+                        progress(name, seen)
             if progress is not None:
-                progress(source.name, seen)
+                progress(name, seen)
             report.stored += stored
-            pending.sources.append((digest, source.name, stored, fmt))
+            pending.sources.append((digest, name, stored, fmt))
             pending.hashes[digest] = stored
         except UnsupportedInput as exc:
-            report.errors.append(f"{source.name}: unsupported content: {exc.message}")
+            report.errors.append(f"{name}: unsupported content: {exc.message}")
         except OSError as exc:
-            reason = exc.strerror or str(exc)
             after = f" (after {seen} records)" if seen else ""
-            report.errors.append(f"{source.name}: cannot read: {reason}{after}")
+            report.errors.append(f"{name}: cannot read: {_reason(exc)}{after}")
         else:
             report.files += 1
             report.formats[fmt] = report.formats.get(fmt, 0) + 1
@@ -503,6 +560,10 @@ def _arrow_column(values: list[object], kind: ColumnKind) -> pa.Array:
         wrapped = [[v] if isinstance(v, str) else v for v in values]
         return pa.array(wrapped, pa.list_(pa.string()))
     return pa.array(values, pa.string())
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def _digest(source: Source) -> str:

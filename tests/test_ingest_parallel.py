@@ -1,0 +1,172 @@
+"""Reading on all cores (`stagehunt.ingest.parallel`) stores exactly what one process does.
+
+The same load is done with ``jobs=1`` (every source read here, in order) and with
+``jobs=2`` (small files read whole by worker processes, a few ahead): rows, their order
+(``__seq``), their identity (``__src``, ``__rid``) and the report must be equal, for
+real EVTX, real zipped OTRF data, damaged files and repeated content.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stagehunt import cli
+from stagehunt.ingest import parallel
+from stagehunt.ingest.options import IngestOptions
+from stagehunt.ingest.sources import Source
+from stagehunt.store.event_store import EventStore, LoadReport
+from stagehunt.store.schema import EVENTS_TABLE
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+SAMPLES = REAL / "sbousseaden-EVTX-ATTACK-SAMPLES"
+OTRF = REAL / "OTRF-Security-Datasets"
+
+
+def everything(store: EventStore) -> list[tuple[Any, ...]]:
+    """Every stored row, hidden columns included, in stored order."""
+    return store.connection.execute(f"SELECT * FROM {EVENTS_TABLE} ORDER BY __seq").fetchall()
+
+
+def summary(report: LoadReport) -> tuple[Any, ...]:
+    return (
+        report.files,
+        report.records_read,
+        report.stored,
+        [(r.path, r.position, r.reason) for r in report.rejects],
+        report.errors,
+        report.already_stored,
+        report.duplicates,
+        report.formats,
+        report.sourcetypes,
+    )
+
+
+def load_both(paths: list[Path]) -> tuple[LoadReport, LoadReport, bool]:
+    with EventStore(in_memory=True) as one, EventStore(in_memory=True) as two:
+        first = one.load(paths, jobs=1)
+        second = two.load(paths, jobs=2)
+        return first, second, everything(one) == everything(two)
+
+
+@pytest.fixture
+def pool_starts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The worker pools started (their sizes) during the test."""
+    started: list[int] = []
+    real_start = parallel._start_pool
+
+    def spy(jobs: int) -> Any:
+        started.append(jobs)
+        return real_start(jobs)
+
+    monkeypatch.setattr(parallel, "_start_pool", spy)
+    return started
+
+
+def test_real_evtx_folder_loads_identically_on_two_cores(pool_starts: list[int]) -> None:
+    first, second, same_rows = load_both([SAMPLES])
+    assert pool_starts == [2]  # only the jobs=2 load starts workers
+    assert first.files == len(list(SAMPLES.rglob("*.evtx")))  # every file is an EVTX
+    assert first.stored > 0
+    assert summary(first) == summary(second)
+    assert same_rows
+
+
+def test_zip_members_are_read_ahead_and_cleaned_up() -> None:
+    zips = sorted(OTRF.glob("*.zip"))
+    assert len(zips) >= 2
+    first, second, same_rows = load_both(zips)
+    assert first.stored > 0 and not first.errors
+    assert summary(first) == summary(second)
+    assert same_rows
+
+
+def test_damage_and_repeats_are_reported_the_same(tmp_path: Path) -> None:
+    """A truncated EVTX, content no reader takes and a repeated file, among good ones."""
+    evtx = sorted(SAMPLES.glob("*.evtx"))
+    big = max(evtx, key=lambda p: p.stat().st_size)
+    assert big.stat().st_size > 4096 + 65536  # more than one chunk: truncation loses records
+    (tmp_path / "a.evtx").write_bytes(big.read_bytes()[: 4096 + 65536 + 1000])
+    shutil.copyfile(evtx[0], tmp_path / "b.evtx")
+    shutil.copyfile(evtx[0], tmp_path / "c.evtx")  # same content: stored once
+    (tmp_path / "d.bin").write_bytes(b"\x00\x01 not any event format \xff" * 10)
+    shutil.copyfile(evtx[1], tmp_path / "e.evtx")
+    first, second, same_rows = load_both([tmp_path])
+    assert summary(first) == summary(second)
+    assert same_rows
+    assert [r.path for r in first.rejects] == [str(tmp_path / "a.evtx")]
+    assert "truncated" in first.rejects[0].reason
+    assert first.already_stored == [str(tmp_path / "c.evtx")]
+    assert len(first.errors) == 1 and first.errors[0].startswith(f"{tmp_path / 'd.bin'}: ")
+    assert first.records_read == first.stored + len(first.rejects)
+
+
+def test_read_ahead_keeps_plan_order_and_skips_items_without_source(tmp_path: Path) -> None:
+    """Items come back in plan order; those with nothing to read pass through."""
+    files = []
+    for i in range(5):
+        path = tmp_path / f"{i}.jsonl"
+        path.write_text(f'{{"n": "{i}"}}\n')
+        files.append(path)
+    plan: list[Path | None] = [files[0], None, *files[1:], None]
+
+    def source_of(item: Path | None) -> Source | None:
+        return None if item is None else Source.from_path(item)
+
+    seen = []
+    for _item, reading in parallel.read_ahead(plan, source_of, IngestOptions(), jobs=2):
+        if reading is None:
+            seen.append(None)
+            continue
+        _, records = reading()
+        seen.append([r["n"] for r in records if isinstance(r, dict)])
+    assert seen == [["0"], None, ["1"], ["2"], ["3"], ["4"], None]
+
+
+def test_large_files_stream_in_this_process(
+    pool_starts: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the size limit nothing goes to a worker, and the result is the same."""
+    monkeypatch.setattr(parallel, "WHOLE_FILE_LIMIT", 0)
+    first, second, same_rows = load_both([SAMPLES])
+    assert pool_starts == []
+    assert summary(first) == summary(second) and same_rows
+
+
+def test_one_file_starts_no_workers(pool_starts: list[int]) -> None:
+    first, _, same_rows = load_both([SAMPLES / "sysmon_1_7_11_mcx2prov_uacbypass.evtx"])
+    assert pool_starts == []
+    assert first.stored > 0 and same_rows
+
+
+def test_cli_ingest_with_workers_matches_one_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--jobs`` (default: a worker per core) changes how fast, never what is stored."""
+    for jobs in ("1", "2"):
+        assert (
+            cli.main(
+                [
+                    "ingest",
+                    str(SAMPLES),
+                    "--store",
+                    str(tmp_path / f"{jobs}.duckdb"),
+                    "--jobs",
+                    jobs,
+                ]
+            )
+            == 0
+        )
+    with EventStore(tmp_path / "1.duckdb") as one, EventStore(tmp_path / "2.duckdb") as two:
+        assert everything(one) == everything(two)
+        assert len(everything(one)) > 0
+
+
+def test_cli_refuses_zero_jobs(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["ingest", str(SAMPLES), "--jobs", "0"])
+    assert exit_info.value.code == 2
+    assert "--jobs: expected a whole number >= 1, got '0'" in capsys.readouterr().err
