@@ -48,6 +48,9 @@ class CompiledQuery:
     tables: tuple[LookupTable, ...] = ()
     #: False for pipelines that start with a generating command (makeresults, inputlookup)
     reads_events: bool = True
+    #: True when every result row is one stored event: the statement then selects the
+    #: event's store position (``__seq``) after the visible columns
+    event_rows: bool = False
 
     def render(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         return str(self.sql.sql(dialect=dialect, pretty=pretty))
@@ -71,6 +74,7 @@ class Compiler:
         self.b = QueryBuilder()
         self.query = ""
         self.reads_events = False
+        self.event_rows = False
 
     def error(self, message: str, pos: int) -> SplSemanticError:
         return SplSemanticError(message, pos, self.query)
@@ -88,7 +92,10 @@ class Compiler:
         else:
             rel = self.base()
             rest = [first, *rest]
+            self.event_rows = True
         for cmd in rest:
+            if not isinstance(cmd, (*multisearch.STREAMING, ast.TableCmd)):
+                self.event_rows = False
             rel = self.command(rel, cmd)
         return self.finish(rel)
 
@@ -156,12 +163,18 @@ class Compiler:
         select = exp.select(*[exp.alias_(q.col(f.alias), q.ident(f.name)) for f in rel.fields])
         if not rel.fields:
             select = exp.select(exp.alias_(exp.Null(), q.ident("__empty")))
+        if self.event_rows:
+            select = select.select(exp.alias_(q.col(SEQ), q.ident("__event")), copy=False)
         select = select.from_(exp.to_identifier(rel.source))
         if rel.order:
             select = select.order_by(*rel.order)
         columns = tuple(OutputColumn(f.name, f.kind, f.name in rel.pinned) for f in rel.fields)
         return CompiledQuery(
-            self.b.build(select), columns, tuple(self.lookups.loaded()), self.reads_events
+            self.b.build(select),
+            columns,
+            tuple(self.lookups.loaded()),
+            self.reads_events,
+            self.event_rows,
         )
 
     # ------------------------------------------------------------------ filtering
