@@ -62,14 +62,30 @@ def run_spl(
     lookups: LookupLibrary | None = None,
 ) -> ResultTable:
     """Run SPL on a store; columns that no result has are dropped unless ``table`` named them."""
+    return execute(compile_for(spl, store, macros=macros, now=now, lookups=lookups), store)[0]
+
+
+def compile_for(
+    spl: str,
+    store: EventStore,
+    *,
+    macros: MacroLibrary | None = None,
+    now: float | None = None,
+    lookups: LookupLibrary | None = None,
+) -> CompiledQuery:
+    """Compile SPL against a store's fields."""
     schema = store.schema()
     physical = {name: store.column_for(name) for name in schema}
-    compiled = compile_query(
-        spl, schema, physical=physical, macros=macros, now=now, lookups=lookups
-    )
+    return compile_query(spl, schema, physical=physical, macros=macros, now=now, lookups=lookups)
+
+
+def execute(compiled: CompiledQuery, store: EventStore) -> tuple[ResultTable, list[int] | None]:
+    """Run a compiled query; also the store positions of the events when every result row
+    is one stored event (``compiled.event_rows``), else None."""
     sql = compiled.render()
-    if not schema and compiled.reads_events:  # an empty store has no events table yet
-        return ResultTable([c.name for c in compiled.columns if c.pinned], [], sql)
+    if not store.schema() and compiled.reads_events:  # an empty store has no events table yet
+        empty: list[int] | None = [] if compiled.event_rows else None
+        return ResultTable([c.name for c in compiled.columns if c.pinned], [], sql), empty
     con = store.connection
     for lookup in compiled.tables:
         con.register(lookup.sql_name, lookup.data)
@@ -79,15 +95,18 @@ def run_spl(
         for lookup in compiled.tables:
             con.unregister(lookup.sql_name)
     columns = [c.name for c in compiled.columns]
-    table = [tuple(normalise(v) for v in row[: len(columns)]) for row in rows]
+    n = len(columns)
+    events = [int(row[n]) for row in rows] if compiled.event_rows else None
+    table = [tuple(normalise(v) for v in row[:n]) for row in rows]
     keep = [
         i
         for i, c in enumerate(compiled.columns)
         if c.pinned or any(row[i] is not None for row in table)
     ]
-    return ResultTable(
+    result = ResultTable(
         [columns[i] for i in keep], [tuple(row[i] for i in keep) for row in table], sql
     )
+    return result, events
 
 
 def search_files(

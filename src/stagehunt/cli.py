@@ -26,6 +26,7 @@ from stagehunt.render.formats import FORMATS, render
 from stagehunt.render.progress import progress_reporter
 from stagehunt.render.summary import print_problems, print_summary
 from stagehunt.report import write_report
+from stagehunt.sigma import commands as sigma_commands
 from stagehunt.simulate import SCENARIOS, UnknownScenario, simulate
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroLibrary
@@ -133,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="read event files into a store, with a summary")
     ingest.add_argument("paths", nargs="+", type=Path, help=INPUTS_HELP)
     _add_input_options(ingest)
+    sigma_commands.add_parsers(sub, _add_input_options)
     return parser
 
 
@@ -245,6 +247,12 @@ def run_atomic(args: argparse.Namespace, out: Console) -> int:
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.command == "sigma":
+        return sigma_commands.run_sigma(args, out, err, _load)
+    if args.command == "sigma-suite":
+        return sigma_commands.run_suite_command(args, out)
+    if args.command == "sigma-diff":
+        return sigma_commands.run_diff_command(args, out)
     if args.command == "atomic":
         return run_atomic(args, out)
     if args.command == "validate":
@@ -314,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SplError as e:
         sys.stderr.write(e.render() + "\n")
         return EXIT_USAGE
-    except CliError as e:
+    except (CliError, sigma_commands.SigmaUsageError) as e:
         sys.stderr.write(f"error: {e}\n")
         return e.code
     except duckdb.Error as e:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from sqlglot import exp
 
 from stagehunt import semantics
+from stagehunt.compile import binning, multisearch, regex
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.eval import ExprCompiler
 from stagehunt.compile.kinds import NULL, Kind, Typed, kind_of_column
@@ -47,6 +48,9 @@ class CompiledQuery:
     tables: tuple[LookupTable, ...] = ()
     #: False for pipelines that start with a generating command (makeresults, inputlookup)
     reads_events: bool = True
+    #: True when every result row is one stored event: the statement then selects the
+    #: event's store position (``__seq``) after the visible columns
+    event_rows: bool = False
 
     def render(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         return str(self.sql.sql(dialect=dialect, pretty=pretty))
@@ -70,6 +74,7 @@ class Compiler:
         self.b = QueryBuilder()
         self.query = ""
         self.reads_events = False
+        self.event_rows = False
 
     def error(self, message: str, pos: int) -> SplSemanticError:
         return SplSemanticError(message, pos, self.query)
@@ -82,10 +87,15 @@ class Compiler:
             rel = self.makeresults(first)
         elif isinstance(first, ast.InputlookupCmd):
             rel = LookupCompiler(self.b, self.lookups, self.query).inputlookup(first)
+        elif isinstance(first, ast.MultisearchCmd):
+            rel = self.multisearch(first)
         else:
             rel = self.base()
             rest = [first, *rest]
+            self.event_rows = True
         for cmd in rest:
+            if not isinstance(cmd, (*multisearch.STREAMING, ast.TableCmd)):
+                self.event_rows = False
             rel = self.command(rel, cmd)
         return self.finish(rel)
 
@@ -123,6 +133,23 @@ class Compiler:
             source, (Field("_time", "_time", Kind.NUM),), (ordered(q.col(SEQ), False),), (SEQ,)
         )
 
+    def multisearch(self, cmd: ast.MultisearchCmd) -> Relation:
+        """Each subsearch on its own copy of the events, then their union in search order."""
+        branches: list[Relation] = []
+        for pipeline in cmd.pipelines:
+            rel = self.base()
+            for sub in pipeline.commands:
+                if not isinstance(sub, multisearch.STREAMING):
+                    raise SplUnsupportedError(
+                        "multisearch subsearches may only hold streaming commands "
+                        "(search, where, eval, rename, fields, regex, rex, bin, ...)",
+                        sub.pos,
+                        self.query,
+                    )
+                rel = self.command(rel, sub)
+            branches.append(rel)
+        return multisearch.union(self.b, branches)
+
     def command(self, rel: Relation, cmd: ast.Command) -> Relation:
         handler = getattr(self, "cmd_" + type(cmd).__name__, None)
         if handler is None:
@@ -136,12 +163,18 @@ class Compiler:
         select = exp.select(*[exp.alias_(q.col(f.alias), q.ident(f.name)) for f in rel.fields])
         if not rel.fields:
             select = exp.select(exp.alias_(exp.Null(), q.ident("__empty")))
+        if self.event_rows:
+            select = select.select(exp.alias_(q.col(SEQ), q.ident("__event")), copy=False)
         select = select.from_(exp.to_identifier(rel.source))
         if rel.order:
             select = select.order_by(*rel.order)
         columns = tuple(OutputColumn(f.name, f.kind, f.name in rel.pinned) for f in rel.fields)
         return CompiledQuery(
-            self.b.build(select), columns, tuple(self.lookups.loaded()), self.reads_events
+            self.b.build(select),
+            columns,
+            tuple(self.lookups.loaded()),
+            self.reads_events,
+            self.event_rows,
         )
 
     # ------------------------------------------------------------------ filtering
@@ -154,6 +187,15 @@ class Compiler:
     def cmd_WhereCmd(self, rel: Relation, cmd: ast.WhereCmd) -> Relation:
         cond = ExprCompiler(rel, self.query, self.now).condition(cmd.expr, "the where expression")
         return self.b.project(rel, [], where=cond)
+
+    def cmd_RegexCmd(self, rel: Relation, cmd: ast.RegexCmd) -> Relation:
+        return regex.regex(self.b, rel, cmd, self.query, self.now)
+
+    def cmd_RexCmd(self, rel: Relation, cmd: ast.RexCmd) -> Relation:
+        return regex.rex(self.b, rel, cmd, self.query, self.now)
+
+    def cmd_BinCmd(self, rel: Relation, cmd: ast.BinCmd) -> Relation:
+        return binning.bin_(self.b, rel, cmd, self.query, self.now)
 
     def cmd_EvalCmd(self, rel: Relation, cmd: ast.EvalCmd) -> Relation:
         # left to right: later assignments see earlier ones (3.13), one CTE each
@@ -365,6 +407,9 @@ class Compiler:
 
     def cmd_MakeresultsCmd(self, rel: Relation, cmd: ast.MakeresultsCmd) -> Relation:
         raise self.error("makeresults must be the first command", cmd.pos)
+
+    def cmd_MultisearchCmd(self, rel: Relation, cmd: ast.MultisearchCmd) -> Relation:
+        raise self.error("multisearch must be the first command", cmd.pos)
 
     def cmd_InputlookupCmd(self, rel: Relation, cmd: ast.InputlookupCmd) -> Relation:
         raise self.error("inputlookup must be the first command", cmd.pos)

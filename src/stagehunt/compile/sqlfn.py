@@ -60,12 +60,21 @@ def case(
     return c
 
 
+def _balanced(items: tuple[exp.Expression, ...], join: type[exp.Connector]) -> exp.Expression:
+    """A balanced tree of ``join``: a Sigma rule's hundreds of OR'd values would otherwise
+    nest hundreds deep, past the recursion limit of sqlglot's printer."""
+    if len(items) == 1:
+        return items[0]
+    mid = len(items) // 2
+    return join(this=_balanced(items[:mid], join), expression=_balanced(items[mid:], join))
+
+
 def and_(*items: exp.Expression) -> exp.Expression:
-    return exp.and_(*items, copy=False) if len(items) > 1 else items[0]
+    return _balanced(items, exp.And)
 
 
 def or_(*items: exp.Expression) -> exp.Expression:
-    return exp.or_(*items, copy=False) if len(items) > 1 else items[0]
+    return _balanced(items, exp.Or)
 
 
 def not_(e: exp.Expression) -> exp.Expression:
