@@ -1,0 +1,1 @@
+"""Sigma: SPL → Sigma rules (``to-sigma``), Sigma → other SIEMs (``convert``), round trip."""
