@@ -83,7 +83,7 @@ CASES: list[Case] = [
     Case("trailing_pipe", "host=a |", ("|", "$")),
     Case("trailing_pipe_after_eval", "host=a | eval x=1 |", ("|#2", "$")),
     Case("unknown_command", "host=a | frobnicate x", ("frobnicate",)),
-    Case("unsupported_rex", 'host=a | rex field=x "(?<y>\\d+)"', ("rex",), UNSUPPORTED),
+    Case("unsupported_transaction", "host=a | transaction host", ("transaction",), UNSUPPORTED),
     Case("unsupported_transaction", "host=a | transaction host", ("transaction",), UNSUPPORTED),
     Case("makeresults_not_first", "host=a | makeresults", ("makeresults",)),
     Case("subsearch_not_supported", "host=a [search x]", ("[",), UNSUPPORTED),
@@ -208,7 +208,7 @@ def test_valid_query_still_exits_zero(capsys: pytest.CaptureFixture[str]) -> Non
     ("query", "kind"),
     [
         ("host=a | eval x=frob(y)", "error"),
-        ('host=a | rex field=x "(?<y>.)"', "not supported"),
+        ("host=a | streamstats count", "not supported"),
     ],
 )
 def test_subprocess_exit_code_2_and_no_traceback(query: str, kind: str) -> None:

@@ -89,3 +89,7 @@ DISPLAY_TIMEZONE = "UTC"
 
 # 3.14 / scalar use of a multivalue field (e.g. `len(mv)`, `mv . "x"`): the first value is used.
 MULTIVALUE_SCALAR_USES_FIRST = True
+
+# 8 regex (no spec rule; decided): `regex f!="re"` keeps events that lack f (a missing value
+# does not match, so it passes the "does not match" filter); `regex f="re"` drops them.
+REGEX_NOT_EQUAL_KEEPS_ABSENT = True

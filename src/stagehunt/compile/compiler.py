@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from sqlglot import exp
 
 from stagehunt import semantics
+from stagehunt.compile import binning, multisearch, regex
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.eval import ExprCompiler
 from stagehunt.compile.kinds import NULL, Kind, Typed, kind_of_column
@@ -82,6 +83,8 @@ class Compiler:
             rel = self.makeresults(first)
         elif isinstance(first, ast.InputlookupCmd):
             rel = LookupCompiler(self.b, self.lookups, self.query).inputlookup(first)
+        elif isinstance(first, ast.MultisearchCmd):
+            rel = self.multisearch(first)
         else:
             rel = self.base()
             rest = [first, *rest]
@@ -123,6 +126,23 @@ class Compiler:
             source, (Field("_time", "_time", Kind.NUM),), (ordered(q.col(SEQ), False),), (SEQ,)
         )
 
+    def multisearch(self, cmd: ast.MultisearchCmd) -> Relation:
+        """Each subsearch on its own copy of the events, then their union in search order."""
+        branches: list[Relation] = []
+        for pipeline in cmd.pipelines:
+            rel = self.base()
+            for sub in pipeline.commands:
+                if not isinstance(sub, multisearch.STREAMING):
+                    raise SplUnsupportedError(
+                        "multisearch subsearches may only hold streaming commands "
+                        "(search, where, eval, rename, fields, regex, rex, bin, ...)",
+                        sub.pos,
+                        self.query,
+                    )
+                rel = self.command(rel, sub)
+            branches.append(rel)
+        return multisearch.union(self.b, branches)
+
     def command(self, rel: Relation, cmd: ast.Command) -> Relation:
         handler = getattr(self, "cmd_" + type(cmd).__name__, None)
         if handler is None:
@@ -154,6 +174,15 @@ class Compiler:
     def cmd_WhereCmd(self, rel: Relation, cmd: ast.WhereCmd) -> Relation:
         cond = ExprCompiler(rel, self.query, self.now).condition(cmd.expr, "the where expression")
         return self.b.project(rel, [], where=cond)
+
+    def cmd_RegexCmd(self, rel: Relation, cmd: ast.RegexCmd) -> Relation:
+        return regex.regex(self.b, rel, cmd, self.query, self.now)
+
+    def cmd_RexCmd(self, rel: Relation, cmd: ast.RexCmd) -> Relation:
+        return regex.rex(self.b, rel, cmd, self.query, self.now)
+
+    def cmd_BinCmd(self, rel: Relation, cmd: ast.BinCmd) -> Relation:
+        return binning.bin_(self.b, rel, cmd, self.query, self.now)
 
     def cmd_EvalCmd(self, rel: Relation, cmd: ast.EvalCmd) -> Relation:
         # left to right: later assignments see earlier ones (3.13), one CTE each
@@ -365,6 +394,9 @@ class Compiler:
 
     def cmd_MakeresultsCmd(self, rel: Relation, cmd: ast.MakeresultsCmd) -> Relation:
         raise self.error("makeresults must be the first command", cmd.pos)
+
+    def cmd_MultisearchCmd(self, rel: Relation, cmd: ast.MultisearchCmd) -> Relation:
+        raise self.error("multisearch must be the first command", cmd.pos)
 
     def cmd_InputlookupCmd(self, rel: Relation, cmd: ast.InputlookupCmd) -> Relation:
         raise self.error("inputlookup must be the first command", cmd.pos)

@@ -280,6 +280,46 @@ class InputlookupCmd:
     pos: int
 
 
+@dataclass(frozen=True)
+class RegexCmd:
+    """``regex [field=|field!=]"pattern"``: keep events whose field does (not) match."""
+
+    field: str  # _raw when the user names none
+    negate: bool
+    pattern: str  # search escapes processed (rule 2.3.2), otherwise as written (PCRE)
+    pos: int
+    pattern_pos: int
+
+
+@dataclass(frozen=True)
+class RexCmd:
+    """``rex [field=f] "(?<name>...)"``: named groups become fields (rule 8, rex)."""
+
+    field: str
+    pattern: str
+    pos: int
+    pattern_pos: int
+
+
+@dataclass(frozen=True)
+class BinCmd:
+    """``bin``/``bucket`` ``span=S field [AS new]``: values floored to multiples of the span."""
+
+    field: str
+    alias: str
+    span: float  # seconds (for _time) or plain units
+    months: int  # > 0: a calendar span of this many months (`span=1mon`)
+    pos: int
+
+
+@dataclass(frozen=True)
+class MultisearchCmd:
+    """``| multisearch [search ...] [search ...]``: the union of streaming subsearches."""
+
+    pipelines: tuple[Pipeline, ...]
+    pos: int
+
+
 Command = (
     SearchCmd
     | WhereCmd
@@ -296,6 +336,10 @@ Command = (
     | MakeresultsCmd
     | LookupCmd
     | InputlookupCmd
+    | RegexCmd
+    | RexCmd
+    | BinCmd
+    | MultisearchCmd
 )
 
 

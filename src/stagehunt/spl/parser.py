@@ -7,6 +7,7 @@ One method per command. Search expressions use search precedence (rule 2.1.2: ``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -20,16 +21,25 @@ from stagehunt.spl.lexer import Mode, Scanner, T, Token, unescape_eval, unescape
 UNSUPPORTED_COMMANDS = frozenset(
     """
     accum addinfo addtotals anomalydetection append appendcols appendpipe apply autoregress
-    bin bucket chart cluster collect convert datamodel delete delta eventcount extract
+    chart cluster collect convert datamodel delete delta eventcount extract
     fieldformat fit foreach format from gentimes geostats iplocation join kmeans kvform
-    loadjob localize makemv map metadata mstats multisearch mvcombine mvexpand nomv
-    outputcsv outputlookup predict rangemap rare regex replace return reverse rex
+    loadjob localize makemv map metadata mstats mvcombine mvexpand nomv
+    outputcsv outputlookup predict rangemap rare replace return reverse
     savedsearch sendemail set sichart sirare sistats sitimechart sitop spath strcat
     streamstats timechart top transaction transpose tstats typer uniq untable xmlkv xyseries
     """.split()
 )
 
 _STATS_NAMES = ("stats", "eventstats")
+#: ``bin span=`` time units in seconds (Splunk's spellings); months are calendar spans.
+_SPAN_UNITS: dict[str, float] = {
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60.0),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600.0),
+    **dict.fromkeys(("d", "day", "days"), 86400.0),
+}
+_MONTH_UNITS = frozenset(("mon", "month", "months"))
+_SPAN = re.compile(r"(\d+(?:\.\d+)?)([A-Za-z]*)")
 _TRUE_WORDS = {"true", "t", "1", "yes"}
 _FALSE_WORDS = {"false", "f", "0", "no"}
 
@@ -117,7 +127,7 @@ class Parser:
                     f"command '{tok.text}' is not supported", tok.pos, self.text
                 )
             raise self.error(f"unknown command '{tok.text}'", tok)
-        if name in ("makeresults", "inputlookup") and not first_command:
+        if name in ("makeresults", "inputlookup", "multisearch") and not first_command:
             raise self.error(f"'{name}' is a generating command and must come first", tok)
         return handler(self, tok)
 
@@ -769,6 +779,103 @@ class Parser:
         self.end_of_command("inputlookup")
         return ast.InputlookupCmd(table.text, tok.pos)
 
+    def _regex(self, tok: Token) -> ast.RegexCmd:
+        field, negate = "_raw", False
+        first = self.peek(Mode.ARGS)
+        if first.type is T.WORD:
+            op = self.s._scan(first.end, Mode.ARGS)
+            if op.type is not T.OP or op.pos != first.end:
+                raise self.error('expected field="regex" or field!="regex" in regex', op)
+            self.next(Mode.ARGS)
+            self.next(Mode.ARGS)
+            field, negate = first.text, op.text == "!="
+        value = self.next(Mode.ARGS)
+        if value.type not in (T.STRING, T.WORD):
+            raise self.error(f"expected a regular expression, found {value.describe()}", value)
+        self.end_of_command("regex")
+        return ast.RegexCmd(field, negate, unescape_search(value.text), tok.pos, value.pos)
+
+    def _rex(self, tok: Token) -> ast.RexCmd:
+        field = "_raw"
+        while (opt := self.option()) is not None:
+            name, value = opt
+            if name == "field":
+                field = value.text
+            elif name == "max_match" and value.text == "1":
+                continue
+            else:
+                raise SplUnsupportedError(
+                    f"rex option '{name}={value.text}' is not supported", value.pos, self.text
+                )
+        pattern = self.next(Mode.ARGS)
+        if pattern.type is not T.STRING:
+            raise self.error(
+                f"expected a quoted regular expression, found {pattern.describe()}", pattern
+            )
+        while (opt := self.option()) is not None:  # options may also follow the pattern
+            if opt[0] != "field":
+                raise SplUnsupportedError(
+                    f"rex option '{opt[0]}={opt[1].text}' is not supported", opt[1].pos, self.text
+                )
+            field = opt[1].text
+        self.end_of_command("rex")
+        return ast.RexCmd(field, unescape_search(pattern.text), tok.pos, pattern.pos)
+
+    def _bin(self, tok: Token) -> ast.BinCmd:
+        span: Token | None = None
+        while (opt := self.option()) is not None:
+            if opt[0] != "span":
+                raise SplUnsupportedError(
+                    f"{tok.text} option '{opt[0]}' is not supported (only span=)",
+                    opt[1].pos,
+                    self.text,
+                )
+            span = opt[1]
+        field = self.field_name("the field to bin")
+        alias = field.text
+        while not self.at_command_end():
+            if self.at_keyword(Mode.ARGS, "as"):
+                self.next(Mode.ARGS)
+                alias = self.field_name("a name after AS").text
+                continue
+            opt = self.option()
+            if opt is None or opt[0] != "span":
+                bad = self.peek(Mode.ARGS) if opt is None else opt[1]
+                raise SplUnsupportedError(
+                    f"{tok.text}: only span=, the field and AS are supported", bad.pos, self.text
+                )
+            span = opt[1]
+        self.end_of_command(tok.text.lower())
+        if span is None:
+            raise SplUnsupportedError(
+                f"{tok.text} without span= is not supported", tok.pos, self.text
+            )
+        m = _SPAN.fullmatch(span.text)
+        unit = m.group(2).lower() if m else ""
+        if m is None or (unit and unit not in _SPAN_UNITS and unit not in _MONTH_UNITS):
+            raise self.error(
+                f"span must be a number with a time unit, found {span.describe()}", span
+            )
+        amount = float(m.group(1))
+        if amount <= 0:
+            raise self.error("span must be positive", span)
+        if unit in _MONTH_UNITS:
+            if not amount.is_integer():
+                raise self.error("a span in months must be a whole number", span)
+            return ast.BinCmd(field.text, alias, 0.0, int(amount), tok.pos)
+        return ast.BinCmd(field.text, alias, amount * _SPAN_UNITS.get(unit, 1.0), 0, tok.pos)
+
+    def _multisearch(self, tok: Token) -> ast.MultisearchCmd:
+        pipelines: list[ast.Pipeline] = []
+        while self.peek(Mode.ARGS).type is T.LBRACKET:
+            self.next(Mode.ARGS)
+            pipelines.append(self.parse_pipeline(nested=True))
+            self.expect(T.RBRACKET, Mode.ARGS, "']' to close the subsearch")
+        if len(pipelines) < 2:
+            raise self.error("multisearch needs at least two [subsearches]", self.peek(Mode.ARGS))
+        self.end_of_command("multisearch")
+        return ast.MultisearchCmd(tuple(pipelines), tok.pos)
+
     _COMMANDS: ClassVar[dict[str, Callable[[Parser, Token], ast.Command]]] = {
         "search": _search_cmd,
         "where": _where,
@@ -786,6 +893,11 @@ class Parser:
         "makeresults": _makeresults,
         "lookup": _lookup,
         "inputlookup": _inputlookup,
+        "regex": _regex,
+        "rex": _rex,
+        "bin": _bin,
+        "bucket": _bin,
+        "multisearch": _multisearch,
     }
 
 

@@ -1,0 +1,171 @@
+"""``regex`` and ``rex``: Splunk's PCRE patterns on DuckDB's RE2.
+
+Splunk hands these patterns to PCRE; DuckDB runs RE2. Most detection regexes are in the
+common subset. :func:`to_re2` rewrites what has an exact RE2 spelling (named groups
+``(?<n>...)`` / ``(?'n'...)`` become ``(?P<n>...)``) and refuses, with the offending
+offset, what RE2 cannot do (look-around, back-references, atomic groups, possessive
+quantifiers), so a query fails at compile time with a located message instead of at run
+time with a DuckDB error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from stagehunt.compile import sqlfn as q
+from stagehunt.compile.eval import ExprCompiler
+from stagehunt.compile.kinds import Kind, Typed
+from stagehunt.compile.relation import QueryBuilder, Relation
+from stagehunt.spl import ast
+from stagehunt.spl.errors import SplSemanticError, SplUnsupportedError
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class Re2Pattern:
+    """A pattern RE2 accepts, with its capturing groups in order (None: unnamed)."""
+
+    text: str
+    groups: tuple[str | None, ...]
+
+
+class PcreOnly(ValueError):
+    """The pattern uses a PCRE feature RE2 lacks; ``offset`` points into the pattern."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
+def to_re2(pattern: str) -> Re2Pattern:
+    """Translate the PCRE pattern to RE2 where that is exact; raise :class:`PcreOnly` else."""
+    out: list[str] = []
+    groups: list[str | None] = []
+    i, n = 0, len(pattern)
+    in_class = False
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            nxt = pattern[i + 1 : i + 2]
+            if not in_class and nxt.isdigit() and nxt != "0":
+                raise PcreOnly("back-references (\\1) are not available in RE2", i)
+            if nxt in ("k", "g") and not in_class:
+                raise PcreOnly(f"\\{nxt} back-references are not available in RE2", i)
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            if ch == "]":
+                in_class = False
+            out.append(ch)
+            i += 1
+            continue
+        if ch == "[":
+            in_class = True
+            out.append(ch)
+            i += 1
+            # a ']' right after '[' or '[^' is a literal member
+            for lead in ("^", "]"):
+                if pattern.startswith(lead, i):
+                    out.append(lead)
+                    i += 1
+            continue
+        if ch in "*+?}" and pattern.startswith("+", i + 1):
+            raise PcreOnly("possessive quantifiers (x*+) are not available in RE2", i + 1)
+        if ch != "(":
+            out.append(ch)
+            i += 1
+            continue
+        rest = pattern[i + 1 :]
+        if not rest.startswith("?"):
+            groups.append(None)
+            out.append(ch)
+            i += 1
+            continue
+        for lead, what in (
+            ("?=", "look-ahead"),
+            ("?!", "look-ahead"),
+            ("?<=", "look-behind"),
+            ("?<!", "look-behind"),
+            ("?>", "atomic groups"),
+            ("?|", "branch reset groups"),
+            ("?#", "comments"),
+        ):
+            if rest.startswith(lead):
+                raise PcreOnly(f"{what} ({lead}...) is not available in RE2", i)
+        named = None
+        for open_, close in (("?P<", ">"), ("?<", ">"), ("?'", "'")):
+            if rest.startswith(open_):
+                m = _NAME.match(rest, len(open_))
+                if m and rest.startswith(close, m.end()):
+                    named = m.group()
+                    i += 1 + m.end() + len(close)
+                break
+        if named is not None:
+            groups.append(named)
+            out.append(f"(?P<{named}>")
+            continue
+        out.append(ch)
+        i += 1
+    return Re2Pattern("".join(out), tuple(groups))
+
+
+def _translate(pattern: str, pos: int, query: str) -> Re2Pattern:
+    try:
+        return to_re2(pattern)
+    except PcreOnly as e:
+        raise SplUnsupportedError(str(e), pos + 1 + e.offset, query) from None
+
+
+def _matches(subject: Typed, pattern: str, c: ExprCompiler) -> exp.Expression:
+    """TRUE when any substring matches (rule 4, match(): unanchored); FALSE when absent."""
+    if subject.kind is Kind.MV:
+        hits = q.fn(
+            "list_filter",
+            subject.sql,
+            q.lam(q.fn("regexp_matches", q.element(), q.string(pattern))),
+        )
+        return q.coalesce(exp.GT(this=q.fn("len", hits), expression=q.number(0)), exp.false())
+    return q.coalesce(q.fn("regexp_matches", c.string(subject), q.string(pattern)), exp.false())
+
+
+def regex(b: QueryBuilder, rel: Relation, cmd: ast.RegexCmd, query: str, now: float) -> Relation:
+    """Keep events whose field matches (``=``) or does not match (``!=``) the pattern.
+
+    An event without the field never matches, so ``!=`` keeps it
+    (semantics.REGEX_NOT_EQUAL_KEEPS_ABSENT); a multivalue field matches when any value does.
+    """
+    pattern = _translate(cmd.pattern, cmd.pattern_pos, query)
+    subject = rel.typed(cmd.field)
+    c = ExprCompiler(rel, query, now)
+    hit = exp.false() if subject.is_null else _matches(subject, pattern.text, c)
+    return b.project(rel, [], where=q.not_(hit) if cmd.negate else hit)
+
+
+def rex(b: QueryBuilder, rel: Relation, cmd: ast.RexCmd, query: str, now: float) -> Relation:
+    """Each named group becomes a field where the pattern matches (first match); elsewhere
+    the field keeps the value it had (rule 8, rex: unanchored, default field ``_raw``)."""
+    pattern = _translate(cmd.pattern, cmd.pattern_pos, query)
+    names = [(i + 1, g) for i, g in enumerate(pattern.groups) if g is not None]
+    if not names:
+        raise SplSemanticError(
+            "rex needs at least one named group such as (?<name>...)", cmd.pattern_pos, query
+        )
+    subject = rel.typed(cmd.field)
+    if subject.is_null:
+        return rel
+    c = ExprCompiler(rel, query, now)
+    text = c.string(subject)
+    matched = q.fn("regexp_matches", text, q.string(pattern.text))
+    assignments: list[tuple[str, Typed]] = []
+    for index, name in names:
+        group = q.fn("regexp_extract", text, q.string(pattern.text), q.number(index))
+        value = exp.Nullif(this=group, expression=q.string(""))
+        before = rel.typed(name)
+        keep = c.string(before) if not before.is_null else q.null_str()
+        assignments.append((name, Typed(q.case((matched, value), default=keep), Kind.STR)))
+    return b.project(rel, assignments)
