@@ -91,9 +91,9 @@ class Detection:
             return None
         if isinstance(cond, Or) and all(isinstance(x, Pred) for x in cond.items):
             pairs = [item(x) for x in cond.items if isinstance(x, Pred)]
-            keys = {k for k, _ in pairs}
-            if len(keys) == 1:
-                return {keys.pop(): [v for _, v in pairs]}
+            distinct = {k for k, _ in pairs}
+            if len(distinct) == 1:
+                return {distinct.pop(): [v for _, v in pairs]}
             return [{k: v} for k, v in pairs]
         if isinstance(cond, Or) and all(isinstance(x, And | Pred) for x in cond.items):
             maps = [self._body(x) for x in cond.items]
@@ -109,6 +109,10 @@ class Detection:
             body = self._body(cond)
             if body is not None:
                 return self._add("filter" if negated else "selection", hint or "main", body)
+        if isinstance(cond, Not) and isinstance(cond.item, And) and _has_regex(cond.item):
+            # not (a and b) as (not a or not b): pySigma's Splunk backend emits a negated
+            # group of regular expressions as positive `| regex` commands (pySigma 1.5)
+            return self.render(Or(tuple(Not(x) for x in cond.item.items)), negated)
         if isinstance(cond, Not):
             return "not " + self._wrap(cond.item, not negated)
         assert isinstance(cond, And | Or)
@@ -119,6 +123,16 @@ class Detection:
     def _wrap(self, cond: Cond, negated: bool) -> str:
         text = self.render(cond, negated)
         return f"({text})" if " or " in text or " and " in text else text
+
+
+def _has_regex(cond: Cond) -> bool:
+    if isinstance(cond, Pred):
+        return cond.op == "re"
+    if isinstance(cond, Not):
+        return _has_regex(cond.item)
+    if isinstance(cond, And | Or):
+        return any(_has_regex(x) for x in cond.items)
+    return False
 
 
 def build(cond: Cond, hints: Mapping[Cond, str]) -> dict[str, Any]:

@@ -59,9 +59,7 @@ def documents(translation: Translation, pack: Pack) -> list[SigmaDocument]:
         "tags": _tags(pack),
     }
     notes = [u.render() for u in translation.unexpressed]
-    not_expressed = (
-        " Not expressed from the SPL: " + "; ".join(notes) + "." if notes else ""
-    )
+    not_expressed = " Not expressed from the SPL: " + "; ".join(notes) + "." if notes else ""
     origin = f"Translated from {translation.detection} by stagehunt to-sigma."
     docs: list[SigmaDocument] = []
     for rule in translation.rules:
@@ -96,8 +94,7 @@ def documents(translation: Translation, pack: Pack) -> list[SigmaDocument]:
     corr = translation.correlation
     if corr is not None:
         body = {
-            "title": f"{title}: {corr.gte} or more staging events per "
-            + ", ".join(corr.group_by),
+            "title": f"{title}: {corr.gte} or more staging events per " + ", ".join(corr.group_by),
             "id": rule_id(pack.id, corr.name),
             "name": corr.name,
             "status": common["status"],

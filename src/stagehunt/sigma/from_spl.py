@@ -288,11 +288,11 @@ class SourceEval:
                 return no
         if name == "case" and len(args) % 2 == 0:
             branches: list[tuple[Cond, str | None]] = []
-            for c, v in zip(args[::2], args[1::2], strict=True):
-                value = self.value(v)
-                if not isinstance(value, Lit | Null):
+            for c, arm in zip(args[::2], args[1::2], strict=True):
+                result = self.value(arm)
+                if not isinstance(result, Lit | Null):
                     return Opaque(snippet(self.text, expr.pos))
-                branches.append((self.cond(c), value.text if isinstance(value, Lit) else None))
+                branches.append((self.cond(c), result.text if isinstance(result, Lit) else None))
             return Label(tuple(branches))
         if name in _CONDITIONS:
             return Flag(self.cond(expr))
@@ -328,7 +328,9 @@ class SourceEval:
                 present = self.present(tested, expr)
                 return present if expr.name == "isnotnull" else not_(present)
             if expr.name in _CONDITIONS:
-                return self.opaque(expr, "no Sigma form: not required by the rules (they match more)")
+                return self.opaque(
+                    expr, "no Sigma form: not required by the rules (they match more)"
+                )
         value = self.value(expr)
         if isinstance(value, Flag):
             return value.cond
@@ -453,7 +455,11 @@ class SourceEval:
         if isinstance(value, Field):
             return Pred(value.name, "wild" if wild else "eq", pattern, ci=not table.case_sensitive)
         if isinstance(value, Lit):
-            hit = fnmatch.fnmatch(value.text.lower(), pattern.lower()) if wild else value.text == pattern
+            hit = (
+                fnmatch.fnmatch(value.text.lower(), pattern.lower())
+                if wild
+                else value.text == pattern
+            )
             return TRUE if hit else FALSE
         if isinstance(value, Null):
             return FALSE
@@ -568,9 +574,12 @@ def _aggregated_label(stats: ast.Command, ev: SourceEval) -> str | None:
     """A case() label the final stats collects with values(): split the rules by it too."""
     assert isinstance(stats, ast.StatsCmd)
     for agg in stats.aggregations:
-        if agg.func == "values" and isinstance(agg.arg, ast.FieldRef):
-            if isinstance(ev.env.get(agg.arg.name), Label):
-                return agg.arg.name
+        if (
+            agg.func == "values"
+            and isinstance(agg.arg, ast.FieldRef)
+            and isinstance(ev.env.get(agg.arg.name), Label)
+        ):
+            return agg.arg.name
     return None
 
 
