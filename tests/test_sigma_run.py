@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from stagehunt.sigma.convert import convert_rules
+from stagehunt.sigma.convert import StagehuntSplunkBackend, convert_rules
 from stagehunt.sigma.rules import load_rules, load_text
 from stagehunt.sigma.run import run_one, run_rules
 from stagehunt.store.event_store import EventStore
@@ -179,3 +179,24 @@ def test_cli_sigma_rows_lead_with_rule_and_count(tmp_path: Path) -> None:
     assert rows[0]["sigma_level"] == "medium"
     proc = _cli("sigma", "-r", str(rule), evtx, "--count", "--format", "json")
     assert json.loads(proc.stdout)[0]["matches"] == 2
+
+
+def test_sysmon_pipeline_survives_plugin_discovery() -> None:
+    """pySigma 1.5's @Pipeline is a singleton: once its own test pipeline is imported (plugin
+    discovery does that), ``sysmon_pipeline()`` returns the test pipeline. Ours must still map
+    process_creation to Sysmon EventID 1 whatever was imported before."""
+    from sigma.collection import SigmaCollection
+    from sigma.plugins import InstalledSigmaPlugins
+
+    from stagehunt.sigma.pipelines import splunk_pipeline
+
+    InstalledSigmaPlugins.autodiscover()  # imports sigma.pipelines.test
+    rule = """
+title: t
+logsource: {category: process_creation, product: windows}
+detection:
+  sel: {Image|endswith: '\\\\x.exe'}
+  condition: sel
+"""
+    (query,) = StagehuntSplunkBackend(splunk_pipeline()).convert(SigmaCollection.from_yaml(rule))
+    assert "EventCode=1" in query

@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from rich.console import Console
@@ -131,6 +132,17 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--out", type=Path, help="folder to write into (created if missing)")
     sim.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sim.add_argument("--list", action="store_true", help="list the scenarios")
+    tosig = sub.add_parser("to-sigma", help="translate SPL (or a pack's detection) into Sigma")
+    what = tosig.add_mutually_exclusive_group(required=True)
+    what.add_argument("spl", nargs="?", help="the SPL query")
+    what.add_argument("--pack", help="translate this pack's Sigma detection (pack.toml [sigma])")
+    tosig.add_argument("--lookups", type=Path, help="lookups folder (allowlists become filters)")
+    tosig.add_argument("--out", type=Path, help="write one .yml per rule into this folder")
+    conv = sub.add_parser("convert", help="convert a pack's Sigma rules to another SIEM")
+    conv.add_argument("pack", nargs="?", default="T1074", help="pack id (default T1074)")
+    conv.add_argument("--to", dest="target", help="target (see --list)")
+    conv.add_argument("--out", type=Path, help="folder to write <target>/<rule>.<ext> into")
+    conv.add_argument("--list", action="store_true", help="list the targets")
     ingest = sub.add_parser("ingest", help="read event files into a store, with a summary")
     ingest.add_argument("paths", nargs="+", type=Path, help=INPUTS_HELP)
     _add_input_options(ingest)
@@ -246,6 +258,76 @@ def run_atomic(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
+def _note(err: Console, text: str) -> None:
+    err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def run_to_sigma(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Sigma YAML on stdout (or files in --out); what has no Sigma form on stderr."""
+    from stagehunt.sigma.emit import collection_text, documents
+    from stagehunt.sigma.from_spl import TranslationError, translate
+    from stagehunt.sigma.pack_rules import pack_translation
+
+    try:
+        if args.pack:
+            pack = _pack(args.pack)
+            translation, docs = pack_translation(pack)
+        else:
+            pack = _pack("T1074")  # metadata only: tags, level, date
+            lookups = LookupLibrary(args.lookups)
+            translation = translate(args.spl, "query", lookups=lookups)
+            docs = documents(translation, pack)
+    except TranslationError as e:
+        raise CliError(f"cannot translate: {e}", EXIT_USAGE) from None
+    for u in translation.unexpressed:
+        _note(err, f"not expressed: {u.render()}")
+    if args.out is None:
+        sys.stdout.write("---\n" + collection_text(docs))
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for doc in docs:
+        (args.out / f"{doc.name}.yml").write_text(doc.text(), encoding="utf-8")
+    _note(err, f"{len(docs)} Sigma documents written to {args.out}")
+    return 0
+
+
+def _pack(pack_id: str) -> Any:
+    try:
+        return load_pack(pack_id)
+    except (FileNotFoundError, NotADirectoryError):
+        raise CliError(f"unknown pack '{pack_id}'", EXIT_USAGE) from None
+
+
+def run_convert(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Each rule of the pack's sigma/ folder through one target; failures listed."""
+    from stagehunt.sigma import export as convert
+
+    if args.list:
+        for t in convert.targets().values():
+            pipes = "+".join(p.rpartition(":")[2] for p in t.pipelines) or "-"
+            _note(out, f"{t.name:16} {t.backend:12} {pipes:26} {t.description}")
+        return 0
+    if not args.target or args.out is None:
+        raise CliError("convert needs --to TARGET and --out DIR (or --list)", EXIT_USAGE)
+    pack = _pack(args.pack)
+    folder = pack.folder / "sigma"
+    files = sorted(folder.glob("*.yml"))
+    if not files:
+        raise CliError(f"pack '{args.pack}' has no Sigma rules (sigma/*.yml)", EXIT_USAGE)
+    try:
+        tgt = convert.target(args.target)
+    except convert.UnknownTarget as e:
+        raise CliError(str(e), EXIT_USAGE) from None
+    text = "---\n".join(f.read_text(encoding="utf-8") for f in files)
+    results = convert.convert_text(text, tgt)
+    written = convert.write(results, tgt, args.out)
+    for r in results:
+        if r.error is not None:
+            _note(err, f"not converted: {r.rule}: {r.error}")
+    _note(err, f"{len(written)} queries written to {args.out / tgt.name}")
+    return 1 if any(r.error for r in results) and not written else 0
+
+
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.command == "sigma":
         return sigma_commands.run_sigma(args, out, err, _load)
@@ -253,6 +335,10 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         return sigma_commands.run_suite_command(args, out)
     if args.command == "sigma-diff":
         return sigma_commands.run_diff_command(args, out)
+    if args.command == "to-sigma":
+        return run_to_sigma(args, out, err)
+    if args.command == "convert":
+        return run_convert(args, out, err)
     if args.command == "atomic":
         return run_atomic(args, out)
     if args.command == "validate":

@@ -13,10 +13,33 @@ EVTX name ``EventID``.
 
 from __future__ import annotations
 
-from sigma.pipelines.sysmon import sysmon_pipeline
+import importlib
+
+from sigma.pipelines.base import Pipeline
 from sigma.pipelines.windows import windows_logsource_pipeline
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import FieldMappingTransformation
+
+#: Where pySigma's Sysmon pipeline is defined (see `load_pipeline`).
+SYSMON = "sigma.pipelines.sysmon.sysmon:sysmon_pipeline"
+
+
+def load_pipeline(spec: str) -> ProcessingPipeline:
+    """The pipeline ``module:function`` makes.
+
+    pySigma 1.5's ``@Pipeline`` decorator is a singleton: every decoration rebinds the one
+    instance to the newly decorated function, so once another decorated pipeline is
+    imported (plugin discovery imports pySigma's own test pipeline), calling
+    ``sysmon_pipeline()`` returns that one. A decorated pipeline is therefore made by
+    re-running its defining module (its decoration) right before the call.
+    """
+    module_name, _, name = spec.partition(":")
+    module = importlib.import_module(module_name)
+    if isinstance(getattr(module, name), Pipeline):
+        module = importlib.reload(module)
+    pipeline: ProcessingPipeline = getattr(module, name)()
+    return pipeline
+
 
 #: Sigma (EVTX) field name -> the name a Splunk search uses for it in our store.
 SPLUNK_FIELDS: dict[str, str] = {"EventID": "EventCode"}
@@ -39,7 +62,7 @@ def _field_names(name: str, mapping: dict[str, str], backends: set[str]) -> Proc
 def splunk_pipeline() -> ProcessingPipeline:
     """For pySigma's Splunk backend, producing SPL that our engine runs on our store."""
     return (
-        sysmon_pipeline()
+        load_pipeline(SYSMON)
         + windows_logsource_pipeline()
         + _field_names("stagehunt Splunk fields", SPLUNK_FIELDS, {"splunk"})
     )
@@ -47,4 +70,4 @@ def splunk_pipeline() -> ProcessingPipeline:
 
 def sqlite_pipeline() -> ProcessingPipeline:
     """For pySigma's SQLite backend over the flattened event table (differential check)."""
-    return sysmon_pipeline() + windows_logsource_pipeline()
+    return load_pipeline(SYSMON) + windows_logsource_pipeline()
