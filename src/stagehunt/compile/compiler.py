@@ -16,13 +16,14 @@ from dataclasses import dataclass, replace
 from sqlglot import exp
 
 from stagehunt import semantics
+from stagehunt.compile import dialects
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.eval import ExprCompiler
 from stagehunt.compile.kinds import NULL, Kind, Typed, kind_of_column
 from stagehunt.compile.lookup import LookupCompiler
 from stagehunt.compile.ordering import ordered, row_number, sort_keys
 from stagehunt.compile.relation import SEQ, TIME_KEY, Field, QueryBuilder, Relation, alias_for
-from stagehunt.compile.search import SearchCompiler
+from stagehunt.compile.search import SearchCompiler, time_range
 from stagehunt.compile.stats import StatsCompiler
 from stagehunt.lookups import LookupLibrary, LookupTable
 from stagehunt.spl import ast
@@ -47,9 +48,12 @@ class CompiledQuery:
     tables: tuple[LookupTable, ...] = ()
     #: False for pipelines that start with a generating command (makeresults, inputlookup)
     reads_events: bool = True
+    #: ``[earliest, latest)`` of the leading search (None: unbounded): storage may prune
+    time_range: tuple[float | None, float | None] = (None, None)
 
     def render(self, dialect: str = "duckdb", pretty: bool = False) -> str:
-        return str(self.sql.sql(dialect=dialect, pretty=pretty))
+        """SQL text for ``dialect`` (``duckdb`` or ``spark``; see :mod:`.dialects`)."""
+        return dialects.render(self.sql, dialect, pretty)
 
 
 class Compiler:
@@ -70,6 +74,7 @@ class Compiler:
         self.b = QueryBuilder()
         self.query = ""
         self.reads_events = False
+        self.time_range: tuple[float | None, float | None] = (None, None)
 
     def error(self, message: str, pos: int) -> SplSemanticError:
         return SplSemanticError(message, pos, self.query)
@@ -78,6 +83,8 @@ class Compiler:
     def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
         self.query = pipeline.text
         first, *rest = pipeline.commands
+        if isinstance(first, ast.SearchCmd):
+            self.time_range = time_range(first.expr, self.now)
         if isinstance(first, ast.MakeresultsCmd):
             rel = self.makeresults(first)
         elif isinstance(first, ast.InputlookupCmd):
@@ -141,7 +148,11 @@ class Compiler:
             select = select.order_by(*rel.order)
         columns = tuple(OutputColumn(f.name, f.kind, f.name in rel.pinned) for f in rel.fields)
         return CompiledQuery(
-            self.b.build(select), columns, tuple(self.lookups.loaded()), self.reads_events
+            self.b.build(select),
+            columns,
+            tuple(self.lookups.loaded()),
+            self.reads_events,
+            self.time_range,
         )
 
     # ------------------------------------------------------------------ filtering
