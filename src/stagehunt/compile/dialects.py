@@ -364,9 +364,7 @@ def _own_sources(select: exp.Expression) -> set[str]:
     names: set[str] = set()
     for node in _own_nodes(select, exp.From) + _own_nodes(select, exp.Join):
         source = node.this
-        if isinstance(source, exp.Identifier):
-            names.add(source.name.lower())
-        elif isinstance(source, exp.Table):
+        if isinstance(source, exp.Identifier | exp.Table):
             names.add(source.name.lower())
     return names
 
