@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint browser bench clean
+.PHONY: run test lint browser java bench bench-scale clean
 
 run: $(STAMP)
 	$(BIN)/stagehunt hunt
 
-test: $(STAMP) lint browser
+test: $(STAMP) lint browser java
 	$(BIN)/pytest
 
 # The HTML report test opens the page in headless Chromium (Debian's package).
@@ -17,6 +17,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 		>/dev/null 2>&1 || echo "note: chromium not installed; the report browser test will skip"; }
+
+# The Spark engine's tests run a local Spark (PySpark comes from the `spark` extra): Java 17+.
+java:
+	@command -v java >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		openjdk-17-jre-headless) >/dev/null 2>&1 || echo "note: no Java; the Spark tests will fail"; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench scripts
@@ -26,10 +32,15 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_seed.py
 
+# 1M, 10M and 100M events (100M via the Parquet lake): long (see bench/RESULTS.md)
+bench-scale: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,spark,bench]'
+	$(BIN)/python bench/bench_scale.py --write
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
 
 clean:

@@ -13,9 +13,11 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
+from stagehunt.backends.base import Backend, run_compiled, run_compiled_events
+from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.compile import CompiledQuery, Compiler
 from stagehunt.lookups import LookupLibrary
-from stagehunt.result import ResultTable, normalise
+from stagehunt.result import ResultTable
 from stagehunt.spl.macros import MacroLibrary
 from stagehunt.spl.parser import parse
 from stagehunt.store.event_store import EventStore
@@ -61,8 +63,30 @@ def run_spl(
     now: float | None = None,
     lookups: LookupLibrary | None = None,
 ) -> ResultTable:
-    """Run SPL on a store; columns that no result has are dropped unless ``table`` named them."""
-    return execute(compile_for(spl, store, macros=macros, now=now, lookups=lookups), store)[0]
+    """Run SPL on a store (DuckDB); columns that no result has are dropped unless ``table``
+    named them."""
+    return run_on(DuckDBBackend.from_store(store), spl, macros=macros, now=now, lookups=lookups)
+
+
+def run_on(
+    backend: Backend,
+    spl: str,
+    *,
+    macros: MacroLibrary | None = None,
+    now: float | None = None,
+    lookups: LookupLibrary | None = None,
+) -> ResultTable:
+    """Run SPL on any engine: compile once for its schema, render in its dialect."""
+    compiled = compile_query(
+        spl,
+        backend.schema(),
+        table=backend.table,
+        physical=backend.physical(),
+        macros=macros,
+        now=now,
+        lookups=lookups,
+    )
+    return run_compiled(backend, compiled)
 
 
 def compile_for(
@@ -80,33 +104,9 @@ def compile_for(
 
 
 def execute(compiled: CompiledQuery, store: EventStore) -> tuple[ResultTable, list[int] | None]:
-    """Run a compiled query; also the store positions of the events when every result row
-    is one stored event (``compiled.event_rows``), else None."""
-    sql = compiled.render()
-    if not store.schema() and compiled.reads_events:  # an empty store has no events table yet
-        empty: list[int] | None = [] if compiled.event_rows else None
-        return ResultTable([c.name for c in compiled.columns if c.pinned], [], sql), empty
-    con = store.connection
-    for lookup in compiled.tables:
-        con.register(lookup.sql_name, lookup.data)
-    try:
-        rows = con.execute(sql).fetchall()
-    finally:
-        for lookup in compiled.tables:
-            con.unregister(lookup.sql_name)
-    columns = [c.name for c in compiled.columns]
-    n = len(columns)
-    events = [int(row[n]) for row in rows] if compiled.event_rows else None
-    table = [tuple(normalise(v) for v in row[:n]) for row in rows]
-    keep = [
-        i
-        for i, c in enumerate(compiled.columns)
-        if c.pinned or any(row[i] is not None for row in table)
-    ]
-    result = ResultTable(
-        [columns[i] for i in keep], [tuple(row[i] for i in keep) for row in table], sql
-    )
-    return result, events
+    """Run a compiled query on a store; also the store positions of the events when every
+    result row is one stored event (``compiled.event_rows``), else None."""
+    return run_compiled_events(DuckDBBackend.from_store(store), compiled)
 
 
 def search_files(

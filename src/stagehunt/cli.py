@@ -9,16 +9,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from rich.console import Console
 from rich.table import Table
 
 from stagehunt import __version__, atomics
-from stagehunt.api import compile_query, run_spl, sample_paths
+from stagehunt.api import compile_query, run_on, sample_paths
+from stagehunt.backends import spark as spark_backend
+from stagehunt.backends.base import ENGINES, Backend, QueryFailed
+from stagehunt.backends.duckdb import DuckDBBackend
+from stagehunt.backends.lake import CATALOG, Lake, LakeError
+from stagehunt.backends.spark import DEFAULT_MASTER
+from stagehunt.compile.dialects import DialectUnsupported
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.lint import from_store, lint
 from stagehunt.lookups import LookupLibrary
@@ -27,12 +33,16 @@ from stagehunt.render.formats import FORMATS, render
 from stagehunt.render.progress import progress_reporter
 from stagehunt.render.summary import print_problems, print_summary
 from stagehunt.report import write_report
+from stagehunt.result import ResultTable
 from stagehunt.sigma import commands as sigma_commands
 from stagehunt.simulate import SCENARIOS, UnknownScenario, simulate
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroLibrary
 from stagehunt.store.event_store import EventStore, LoadReport
 from stagehunt.validate import validate
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 EXIT_USAGE = 2  # bad SPL / bad arguments
 EXIT_INPUT = 1  # unreadable input
@@ -54,8 +64,25 @@ def _positive(text: str) -> int:
     return value
 
 
+def _add_engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="where queries run: duckdb (default) or spark (pip install 'stagehunt[spark]')",
+    )
+    p.add_argument(
+        "--master", help=f"Spark master URL for --engine spark (default {DEFAULT_MASTER})"
+    )
+
+
 def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", type=Path, help="a DuckDB store file (created if missing)")
+    p.add_argument(
+        "--lake",
+        type=Path,
+        help="a Parquet event lake folder (ingest writes it; search/hunt read it)",
+    )
     p.add_argument(
         "--sourcetype-style",
         choices=("legacy", "modern"),
@@ -88,6 +115,7 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
         help="folder of lookup CSV files (and an optional transforms.conf) for lookup/inputlookup",
     )
     _add_input_options(p)
+    _add_engine_options(p)
 
 
 INPUTS_HELP = "event files, folders or zips: EVTX, event XML, JSON lines, CSV, auditd, MDE"
@@ -127,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="run a pack's detections over its scenarios: the matrix")
     val.add_argument("pack", nargs="?", default="T1074", help="pack id (default T1074)")
     val.add_argument("--real", type=Path, help="also run over this folder of real logs")
+    _add_engine_options(val)
     sim = sub.add_parser("simulate", help="write a scenario's telemetry (adversary or benign)")
     sim.add_argument("scenario", nargs="?", help="scenario name; omit with --list")
     sim.add_argument("--out", type=Path, help="folder to write into (created if missing)")
@@ -175,6 +204,66 @@ def _load(
             f"{len(report.errors)} file error(s) (--strict)"
         )
     return report
+
+
+def _spark(args: argparse.Namespace) -> SparkSession:
+    try:
+        return spark_backend.session(args.master)
+    except spark_backend.SparkUnavailable as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+
+
+def _engine_factory(args: argparse.Namespace) -> Callable[[EventStore], Backend]:
+    """Store → backend for ``--engine`` (the Spark session starts on first use)."""
+    if getattr(args, "engine", "duckdb") == "spark":
+        return lambda store: spark_backend.SparkBackend.from_store(store, _spark(args))
+    return DuckDBBackend.from_store
+
+
+def _run_or_explain(
+    backend: Backend,
+    spl: str,
+    args: argparse.Namespace,
+    out: Console,
+    macros: MacroLibrary | None,
+    lookups: LookupLibrary,
+) -> ResultTable | None:
+    """Run on ``backend``; with --explain print its SQL instead and return None."""
+    if args.explain:
+        compiled = compile_query(
+            spl,
+            backend.schema(),
+            table=backend.table,
+            physical=backend.physical(),
+            macros=macros,
+            lookups=lookups,
+        )
+        text = compiled.render(backend.dialect, pretty=True)
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+        return None
+    return run_on(backend, spl, macros=macros, lookups=lookups)
+
+
+def _open_lake(folder: Path, *, must_exist: bool) -> Lake:
+    if must_exist and not (folder / CATALOG).is_file():
+        raise CliError(f"no stagehunt lake at {folder} (make one with ingest --lake)")
+    try:
+        return Lake(folder)
+    except LakeError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _ingest_lake(lake: Lake, args: argparse.Namespace, err: Console) -> None:
+    with progress_reporter(err, log_lines=True) as progress:
+        report = lake.ingest(list(args.paths), _options(args), progress)
+    print_summary(report, err)
+    if report.errors and report.records_read == 0 and report.files == 0:
+        raise CliError("no input could be read")
+    if args.strict and (report.rejects or report.errors):
+        raise CliError(
+            f"{len(report.rejects)} record(s) rejected, "
+            f"{len(report.errors)} file error(s) (--strict)"
+        )
 
 
 def run_lint(args: argparse.Namespace, out: Console) -> int:
@@ -227,7 +316,7 @@ def run_validate(args: argparse.Namespace, out: Console) -> int:
         pack = load_pack(args.pack)
     except (FileNotFoundError, NotADirectoryError):
         raise CliError(f"unknown pack '{args.pack}'", EXIT_USAGE) from None
-    checks = validate(pack, args.real)
+    checks = validate(pack, args.real, engine=_engine_factory(args))
     table = Table("target", "detection", "expected", "got", "rows", "verdict", "why")
     for c in checks:
         verdict = "ok" if c.ok else "UNEXPECTED"
@@ -348,8 +437,11 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.command == "lint":
         return run_lint(args, out)
     if args.command == "ingest":
-        if args.store is None:
-            raise CliError("ingest needs --store FILE.duckdb", EXIT_USAGE)
+        if (args.store is None) == (args.lake is None):
+            raise CliError("ingest needs --store FILE.duckdb or --lake DIR", EXIT_USAGE)
+        if args.lake is not None:
+            _ingest_lake(_open_lake(args.lake, must_exist=False), args, err)
+            return 0
         with EventStore(args.store) as store:
             _load(store, args.paths, args, err)
         return 0
@@ -367,20 +459,31 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         lookups_dir = lookups_dir or detection.lookups
     lookups = LookupLibrary(lookups_dir)
     paths: list[Path] = list(args.paths)
-    if args.command == "hunt" and not paths and args.store is None:
-        paths = sample_paths()
-    with EventStore(args.store) as store:
-        if args.explain:
-            _load(store, paths, args, err)
-            schema = store.schema()
-            physical = {n: store.column_for(n) for n in schema}
-            compiled = compile_query(spl, schema, physical=physical, macros=macros, lookups=lookups)
-            out.print(compiled.render(pretty=True), markup=False, highlight=False, soft_wrap=True)
+    # parse before loading: a broken query fails fast
+    compile_query(spl, {}, macros=macros, lookups=lookups)
+    if args.lake is not None:
+        if paths or args.store is not None:
+            raise CliError("--lake reads the lake only: give no PATH and no --store", EXIT_USAGE)
+        lake = _open_lake(args.lake, must_exist=True)
+        compiled = compile_query(
+            spl, lake.schema(), physical=lake.physical(), macros=macros, lookups=lookups
+        )
+        backend: Backend = (
+            lake.spark(_spark(args), compiled.time_range)
+            if args.engine == "spark"
+            else lake.duckdb(compiled.time_range)
+        )
+        result = _run_or_explain(backend, spl, args, out, macros, lookups)
+        if result is None:
             return 0
-        # parse before loading: a broken query fails fast
-        compile_query(spl, {}, macros=macros, lookups=lookups)
-        _load(store, paths, args, err)
-        result = run_spl(spl, store, macros=macros, lookups=lookups)
+    else:
+        if args.command == "hunt" and not paths and args.store is None:
+            paths = sample_paths()
+        with EventStore(args.store) as store:
+            _load(store, paths, args, err)
+            result = _run_or_explain(_engine_factory(args)(store), spl, args, out, macros, lookups)
+            if result is None:
+                return 0
     if args.format == "table":
         render(result, "table", sys.stdout, console=out)
     else:
@@ -411,7 +514,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, sigma_commands.SigmaUsageError) as e:
         sys.stderr.write(f"error: {e}\n")
         return e.code
-    except duckdb.Error as e:
+    except DialectUnsupported as e:
+        sys.stderr.write(f"error: {e}\n")
+        return EXIT_USAGE
+    except (duckdb.Error, QueryFailed) as e:
         # e.g. a regular expression RE2 rejects: the query is at fault, not the program
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         sys.stderr.write(f"error: the query failed while running: {first}\n")

@@ -11,10 +11,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from stagehunt.api import run_spl
+from stagehunt.api import run_on
+from stagehunt.backends.base import Backend
+from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.lookups import LookupLibrary
 from stagehunt.packs import Detection, Pack
 from stagehunt.result import ResultTable
@@ -48,8 +51,13 @@ def load_expectations(pack: Pack) -> dict[str, object]:
     return tomllib.loads((pack.folder / "validation.toml").read_text(encoding="utf-8"))
 
 
-def validate(pack: Pack, real: Path | None = None) -> list[Check]:
-    """The full matrix; ``real`` adds the real-data row when given."""
+#: Opens an engine on a store (`DuckDBBackend.from_store` unless told otherwise).
+Engine = Callable[[EventStore], Backend]
+
+
+def validate(pack: Pack, real: Path | None = None, engine: Engine | None = None) -> list[Check]:
+    """The full matrix; ``real`` adds the real-data row when given; ``engine`` runs it."""
+    engine = engine or DuckDBBackend.from_store
     expectations = load_expectations(pack)
     seed = int(expectations.get("simulator_seed", 0))  # type: ignore[call-overload]
     scenarios = expectations.get("scenarios", {})
@@ -63,13 +71,13 @@ def validate(pack: Pack, real: Path | None = None) -> list[Check]:
             simulate(name, folder, seed)
             with EventStore(in_memory=True) as store:
                 store.load([folder])
-                checks += _run_all(pack, store, name, expected, untuned)
+                checks += _run_all(pack, engine(store), name, expected, untuned)
         if real is not None:
             expected = expectations.get("real", {})
             assert isinstance(expected, dict)
             with EventStore(scratch / "real.duckdb") as store:
                 store.load([real])
-                checks += _run_all(pack, store, "shared/data/real", expected, None)
+                checks += _run_all(pack, engine(store), "shared/data/real", expected, None)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return checks
@@ -77,7 +85,7 @@ def validate(pack: Pack, real: Path | None = None) -> list[Check]:
 
 def _run_all(
     pack: Pack,
-    store: EventStore,
+    store: Backend,
     target: str,
     expected: dict[str, object],
     untuned: Path | None,
@@ -100,8 +108,8 @@ def _run_all(
     return out
 
 
-def _hunt(detection: Detection, store: EventStore, lookups: Path | None) -> ResultTable:
-    return run_spl(detection.spl, store, lookups=LookupLibrary(lookups))
+def _hunt(detection: Detection, backend: Backend, lookups: Path | None) -> ResultTable:
+    return run_on(backend, detection.spl, lookups=LookupLibrary(lookups))
 
 
 def _missing(result: ResultTable, required: object, detection: str) -> tuple[str, ...]:

@@ -16,14 +16,14 @@ from dataclasses import dataclass, replace
 from sqlglot import exp
 
 from stagehunt import semantics
-from stagehunt.compile import binning, multisearch, regex
+from stagehunt.compile import binning, dialects, multisearch, regex
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.eval import ExprCompiler
 from stagehunt.compile.kinds import NULL, Kind, Typed, kind_of_column
 from stagehunt.compile.lookup import LookupCompiler
 from stagehunt.compile.ordering import ordered, row_number, sort_keys
 from stagehunt.compile.relation import SEQ, TIME_KEY, Field, QueryBuilder, Relation, alias_for
-from stagehunt.compile.search import SearchCompiler
+from stagehunt.compile.search import SearchCompiler, time_range
 from stagehunt.compile.stats import StatsCompiler
 from stagehunt.lookups import LookupLibrary, LookupTable
 from stagehunt.spl import ast
@@ -51,9 +51,12 @@ class CompiledQuery:
     #: True when every result row is one stored event: the statement then selects the
     #: event's store position (``__seq``) after the visible columns
     event_rows: bool = False
+    #: ``[earliest, latest)`` of the leading search (None: unbounded): storage may prune
+    time_range: tuple[float | None, float | None] = (None, None)
 
     def render(self, dialect: str = "duckdb", pretty: bool = False) -> str:
-        return str(self.sql.sql(dialect=dialect, pretty=pretty))
+        """SQL text for ``dialect`` (``duckdb`` or ``spark``; see :mod:`.dialects`)."""
+        return dialects.render(self.sql, dialect, pretty)
 
 
 class Compiler:
@@ -75,6 +78,7 @@ class Compiler:
         self.query = ""
         self.reads_events = False
         self.event_rows = False
+        self.time_range: tuple[float | None, float | None] = (None, None)
 
     def error(self, message: str, pos: int) -> SplSemanticError:
         return SplSemanticError(message, pos, self.query)
@@ -83,6 +87,8 @@ class Compiler:
     def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
         self.query = pipeline.text
         first, *rest = pipeline.commands
+        if isinstance(first, ast.SearchCmd):
+            self.time_range = time_range(first.expr, self.now)
         if isinstance(first, ast.MakeresultsCmd):
             rel = self.makeresults(first)
         elif isinstance(first, ast.InputlookupCmd):
@@ -175,6 +181,7 @@ class Compiler:
             tuple(self.lookups.loaded()),
             self.reads_events,
             self.event_rows,
+            self.time_range,
         )
 
     # ------------------------------------------------------------------ filtering

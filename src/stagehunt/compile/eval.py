@@ -181,7 +181,7 @@ class ExprCompiler:
             assert text is not None
             if not q.looks_numeric(text):
                 return Typed(q.fn("list_contains", mv.sql, other.sql), Kind.BOOL)
-        hits = q.fn("len", q.fn("list_filter", mv.sql, q.lam(body)))
+        hits = q.list_len(q.fn("list_filter", mv.sql, q.lam(body)))
         return Typed(exp.GT(this=hits, expression=exp.Literal.number(0)), Kind.BOOL)
 
 

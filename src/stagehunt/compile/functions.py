@@ -181,7 +181,7 @@ def _match(c: ExprCompiler, node: ast.Call) -> Typed:
     pattern = c.string(regex)
     if subject.kind is Kind.MV:
         hits = q.fn("list_filter", subject.sql, q.lam(q.fn("regexp_matches", q.element(), pattern)))
-        return Typed(exp.GT(this=q.fn("len", hits), expression=exp.Literal.number(0)), Kind.BOOL)
+        return Typed(exp.GT(this=q.list_len(hits), expression=exp.Literal.number(0)), Kind.BOOL)
     return Typed(q.fn("regexp_matches", c.string(subject), pattern), Kind.BOOL)
 
 
@@ -599,7 +599,7 @@ def _mv(c: ExprCompiler, t: Typed) -> exp.Expression:
 
 def _nonempty(e: exp.Expression) -> exp.Expression:
     """An empty list is no value at all."""
-    return q.case((exp.GT(this=q.fn("len", e), expression=exp.Literal.number(0)), e))
+    return q.case((exp.GT(this=q.list_len(e), expression=exp.Literal.number(0)), e))
 
 
 @register("mvcount", 1)
@@ -607,7 +607,7 @@ def _mvcount(c: ExprCompiler, node: ast.Call) -> Typed:
     a = c.compile(node.args[0])
     if a.is_null:
         return NULL
-    return Typed(q.fn("len", _mv(c, a)), Kind.NUM)
+    return Typed(q.list_len(_mv(c, a)), Kind.NUM)
 
 
 @register("mvindex", 2, 3)
@@ -616,7 +616,7 @@ def _mvindex(c: ExprCompiler, node: ast.Call) -> Typed:
     if args[0].is_null:
         return NULL
     lst = _mv(c, args[0])
-    n = q.fn("len", lst)
+    n = q.list_len(lst)
 
     def norm(i: exp.Expression) -> exp.Expression:  # 0-based, negative from the end
         idx = exp.cast(i, "BIGINT")
@@ -734,7 +734,7 @@ def _mvdedup(c: ExprCompiler, node: ast.Call) -> Typed:
     # keep first occurrences in order: an element stays if its first position is its own
     indexed = q.fn(
         "list_filter",
-        q.fn("list_zip", lst, q.fn("generate_series", exp.Literal.number(1), q.fn("len", lst))),
+        q.fn("list_zip", lst, q.fn("generate_series", exp.Literal.number(1), q.list_len(lst))),
         q.lam(
             exp.EQ(
                 this=q.fn("list_position", lst, q.item(q.element(), 1)),
@@ -764,7 +764,7 @@ def _mvzip(c: ExprCompiler, node: ast.Call) -> Typed:
         return NULL
     delim = c.string(args[2]) if len(args) == 3 else q.string(",")
     a, b = _mv(c, args[0]), _mv(c, args[1])
-    n = q.fn("least", q.fn("len", a), q.fn("len", b))
+    n = q.fn("least", q.list_len(a), q.list_len(b))
     pairs = q.fn(
         "list_zip",
         q.fn("list_slice", a, exp.Literal.number(1), n),

@@ -102,7 +102,7 @@ class LookupCompiler:
             found = q.col(alias)
             looked_up: exp.Expression = found if kind is Kind.MV else q.item(found, 1)
             looked_up = q.case(
-                (exp.GT(this=q.fn("len", found), expression=exp.Literal.number(0)), looked_up)
+                (exp.GT(this=q.list_len(found), expression=exp.Literal.number(0)), looked_up)
             )
             value = _written(joined.typed(event_field), looked_up, kind, hit, cmd.output_new)
             assignments.append((event_field, value))

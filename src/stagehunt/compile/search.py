@@ -77,7 +77,7 @@ class SearchCompiler:
         if field.kind is Kind.NULL:
             return exp.false()
         if field.kind is Kind.MV:
-            hits = q.fn("len", q.fn("list_filter", field.sql, q.lam(pred(q.element()))))
+            hits = q.list_len(q.fn("list_filter", field.sql, q.lam(pred(q.element()))))
             return q.coalesce(exp.GT(this=hits, expression=exp.Literal.number(0)), exp.false())
         value = field.sql if field.kind is Kind.STR else q.number_to_string(field.sql)
         return q.coalesce(pred(value), exp.false())
@@ -218,3 +218,28 @@ def ip_in_network(value: exp.Expression, network: int, mask: int) -> exp.Express
     as_int = ipv4_to_int(value)
     masked = exp.BitwiseAnd(this=as_int, expression=exp.Literal.number(mask))
     return exp.EQ(this=masked, expression=exp.Literal.number(network))
+
+
+def time_range(expr: ast.SearchExpr | None, now: float) -> tuple[float | None, float | None]:
+    """``[earliest, latest)`` epoch bounds every matching event obeys, from ``earliest=`` /
+    ``latest=`` terms ANDed at the top of a search; ``None`` where unbounded.
+
+    Storage may skip data outside the range (lake partitions); terms under OR or NOT
+    bound nothing, so they are ignored here (the predicate itself still filters)."""
+    low: float | None = None
+    high: float | None = None
+    items = expr.items if isinstance(expr, ast.SearchAnd) else (expr,) if expr else ()
+    for item in items:
+        if not isinstance(item, ast.FieldMatch) or item.op != "=" or item.value.quoted:
+            continue
+        if item.field not in ("earliest", "latest"):
+            continue
+        try:
+            bound = parse_time_modifier(item.value.text, now)
+        except ValueError:
+            continue  # the compiler reports it
+        if item.field == "earliest":
+            low = bound if low is None else max(low, bound)
+        else:
+            high = bound if high is None else min(high, bound)
+    return low, high

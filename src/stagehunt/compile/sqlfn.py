@@ -147,3 +147,8 @@ def render_number(value: float) -> str:
 def item(lst: exp.Expression, index: int) -> exp.Expression:
     """``lst[index]`` with a 1-based literal index (None when out of range)."""
     return exp.Bracket(this=lst, expressions=[exp.Literal.number(index - 1)])
+
+
+def list_len(lst: exp.Expression) -> exp.Expression:
+    """Number of elements of a list (NULL for NULL): a typed node every dialect knows."""
+    return exp.ArraySize(this=lst)

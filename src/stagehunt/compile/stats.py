@@ -106,7 +106,7 @@ class StatsCompiler:
         if v.kind is Kind.MV:
             return Typed(
                 q.coalesce(
-                    q.fn("len", q.fn("list_distinct", self._strings(c, v))), exp.Literal.number(0)
+                    q.list_len(q.fn("list_distinct", self._strings(c, v))), exp.Literal.number(0)
                 ),
                 Kind.NUM,
             )
@@ -148,7 +148,7 @@ class StatsCompiler:
             return Typed(
                 q.case(
                     (
-                        exp.GT(this=q.fn("len", nums), expression=exp.Literal.number(0)),
+                        exp.GT(this=q.list_len(nums), expression=exp.Literal.number(0)),
                         q.number_to_string(q.fn(pick, nums)),
                     ),
                     default=q.fn(pick, flat),
@@ -439,7 +439,7 @@ def _ordered_list(value: exp.Expression) -> exp.Expression:
 
 
 def _nonempty(e: exp.Expression) -> exp.Expression:
-    return q.case((exp.GT(this=q.fn("len", e), expression=exp.Literal.number(0)), e))
+    return q.case((exp.GT(this=q.list_len(e), expression=exp.Literal.number(0)), e))
 
 
 def _as_text(t: Typed) -> exp.Expression:

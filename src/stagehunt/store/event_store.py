@@ -208,6 +208,25 @@ class EventStore:
         except KeyError:
             raise KeyError(f"no field {field!r} in the event store") from None
 
+    def mark_loaded(self, sources: dict[str, int]) -> None:
+        """Treat these source hashes (→ record counts) as stored already: `load` skips
+        them. A lake ingests through a temporary store and hands it its catalog."""
+        self._ensure_table()
+        if not sources:
+            return
+        self._append_rows(
+            SOURCES_TABLE, [(digest, "", records, "") for digest, records in sources.items()]
+        )
+
+    def sources(self) -> dict[str, int]:
+        """Hashes of the sources stored (→ records): what a lake's catalog remembers."""
+        if not self._table_exists(SOURCES_TABLE):
+            return {}
+        rows = self._connection.execute(
+            f"SELECT hash, records FROM {quote_identifier(SOURCES_TABLE)}"
+        ).fetchall()
+        return {str(h): int(n) for h, n in rows}
+
     def load(
         self,
         paths: Sequence[Path],
@@ -433,7 +452,7 @@ class EventStore:
             self._fields[name] = _Field(name, column, kind)
         (last,) = con.execute(
             f"SELECT max({quote_identifier(SEQ_COLUMN)}) FROM {quote_identifier(EVENTS_TABLE)}"
-        ).fetchone() or (None,)
+        ).fetchall()[0]  # fetchall: leave no unfinished result
         self._next_seq = 0 if last is None else int(last) + 1
 
     def _table_exists(self, table: str) -> bool:
@@ -442,8 +461,8 @@ class EventStore:
             "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
             "AND schema_name = current_schema() AND table_name = ?",
             [table],
-        ).fetchone()
-        return bool(row and row[0])
+        ).fetchall()
+        return bool(row and row[0][0])
 
     def _ensure_table(self) -> None:
         """Create ``events`` (with ``__seq`` and ``_time``) and ``__fields`` if missing."""

@@ -1,0 +1,74 @@
+"""What an engine must provide, and the one place results become a `ResultTable`.
+
+An engine (DuckDB, Spark) exposes the event table's schema and name and executes a
+compiled query rendered in its own dialect; `run_compiled` does the rest the same way for
+every engine, so two engines that return the same raw rows give identical tables.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from stagehunt.compile import CompiledQuery
+from stagehunt.result import ResultTable, normalise
+from stagehunt.store.schema import ColumnKind
+
+
+class QueryFailed(RuntimeError):
+    """The engine rejected or failed the statement (e.g. a regex its engine refuses)."""
+
+
+#: ``--engine`` choices.
+ENGINES = ("duckdb", "spark")
+
+
+class Backend(Protocol):
+    """An engine holding events: schema, physical names, and execution of compiled SQL."""
+
+    #: sqlglot dialect the compiled tree is rendered in
+    dialect: str
+    #: SQL name of the events table (views of several backends may share one session)
+    table: str
+
+    def schema(self) -> dict[str, ColumnKind]:
+        """Field names and kinds; ``{}`` when no event was ever loaded."""
+        ...
+
+    def physical(self) -> dict[str, str]:
+        """Field name → column holding it in ``table``."""
+        ...
+
+    def execute(self, compiled: CompiledQuery, sql: str) -> list[tuple[object, ...]]:
+        """Run ``sql`` (``compiled`` rendered for `dialect`), lookups registered; raw rows."""
+        ...
+
+
+def run_compiled(backend: Backend, compiled: CompiledQuery) -> ResultTable:
+    """Execute and normalise; columns that no result has are dropped unless pinned."""
+    return run_compiled_events(backend, compiled)[0]
+
+
+def run_compiled_events(
+    backend: Backend, compiled: CompiledQuery
+) -> tuple[ResultTable, list[int] | None]:
+    """`run_compiled`, and the store positions of the events when every result row is one
+    stored event (``compiled.event_rows``: the statement selects ``__seq`` after the
+    visible columns), else None."""
+    sql = compiled.render(backend.dialect)
+    if not backend.schema() and compiled.reads_events:  # no events table yet
+        empty: list[int] | None = [] if compiled.event_rows else None
+        return ResultTable([c.name for c in compiled.columns if c.pinned], [], sql), empty
+    rows = backend.execute(compiled, sql)
+    columns = [c.name for c in compiled.columns]
+    n = len(columns)
+    events = [int(str(row[n])) for row in rows] if compiled.event_rows else None
+    table = [tuple(normalise(v) for v in row[:n]) for row in rows]
+    keep = [
+        i
+        for i, c in enumerate(compiled.columns)
+        if c.pinned or any(row[i] is not None for row in table)
+    ]
+    result = ResultTable(
+        [columns[i] for i in keep], [tuple(row[i] for i in keep) for row in table], sql
+    )
+    return result, events

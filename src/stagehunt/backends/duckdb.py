@@ -1,0 +1,44 @@
+"""The DuckDB engine: a connection whose ``events`` table (or view) holds the events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import duckdb
+
+from stagehunt.compile import CompiledQuery
+from stagehunt.store.event_store import EventStore
+from stagehunt.store.schema import EVENTS_TABLE, ColumnKind
+
+
+@dataclass
+class DuckDBBackend:
+    """Runs compiled queries on a DuckDB connection (a store's, or a lake's view)."""
+
+    connection: duckdb.DuckDBPyConnection
+    fields: Mapping[str, ColumnKind]
+    columns: Mapping[str, str] = field(default_factory=dict)
+    table: str = EVENTS_TABLE
+    dialect: str = "duckdb"
+
+    @classmethod
+    def from_store(cls, store: EventStore) -> DuckDBBackend:
+        schema = store.schema()
+        return cls(store.connection, schema, {n: store.column_for(n) for n in schema})
+
+    def schema(self) -> dict[str, ColumnKind]:
+        return dict(self.fields)
+
+    def physical(self) -> dict[str, str]:
+        return dict(self.columns)
+
+    def execute(self, compiled: CompiledQuery, sql: str) -> list[tuple[object, ...]]:
+        con = self.connection
+        for lookup in compiled.tables:
+            con.register(lookup.sql_name, lookup.data)
+        try:
+            return [tuple(row) for row in con.execute(sql).fetchall()]
+        finally:
+            for lookup in compiled.tables:
+                con.unregister(lookup.sql_name)

@@ -1,0 +1,404 @@
+"""Rendering the compiled tree for a SQL dialect: every per-dialect difference lives here.
+
+The compiler builds one sqlglot tree in DuckDB's vocabulary (lists, ``LAMBDA``,
+``list_aggregate``, ``regexp_full_match``, ``list(x ORDER BY o)``, ``agg FILTER (WHERE)``).
+sqlglot's generators translate most typed nodes by themselves (``ArraySize`` → ``SIZE``,
+``ArgMin`` → ``MIN_BY``, ``Unnest`` → ``EXPLODE``, strftime formats → Java patterns).
+What they do not translate, or translate with a different meaning, is rewritten by one
+function per construct below, listed in :data:`SPARK_REWRITES`; ``render`` applies the
+table of the dialect asked for. DuckDB needs no rewrite: the tree is DuckDB's already.
+
+Session settings the rewritten SQL relies on (ANSI off: a failed cast is NULL like
+DuckDB's ``TRY_CAST``; ``sizeOfNull`` off: ``SIZE(NULL)`` is NULL; UTC session time zone)
+are :data:`SPARK_CONF`, applied by the Spark backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlglot import exp
+
+#: A rewrite gets a node of its construct and returns the node to put in its place.
+Rewrite = Callable[[exp.Expression], exp.Expression]
+
+#: Spark settings the Spark rendering assumes (one session per process, set at start).
+SPARK_CONF: dict[str, str] = {
+    "spark.sql.ansi.enabled": "false",
+    "spark.sql.legacy.sizeOfNull": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.caseSensitive": "false",
+}
+
+
+class DialectUnsupported(ValueError):
+    """A construct the compiler emits has no equivalent in the target dialect yet."""
+
+    def __init__(self, construct: str, dialect: str) -> None:
+        super().__init__(f"{construct} is not supported on the {dialect} engine")
+        self.construct = construct
+
+
+def _anon(name: str, *args: exp.Expression) -> exp.Anonymous:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def _args(node: exp.Expression) -> list[exp.Expression]:
+    return list(node.expressions) if isinstance(node, exp.Anonymous) else []
+
+
+def _num(n: int) -> exp.Literal:
+    return exp.Literal.number(n)
+
+
+def _lambda(body: exp.Expression, *names: str) -> exp.Lambda:
+    return exp.Lambda(this=body, expressions=[exp.to_identifier(n) for n in names])
+
+
+# ----------------------------------------------------------------- Spark rewrites, per construct
+
+
+def _spark_full_match(node: exp.Expression) -> exp.Expression:
+    """``regexp_full_match(s, p)`` (RE2, whole string) → ``s RLIKE '\\A(?:p)\\z'`` (Java)."""
+    pattern = node.expression
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        anchored: exp.Expression = exp.Literal.string(f"\\A(?:{pattern.this})\\z")
+    else:
+        anchored = exp.func(
+            "concat", exp.Literal.string("\\A(?:"), pattern, exp.Literal.string(")\\z")
+        )
+    return exp.RegexpLike(this=node.this, expression=anchored)
+
+
+def _spark_list_slice(node: exp.Expression) -> exp.Expression:
+    """``list_slice(l, a, b)`` (1-based, both ends inclusive) → ``slice(l, a, b - a + 1)``."""
+    lst, start, end = _args(node)
+    length = exp.Add(this=exp.Sub(this=end, expression=start), expression=_num(1))
+    length = exp.func("greatest", exp.paren(length), _num(0))
+    return _anon("SLICE", lst, start, length)
+
+
+def _spark_list_position(node: exp.Expression) -> exp.Expression:
+    """``list_position`` is NULL when absent; ``array_position`` is 0 then."""
+    lst, value = _args(node)
+    return exp.Nullif(this=_anon("ARRAY_POSITION", lst, value), expression=_num(0))
+
+
+def _spark_list_extract(node: exp.Expression) -> exp.Expression:
+    lst, index = _args(node)
+    return _anon("TRY_ELEMENT_AT", lst, index)
+
+
+def _spark_list_sum(node: exp.Expression) -> exp.Expression:
+    (lst,) = _args(node)
+    return _fold(lst, exp.Add(this=exp.column("acc"), expression=exp.column("x")))
+
+
+def _fold(lst: exp.Expression, step: exp.Expression) -> exp.Expression:
+    """``aggregate(l, NULL, (acc, x) -> ...)``: NULL for an empty list, like DuckDB."""
+    start = exp.cast(exp.Null(), "DOUBLE")
+    body = exp.If(
+        this=exp.Is(this=exp.column("acc"), expression=exp.Null()),
+        true=exp.cast(exp.column("x"), "DOUBLE"),
+        false=step,
+    )
+    return _anon("AGGREGATE", lst, start, _lambda(body, "acc", "x"))
+
+
+#: ``list_aggregate(l, 'name')`` → a Spark array function (or a fold) per aggregate name
+_LIST_AGGREGATES: dict[str, Callable[[exp.Expression], exp.Expression]] = {
+    "min": lambda lst: _anon("ARRAY_MIN", lst),
+    "max": lambda lst: _anon("ARRAY_MAX", lst),
+    "sum": lambda lst: _fold(lst, exp.Add(this=exp.column("acc"), expression=exp.column("x"))),
+    "avg": lambda lst: exp.Div(
+        this=_fold(lst, exp.Add(this=exp.column("acc"), expression=exp.column("x"))),
+        expression=exp.Nullif(this=exp.ArraySize(this=lst), expression=_num(0)),
+    ),
+}
+
+
+def _spark_list_aggregate(node: exp.Expression) -> exp.Expression:
+    lst, name, *rest = _args(node)
+    build = _LIST_AGGREGATES.get(str(name.this).lower()) if isinstance(name, exp.Literal) else None
+    if build is None or rest:
+        raise DialectUnsupported(f"list_aggregate({name.sql()})", "spark")
+    return build(lst)
+
+
+def _spark_epoch_us(node: exp.Expression) -> exp.Expression:
+    (ts,) = _args(node)
+    return _anon("UNIX_MICROS", ts)
+
+
+def _spark_now(node: exp.Expression) -> exp.Expression:
+    return exp.CurrentTimestamp()
+
+
+def _spark_list_reduce(node: exp.Expression) -> exp.Expression:
+    lst, fn = _args(node)
+    assert isinstance(fn, exp.Lambda)
+    acc, x = (i.name for i in fn.expressions)
+    first = exp.Bracket(this=lst, expressions=[_num(0)])
+    rest = _anon("SLICE", lst, _num(2), exp.func("greatest", exp.ArraySize(this=lst), _num(1)))
+    return _anon("AGGREGATE", rest, first, _lambda(fn.this, acc, x))
+
+
+def _spark_ordered_list(node: exp.Expression) -> exp.Expression:
+    """``list(v ORDER BY o)`` → the values of ``collect_list(struct(o, v))`` sorted by ``o``.
+
+    A ``FILTER (WHERE c)`` around it is taken in here (``CASE WHEN c THEN struct END``:
+    collect_list skips the NULLs) and marked done for :func:`_spark_filter`."""
+    order = node.this
+    if not isinstance(order, exp.Order):
+        return node
+    (key,) = order.expressions
+    pair: exp.Expression = exp.Anonymous(
+        this="STRUCT", expressions=[exp.alias_(key.this, "o"), exp.alias_(order.this, "v")]
+    )
+    parent = node.parent
+    filtered = isinstance(parent, exp.Filter)
+    if isinstance(parent, exp.Filter):
+        pair = exp.Case().when(parent.expression.this.copy(), pair)
+    collected = exp.ArraySort(this=_anon("COLLECT_LIST", pair))
+    out = exp.Transform(this=collected, expression=_lambda(exp.column("v", table="p"), "p"))
+    out.meta["filtered"] = filtered
+    return out
+
+
+def _spark_filter(node: exp.Expression) -> exp.Expression:
+    """``agg(x) FILTER (WHERE c)`` → ``agg(CASE WHEN c THEN x END)``: Spark refuses FILTER
+    in window aggregates (eventstats), and the CASE form means the same for aggregates that
+    skip NULLs (all the compiler emits); ``count(*)`` counts a non-NULL marker instead."""
+    agg, where = node.this, node.expression
+    if agg.meta.get("filtered"):
+        return agg
+    cond = where.this
+    if isinstance(agg, exp.Count) and isinstance(agg.this, exp.Star):
+        return exp.Count(this=exp.Case().when(cond, _num(1)))
+    agg = agg.copy()
+    target = agg.this
+    if target is None:
+        raise DialectUnsupported(f"{agg.key} FILTER", "spark")
+    agg.set("this", exp.Case().when(cond, target.copy()))
+    return agg
+
+
+#: strftime directive → Java DateTimeFormatter pattern (Spark's date_format)
+_JAVA_TIME = {
+    "Y": "yyyy", "y": "yy", "m": "MM", "d": "dd", "H": "HH", "I": "hh", "M": "mm",
+    "S": "ss", "f": "SSSSSS", "p": "a", "b": "MMM", "B": "MMMM", "a": "EEE", "A": "EEEE",
+    "j": "DDD", "z": "xx", "Z": "'UTC'", "%": "%",
+}  # fmt: skip
+
+
+def java_time_format(fmt: str) -> str:
+    """A strftime format as a Java pattern: directives mapped, other text quoted."""
+    out: list[str] = []
+    literal: list[str] = []
+
+    def flush() -> None:
+        if literal:
+            text = "".join(literal).replace("'", "''")
+            out.append(f"'{text}'")
+            literal.clear()
+
+    i = 0
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch == "%" and i + 1 < len(fmt):
+            directive = fmt[i + 1]
+            java = _JAVA_TIME.get(directive)
+            if java is None:
+                raise DialectUnsupported(f"strftime directive %{directive}", "spark")
+            if directive == "%":
+                literal.append("%")
+            else:
+                flush()
+                out.append(java)
+            i += 2
+            continue
+        literal.append(ch)
+        i += 1
+    flush()
+    return "".join(out)
+
+
+def _spark_strftime(node: exp.Expression) -> exp.Expression:
+    fmt = node.args.get("format")
+    if not (isinstance(fmt, exp.Literal) and fmt.is_string):
+        raise DialectUnsupported("strftime() with a computed format", "spark")
+    return _anon("DATE_FORMAT", node.this, exp.Literal.string(java_time_format(fmt.this)))
+
+
+def _spark_range(node: exp.Expression) -> exp.Expression:
+    """``FROM range(n)`` names its column ``range`` in DuckDB, ``id`` in Spark."""
+    if not isinstance(node.parent, exp.From):
+        return node
+    alias = exp.TableAlias(this=exp.to_identifier("r"), columns=[exp.to_identifier("range")])
+    return exp.Table(this=node.copy(), alias=alias)
+
+
+def _spark_unnest(node: exp.Expression) -> exp.Expression:
+    """``UNNEST(list)`` in a select list (one row per element) is ``EXPLODE(list)``."""
+    (lst,) = node.expressions
+    explode = _anon("EXPLODE", lst)
+    alias = node.args.get("alias")
+    if alias is None:
+        return explode
+    name = alias.this if alias.this else alias.columns[0]
+    return exp.alias_(explode, name.copy() if isinstance(name, exp.Expression) else name)
+
+
+def _spark_quantile(node: exp.Expression) -> exp.Expression:
+    """``quantile_cont(x, p)`` (linear interpolation) is Spark's ``percentile(x, p)``."""
+    return _anon("PERCENTILE", node.this, node.expression)
+
+
+def _spark_window(node: exp.Expression) -> exp.Expression:
+    """Spark wants an ORDER BY in every ``row_number()`` window; where the compiler has no
+    order (one group, any order is right) a constant one is given."""
+    if isinstance(node.this, exp.RowNumber) and not node.args.get("order"):
+        node.set("order", exp.Order(expressions=[exp.Ordered(this=_num(1))]))
+    return node
+
+
+def _unsupported(construct: str) -> Rewrite:
+    def fail(node: exp.Expression) -> exp.Expression:
+        raise DialectUnsupported(construct, "spark")
+
+    return fail
+
+
+#: Anonymous DuckDB functions → Spark builders (by lower-case name).
+_SPARK_FUNCTIONS: dict[str, Rewrite] = {
+    "list_slice": _spark_list_slice,
+    "list_position": _spark_list_position,
+    "list_extract": _spark_list_extract,
+    "list_sum": _spark_list_sum,
+    "list_aggregate": _spark_list_aggregate,
+    "list_reduce": _spark_list_reduce,
+    "epoch_us": _spark_epoch_us,
+    "get_current_timestamp": _spark_now,
+    "list_zip": _unsupported("mvzip/mvdedup (list_zip)"),
+    "try_strptime": _unsupported("strptime()"),
+    "range": _spark_range,
+}
+
+
+def _spark_anonymous(node: exp.Expression) -> exp.Expression:
+    rewrite = _SPARK_FUNCTIONS.get(node.name.lower())
+    return rewrite(node) if rewrite else node
+
+
+#: Node class → rewrite, applied bottom-up (children first) on a copy of the tree.
+SPARK_REWRITES: dict[type[exp.Expression], Rewrite] = {
+    exp.RegexpFullMatch: _spark_full_match,
+    exp.Anonymous: _spark_anonymous,
+    exp.ArrayAgg: _spark_ordered_list,
+    exp.Filter: _spark_filter,
+    exp.Format: _unsupported('tostring(x, "commas")'),
+    exp.Mode: _unsupported("mode()"),
+    exp.TimeToStr: _spark_strftime,
+    exp.Unnest: _spark_unnest,
+    exp.PercentileCont: _spark_quantile,
+    exp.Window: _spark_window,
+}
+
+
+def prune_ctes(tree: exp.Expression) -> exp.Expression:
+    """Drop the CTE columns no later query reads (in place).
+
+    The compiler passes every field through every CTE (356 columns on the real data set);
+    DuckDB prunes them itself, Spark's analyzer does not before it has built (and, for a
+    CTE read twice as by ``lookup``, duplicated) the whole plan: minutes and heap space. A
+    column is kept when any consumer names it (a superset: names are compared without their
+    table); generators (``EXPLODE``) are always kept, since they change the row count."""
+    with_ = tree.args.get("with_") or tree.args.get("with")
+    if not isinstance(with_, exp.With):
+        return tree
+    ctes = list(with_.expressions)
+    for i in range(len(ctes) - 1, -1, -1):
+        name = ctes[i].alias_or_name.lower()
+        consumers: list[exp.Expression] = [c.this for c in ctes[i + 1 :]]
+        consumers.append(tree)
+        needed: set[str] = set()
+        used = False
+        for consumer in consumers:
+            if name not in _own_sources(consumer):
+                continue
+            used = True
+            if any(isinstance(p, exp.Star) for p in consumer.expressions):
+                needed = {"*"}
+                break
+            needed |= {c.name.lower() for c in _own_nodes(consumer, exp.Column)}
+        select = ctes[i].this
+        if not used or "*" in needed or not isinstance(select, exp.Select):
+            continue
+        keep = [
+            p
+            for p in select.expressions
+            if p.alias_or_name.lower() in needed
+            or p.find(exp.Explode, exp.Unnest)
+            or (isinstance(p, exp.Alias) and _is_generator(p.this))
+        ]
+        if keep and len(keep) < len(select.expressions):
+            select.set("expressions", keep)
+    return tree
+
+
+def _is_generator(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name.upper() == "EXPLODE"
+
+
+def _own_nodes(select: exp.Expression, kind: type[exp.Expression]) -> list[exp.Expression]:
+    """Nodes of ``kind`` in ``select`` itself, not in the CTE definitions it carries."""
+    out = []
+    for node in select.walk(prune=lambda n: isinstance(n, exp.With)):
+        if isinstance(node, kind):
+            out.append(node)
+    return out
+
+
+def _own_sources(select: exp.Expression) -> set[str]:
+    """Names a query reads from (``FROM s3``, ``JOIN s4 AS e``), lower-case."""
+    names: set[str] = set()
+    for node in _own_nodes(select, exp.From) + _own_nodes(select, exp.Join):
+        source = node.this
+        if isinstance(source, exp.Identifier | exp.Table):
+            names.add(source.name.lower())
+    return names
+
+
+REWRITES: dict[str, dict[type[exp.Expression], Rewrite]] = {
+    "duckdb": {},
+    "spark": SPARK_REWRITES,
+}
+
+
+def for_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
+    """The tree rewritten for ``dialect`` (the input is not modified)."""
+    rewrites = REWRITES.get(dialect, {})
+    if not rewrites:
+        return tree
+
+    root = tree.copy()
+    if dialect == "spark":
+        root = prune_ctes(root)
+    # pre-order reversed: every node after its descendants, so a rewrite sees its
+    # arguments already rewritten
+    for node in reversed(list(root.walk())):
+        rewrite = rewrites.get(type(node))
+        if rewrite is None:
+            continue
+        new = rewrite(node)
+        if new is not node:
+            if node is root:
+                root = new
+            else:
+                node.replace(new)
+    return root
+
+
+def render(tree: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
+    """SQL text of the compiled tree for ``dialect`` (``duckdb`` or ``spark``)."""
+    return str(for_dialect(tree, dialect).sql(dialect=dialect, pretty=pretty))
