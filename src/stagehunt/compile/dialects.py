@@ -312,7 +312,8 @@ def prune_ctes(tree: exp.Expression) -> exp.Expression:
     DuckDB prunes them itself, Spark's analyzer does not before it has built (and, for a
     CTE read twice as by ``lookup``, duplicated) the whole plan: minutes and heap space. A
     column is kept when any consumer names it (a superset: names are compared without their
-    table); generators (``EXPLODE``) are always kept, since they change the row count."""
+    table); generators (``EXPLODE``) and the aggregates of a query without GROUP BY are
+    always kept, since they change the row count."""
     with_ = tree.args.get("with_") or tree.args.get("with")
     if not isinstance(with_, exp.With):
         return tree
@@ -334,12 +335,16 @@ def prune_ctes(tree: exp.Expression) -> exp.Expression:
         select = ctes[i].this
         if not used or "*" in needed or not isinstance(select, exp.Select):
             continue
+        # without GROUP BY, an aggregate makes the query one row: it stays (`stats dc(x)`
+        # over no by-field carries COUNT(*) for that alone)
+        one_row = not select.args.get("group")
         keep = [
             p
             for p in select.expressions
             if p.alias_or_name.lower() in needed
             or p.find(exp.Explode, exp.Unnest)
             or (isinstance(p, exp.Alias) and _is_generator(p.this))
+            or (one_row and p.find(exp.AggFunc))
         ]
         if keep and len(keep) < len(select.expressions):
             select.set("expressions", keep)
