@@ -31,7 +31,7 @@ import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
@@ -178,8 +178,9 @@ class Lake:
         Events without ``_time`` never satisfy a bound, so their partition is skipped too."""
         low, high = time_range
         bounded = low is not None or high is not None
-        first = _day(low) if low is not None else None
-        last = _day(math.nextafter(high, -math.inf)) if high is not None else None
+        first = _day(math.floor(low / _DAY)) if low is not None else None
+        # latest is exclusive: an event at exactly midnight belongs to the next day
+        last = _day(math.ceil(high / _DAY) - 1) if high is not None else None
         if bounded and first is not None and last is not None and first > last:
             return []
         out: list[Path] = []
@@ -350,10 +351,10 @@ def _first(store: EventStore, name: str) -> str:
     return f"{column}[1]" if store.schema()[name] is ColumnKind.MULTI else column
 
 
-def _day(epoch: float) -> date | None:
-    """The UTC day of ``epoch``; None beyond the calendar (the bound then prunes nothing)."""
+def _day(day_number: float) -> date | None:
+    """The UTC date of a day number; None beyond the calendar (the bound prunes nothing)."""
     try:
-        return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=epoch)).date()
+        return date(1970, 1, 1) + timedelta(days=int(day_number))
     except (OverflowError, ValueError):
         return None
 
