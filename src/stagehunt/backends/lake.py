@@ -237,12 +237,15 @@ class Lake:
             spark, self.files(time_range), self.schema(), self.physical(), self.column_types()
         )
 
-    def adopt(self, fields: Mapping[str, ColumnKind], next_seq: int) -> None:
+    @classmethod
+    def adopt(cls, root: Path, fields: Mapping[str, ColumnKind], next_seq: int) -> Lake:
         """Write the catalog for data files put in place by other means (the benchmark's
         bulk generator writes the partitions itself); column names are the field names."""
-        self.catalog.fields = [LakeField(n, n, k) for n, k in fields.items()]
-        self.catalog.next_seq = next_seq
-        self._write_catalog()
+        lake = cls.__new__(cls)
+        lake.root = root
+        lake.catalog = Catalog([LakeField(n, n, k) for n, k in fields.items()], next_seq)
+        lake._write_catalog()
+        return lake
 
     # ------------------------------------------------------------------ ingest
     def ingest(
