@@ -34,8 +34,7 @@ bench: $(STAMP)
 
 # 1M, 10M and 100M events (100M via the Parquet lake): long (see bench/RESULTS.md)
 bench-scale: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,spark,bench]'
-	$(BIN)/python bench/bench_scale.py --write
+	$(BIN)/python bench/bench_scale.py --write --memory-limit 3GB
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

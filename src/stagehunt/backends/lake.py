@@ -31,7 +31,7 @@ import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
@@ -178,8 +178,9 @@ class Lake:
         Events without ``_time`` never satisfy a bound, so their partition is skipped too."""
         low, high = time_range
         bounded = low is not None or high is not None
-        first = _day(low) if low is not None else None
-        last = _day(math.nextafter(high, -math.inf)) if high is not None else None
+        first = _day(math.floor(low / _DAY)) if low is not None else None
+        # latest is exclusive: an event at exactly midnight belongs to the next day
+        last = _day(math.ceil(high / _DAY) - 1) if high is not None else None
         if bounded and first is not None and last is not None and first > last:
             return []
         out: list[Path] = []
@@ -236,12 +237,15 @@ class Lake:
             spark, self.files(time_range), self.schema(), self.physical(), self.column_types()
         )
 
-    def adopt(self, fields: Mapping[str, ColumnKind], next_seq: int) -> None:
+    @classmethod
+    def adopt(cls, root: Path, fields: Mapping[str, ColumnKind], next_seq: int) -> Lake:
         """Write the catalog for data files put in place by other means (the benchmark's
         bulk generator writes the partitions itself); column names are the field names."""
-        self.catalog.fields = [LakeField(n, n, k) for n, k in fields.items()]
-        self.catalog.next_seq = next_seq
-        self._write_catalog()
+        lake = cls.__new__(cls)
+        lake.root = root
+        lake.catalog = Catalog([LakeField(n, n, k) for n, k in fields.items()], next_seq)
+        lake._write_catalog()
+        return lake
 
     # ------------------------------------------------------------------ ingest
     def ingest(
@@ -350,10 +354,10 @@ def _first(store: EventStore, name: str) -> str:
     return f"{column}[1]" if store.schema()[name] is ColumnKind.MULTI else column
 
 
-def _day(epoch: float) -> date | None:
-    """The UTC day of ``epoch``; None beyond the calendar (the bound then prunes nothing)."""
+def _day(day_number: float) -> date | None:
+    """The UTC date of a day number; None beyond the calendar (the bound prunes nothing)."""
     try:
-        return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=epoch)).date()
+        return date(1970, 1, 1) + timedelta(days=int(day_number))
     except (OverflowError, ValueError):
         return None
 

@@ -335,24 +335,20 @@ def prune_ctes(tree: exp.Expression) -> exp.Expression:
         select = ctes[i].this
         if not used or "*" in needed or not isinstance(select, exp.Select):
             continue
-        # without GROUP BY, an aggregate makes the query one row: it stays (`stats dc(x)`
-        # over no by-field carries COUNT(*) for that alone)
-        one_row = not select.args.get("group")
-        keep = [
-            p
-            for p in select.expressions
-            if p.alias_or_name.lower() in needed
-            or p.find(exp.Explode, exp.Unnest)
-            or (isinstance(p, exp.Alias) and _is_generator(p.this))
-            or (one_row and p.find(exp.AggFunc))
-        ]
+        keep = [p for p in select.expressions if p.alias_or_name.lower() in needed or _vital(p)]
         if keep and len(keep) < len(select.expressions):
             select.set("expressions", keep)
     return tree
 
 
-def _is_generator(node: exp.Expression) -> bool:
-    return isinstance(node, exp.Anonymous) and node.name.upper() == "EXPLODE"
+def _vital(projection: exp.Expression) -> bool:
+    """Projections that shape the rows, not just a column: a generator changes the row
+    count, an aggregate makes the query a grouping (``SELECT 0, count(*)`` is one row)."""
+    if projection.find(exp.Explode, exp.Unnest):
+        return True
+    if any(isinstance(n, exp.Anonymous) and n.name.upper() == "EXPLODE" for n in projection.walk()):
+        return True
+    return bool(projection.find(exp.AggFunc)) and not projection.find(exp.Window)
 
 
 def _own_nodes(select: exp.Expression, kind: type[exp.Expression]) -> list[exp.Expression]:

@@ -1,0 +1,51 @@
+"""Rendering for Spark (compile/dialects.py) and the time range storage may prune by —
+checked without starting Spark; the engine parity itself is tests/test_spark_parity.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stagehunt import cli
+from stagehunt.api import compile_query
+from stagehunt.compile.dialects import DialectUnsupported, java_time_format
+from stagehunt.store.schema import ColumnKind
+
+
+def test_strftime_becomes_a_java_pattern_with_literal_text_quoted() -> None:
+    assert java_time_format("%Y-%m-%dT%H:%M:%SZ") == "yyyy'-'MM'-'dd'T'HH':'mm':'ss'Z'"
+    assert java_time_format("it's %d%%") == "'it''s 'dd'%'"
+
+
+def test_a_construct_spark_lacks_is_named_not_mistranslated() -> None:
+    query = compile_query('| makeresults | eval z=mvzip(split("a,b", ","), split("c,d", ","))', {})
+    assert "LIST_ZIP" in query.render("duckdb").upper()
+    with pytest.raises(DialectUnsupported, match=r"mvzip/mvdedup .* not supported on the spark"):
+        query.render("spark")
+
+
+def test_cli_unsupported_on_spark_is_one_line_exit_2(
+    spark: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spl = '| makeresults | eval z=mvzip(split("a,b", ","), split("c,d", ","))'
+    assert cli.main(["search", spl, "--engine", "spark", "--explain"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: mvzip/mvdedup (list_zip) is not supported on the spark engine\n"
+
+
+@pytest.mark.parametrize(
+    ("spl", "expected"),
+    [
+        ("index=* earliest=100 latest=200", (100.0, 200.0)),
+        ("earliest=100 earliest=150 host=a", (150.0, None)),  # both apply: the later bound
+        ("(earliest=100 OR host=a)", (None, None)),  # under OR: bounds nothing
+        ("index=* | where _time > 5", (None, None)),
+        ("| makeresults", (None, None)),
+    ],
+)
+def test_time_range_of_the_leading_search(
+    spl: str, expected: tuple[float | None, float | None]
+) -> None:
+    schema = {"_time": ColumnKind.NUMBER, "host": ColumnKind.STRING, "index": ColumnKind.STRING}
+    assert compile_query(spl, schema, now=1000.0).time_range == expected
