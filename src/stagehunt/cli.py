@@ -99,6 +99,11 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
         type=_positive,
         help="processes reading files at once (default: one per core)",
     )
+    p.add_argument(
+        "--memory-limit",
+        help="DuckDB's memory limit, e.g. 3GB: past it, DuckDB spills to disk "
+        "(default: DuckDB's own, 80%% of RAM)",
+    )
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
@@ -211,6 +216,18 @@ def _spark(args: argparse.Namespace) -> SparkSession:
         return spark_backend.session(args.master)
     except spark_backend.SparkUnavailable as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
+
+
+def _limit_memory(connection: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> None:
+    """Apply ``--memory-limit`` to a DuckDB connection (the value is bound, never pasted)."""
+    limit = getattr(args, "memory_limit", None)
+    if limit is None:
+        return
+    try:
+        connection.execute("SET memory_limit = ?", [limit])
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CliError(f"--memory-limit {limit!r}: {first}", EXIT_USAGE) from None
 
 
 def _engine_factory(args: argparse.Namespace) -> Callable[[EventStore], Backend]:
@@ -443,6 +460,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             _ingest_lake(_open_lake(args.lake, must_exist=False), args, err)
             return 0
         with EventStore(args.store) as store:
+            _limit_memory(store.connection, args)
             _load(store, args.paths, args, err)
         return 0
     macros = MacroLibrary.from_file(args.macros) if args.macros else None
@@ -468,11 +486,12 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         compiled = compile_query(
             spl, lake.schema(), physical=lake.physical(), macros=macros, lookups=lookups
         )
-        backend: Backend = (
-            lake.spark(_spark(args), compiled.time_range)
-            if args.engine == "spark"
-            else lake.duckdb(compiled.time_range)
-        )
+        backend: Backend
+        if args.engine == "spark":
+            backend = lake.spark(_spark(args), compiled.time_range)
+        else:
+            backend = duck = lake.duckdb(compiled.time_range)
+            _limit_memory(duck.connection, args)
         result = _run_or_explain(backend, spl, args, out, macros, lookups)
         if result is None:
             return 0
@@ -480,6 +499,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         if args.command == "hunt" and not paths and args.store is None:
             paths = sample_paths()
         with EventStore(args.store) as store:
+            _limit_memory(store.connection, args)
             _load(store, paths, args, err)
             result = _run_or_explain(_engine_factory(args)(store), spl, args, out, macros, lookups)
             if result is None:
