@@ -32,7 +32,7 @@ from stagehunt.ingest.records import Record, Reject
 from stagehunt.ingest.sources import Source
 from stagehunt.ingest.splunk_export import UnsupportedInput
 
-__all__ = ["WHOLE_FILE_LIMIT", "Reading", "default_jobs", "read_ahead"]
+__all__ = ["WHOLE_FILE_LIMIT", "Reading", "cores", "default_jobs", "read_ahead"]
 
 #: Files up to this size are read whole by a worker; larger ones stream in this process.
 WHOLE_FILE_LIMIT = 64 << 20
@@ -45,12 +45,30 @@ Reading = tuple[str, Iterator[Record | Reject]]
 T = TypeVar("T")
 
 
-def default_jobs() -> int:
+#: Below this many cores, reading stays in one process (see `default_jobs`).
+MIN_CORES_FOR_WORKERS = 3
+
+
+def cores() -> int:
     """The cores this process may run on."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_jobs() -> int:
+    """Worker processes worth starting: one per core from `MIN_CORES_FOR_WORKERS` cores,
+    else none (1: this process reads).
+
+    A record costs a worker ~60 µs to read and ~15 µs to pickle, and this process ~20 µs
+    to take back (unpickling dominates; measured on the real EVTX set). With two cores,
+    this process and two workers share them and the total (~100 µs a record) beats one
+    process (~60 µs) by nothing: measured, 13.7k against 17.3k records/s. From three cores
+    this process gets a core of its own and the workers' throughput adds up.
+    """
+    n = cores()
+    return n if n >= MIN_CORES_FOR_WORKERS else 1
 
 
 @dataclass(frozen=True)
@@ -79,9 +97,15 @@ def _read_whole(name: str, path: str, opts: IngestOptions) -> _Outcome:
     return _Outcome(fmt, items, None)
 
 
+#: Worker side: one options object per distinct value. Each task brings its own unpickled
+#: copy, and the EVTX reader caches what it learns per options object (by identity).
+_OPTIONS: dict[IngestOptions, IngestOptions] = {}
+
+
 def _read_task(files: list[tuple[str, str]], opts: IngestOptions) -> list[_Outcome]:
     """Worker side: a task is several files, so that the cost of a round trip to the
     worker (a few hundred µs) is paid per task, not per file of a handful of records."""
+    opts = _OPTIONS.setdefault(opts, opts)
     return [_read_whole(name, path, opts) for name, path in files]
 
 
