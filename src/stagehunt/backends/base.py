@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import pyarrow as pa
+
 from stagehunt.compile import CompiledQuery
 from stagehunt.result import ResultTable, normalise
 from stagehunt.store.schema import ColumnKind
@@ -16,6 +18,27 @@ from stagehunt.store.schema import ColumnKind
 
 class QueryFailed(RuntimeError):
     """The engine rejected or failed the statement (e.g. a regex its engine refuses)."""
+
+
+#: A stored column's SQL type per dialect, by the family of its Arrow type (store and lake
+#: columns are strings, lists of strings, or numbers).
+_SQL_TYPES: dict[str, dict[str, str]] = {
+    "duckdb": {"list": "VARCHAR[]", "float": "DOUBLE", "int": "BIGINT", "string": "VARCHAR"},
+    "spark": {"list": "array<string>", "float": "double", "int": "bigint", "string": "string"},
+}
+
+
+def sql_type(dtype: pa.DataType, dialect: str) -> str:
+    """The SQL type ``dialect`` declares for a stored column of Arrow type ``dtype``."""
+    if pa.types.is_list(dtype):
+        family = "list"
+    elif pa.types.is_floating(dtype):
+        family = "float"
+    elif pa.types.is_integer(dtype):
+        family = "int"
+    else:
+        family = "string"
+    return _SQL_TYPES[dialect][family]
 
 
 #: ``--engine`` choices.

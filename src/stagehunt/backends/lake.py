@@ -40,6 +40,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from stagehunt.backends.base import sql_type
 from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.store.event_store import (
@@ -220,7 +221,7 @@ class Lake:
         exprs = [
             duckdb.ColumnExpression(name)
             if name.lower() in present
-            else duckdb.ConstantExpression(None).cast(_duck_type(dtype)).alias(name)
+            else duckdb.ConstantExpression(None).cast(sql_type(dtype, "duckdb")).alias(name)
             for name, dtype in types.items()
         ]
         rel.select(*exprs).create_view(EVENTS_TABLE)
@@ -366,13 +367,3 @@ def _day_name(day_number: object) -> str:
     if day_number is None:
         return DEFAULT_PARTITION
     return (date(1970, 1, 1) + timedelta(days=int(str(day_number)))).isoformat()
-
-
-def _duck_type(dtype: pa.DataType) -> str:
-    if pa.types.is_list(dtype):
-        return "VARCHAR[]"
-    if pa.types.is_floating(dtype):
-        return "DOUBLE"
-    if pa.types.is_integer(dtype):
-        return "BIGINT"
-    return "VARCHAR"

@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stagehunt.backends.base import QueryFailed
+from stagehunt.backends.base import QueryFailed, sql_type
 from stagehunt.compile import CompiledQuery
 from stagehunt.compile.dialects import SPARK_CONF
 from stagehunt.store.event_store import EventStore
@@ -179,7 +179,7 @@ class SparkBackend:
         present = {c.lower() for c in frame.columns}
         for name, dtype in types.items():
             if name.lower() not in present:
-                frame = frame.withColumn(name, F.lit(None).cast(_spark_type(dtype)))
+                frame = frame.withColumn(name, F.lit(None).cast(sql_type(dtype, "spark")))
         return cls(spark, frame, fields, columns)
 
     def schema(self) -> dict[str, ColumnKind]:
@@ -226,15 +226,5 @@ def _write_parquet(reader: pa.RecordBatchReader, path: Path) -> None:
             writer.write_batch(batch)
 
 
-def _spark_type(dtype: pa.DataType) -> str:
-    if pa.types.is_list(dtype):
-        return "array<string>"
-    if pa.types.is_floating(dtype):
-        return "double"
-    if pa.types.is_integer(dtype):
-        return "bigint"
-    return "string"
-
-
 def _spark_schema(types: Mapping[str, pa.DataType]) -> str:
-    return ", ".join(f"`{n.replace('`', '``')}` {_spark_type(t)}" for n, t in types.items())
+    return ", ".join(f"`{n.replace('`', '``')}` {sql_type(t, 'spark')}" for n, t in types.items())
