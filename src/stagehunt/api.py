@@ -68,6 +68,26 @@ def run_spl(
     return run_on(DuckDBBackend.from_store(store), spl, macros=macros, now=now, lookups=lookups)
 
 
+def compile_on(
+    backend: Backend,
+    spl: str,
+    *,
+    macros: MacroLibrary | None = None,
+    now: float | None = None,
+    lookups: LookupLibrary | None = None,
+) -> CompiledQuery:
+    """Compile SPL for an engine's events: its fields, physical names and table."""
+    return compile_query(
+        spl,
+        backend.schema(),
+        table=backend.table,
+        physical=backend.physical(),
+        macros=macros,
+        now=now,
+        lookups=lookups,
+    )
+
+
 def run_on(
     backend: Backend,
     spl: str,
@@ -77,16 +97,7 @@ def run_on(
     lookups: LookupLibrary | None = None,
 ) -> ResultTable:
     """Run SPL on any engine: compile once for its schema, render in its dialect."""
-    compiled = compile_query(
-        spl,
-        backend.schema(),
-        table=backend.table,
-        physical=backend.physical(),
-        macros=macros,
-        now=now,
-        lookups=lookups,
-    )
-    return run_compiled(backend, compiled)
+    return run_compiled(backend, compile_on(backend, spl, macros=macros, now=now, lookups=lookups))
 
 
 def compile_for(
@@ -98,9 +109,8 @@ def compile_for(
     lookups: LookupLibrary | None = None,
 ) -> CompiledQuery:
     """Compile SPL against a store's fields."""
-    schema = store.schema()
-    physical = {name: store.column_for(name) for name in schema}
-    return compile_query(spl, schema, physical=physical, macros=macros, now=now, lookups=lookups)
+    backend = DuckDBBackend.from_store(store)
+    return compile_on(backend, spl, macros=macros, now=now, lookups=lookups)
 
 
 def execute(compiled: CompiledQuery, store: EventStore) -> tuple[ResultTable, list[int] | None]:

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from stagehunt import __version__, atomics
-from stagehunt.api import compile_query, run_on, sample_paths
+from stagehunt.api import compile_on, compile_query, run_on, sample_paths
 from stagehunt.backends import spark as spark_backend
 from stagehunt.backends.base import ENGINES, Backend, QueryFailed
 from stagehunt.backends.duckdb import DuckDBBackend
@@ -247,14 +247,7 @@ def _run_or_explain(
 ) -> ResultTable | None:
     """Run on ``backend``; with --explain print its SQL instead and return None."""
     if args.explain:
-        compiled = compile_query(
-            spl,
-            backend.schema(),
-            table=backend.table,
-            physical=backend.physical(),
-            macros=macros,
-            lookups=lookups,
-        )
+        compiled = compile_on(backend, spl, macros=macros, lookups=lookups)
         text = compiled.render(backend.dialect, pretty=True)
         out.print(text, markup=False, highlight=False, soft_wrap=True)
         return None

@@ -488,12 +488,8 @@ class EventStore:
             SOURCE_COLUMN.casefold(),
             RECORD_ID.casefold(),
         }
-        self._record_field(_Field(_TIME, _TIME, ColumnKind.NUMBER))
+        self._record_fields([_Field(_TIME, _TIME, ColumnKind.NUMBER)])
         self._has_table = True
-
-    def _record_field(self, f: _Field) -> None:
-        """Remember a new field, in memory and in ``__fields``."""
-        self._record_fields([f])
 
     def _record_fields(self, fields: Sequence[_Field]) -> None:
         """Remember new fields, in memory and in ``__fields`` (one statement)."""
