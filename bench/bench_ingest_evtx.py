@@ -8,9 +8,9 @@ alternating in the same process, ``--repeat`` times each:
 * **raw**: ``for r in PyEvtxParser(path).records_json(): json.loads(r["data"])``
   over every file (the cheapest way to get the events as Python objects);
 * **stagehunt**: the files through ``stagehunt.ingest.parallel.read_ahead`` as
-  ``EventStore.load`` reads them (records with every field normalised and ``_raw`` =
-  the event XML), once with one process (``jobs=1``) and once with the default (a
-  worker per core).
+  ``EventStore.load`` reads them, up to the Arrow tables it inserts (records with every
+  field normalised and ``_raw`` = the event XML), once with one process (``jobs=1``)
+  and once with a worker per core (the default from two cores).
 
 It prints records/s of each (median and best) and the ratios of the medians; the target
 (default jobs) is >= 0.70. Peak RSS (``VmHWM``) of the reading process and the largest
@@ -89,19 +89,35 @@ def run_raw(files: list[Path]) -> int:
 
 
 def run_stagehunt(files: Iterable[Path], jobs: int | None) -> tuple[int, int]:
-    """stagehunt's reading, as ``EventStore.load`` does it; returns (records, rejects)."""
+    """stagehunt's reading, as ``EventStore.load`` does it, up to the Arrow tables the
+    store inserts: records read in this process are put in a table every
+    ``BATCH_SIZE`` records (as the store's flush does), a worker's come as spans of
+    its tables. Returns (records, rejects)."""
     from stagehunt.ingest import parallel
+    from stagehunt.ingest.batches import Rows, records_to_table
     from stagehunt.ingest.options import IngestOptions
     from stagehunt.ingest.records import Reject
     from stagehunt.ingest.sources import Source
+    from stagehunt.store.event_store import BATCH_SIZE
 
     n = bad = 0
+    pending: list[object] = []
     for _, reading in parallel.read_ahead(files, Source.from_path, IngestOptions(), jobs=jobs):
         assert reading is not None
         for item in reading()[1]:
-            n += 1
-            if isinstance(item, Reject):
+            if isinstance(item, Rows):
+                n += len(item)
+            elif isinstance(item, Reject):
+                n += 1
                 bad += 1
+            else:
+                n += 1
+                pending.append(item)
+                if len(pending) >= BATCH_SIZE:
+                    records_to_table(pending)  # type: ignore[arg-type]
+                    pending = []
+    if pending:
+        records_to_table(pending)  # type: ignore[arg-type]
     return n, bad
 
 
@@ -156,6 +172,7 @@ def child(list_file: Path) -> None:
     """In a fresh process: read the listed files as `run_stagehunt` does and print the
     peak RSS of this process and of the largest worker (sampled as reading goes)."""
     from stagehunt.ingest import parallel
+    from stagehunt.ingest.batches import Rows
     from stagehunt.ingest.options import IngestOptions
     from stagehunt.ingest.sources import Source
 
@@ -165,9 +182,9 @@ def child(list_file: Path) -> None:
         jobs = max(2, parallel.cores())
         for _, reading in parallel.read_ahead(paths, Source.from_path, IngestOptions(), jobs=jobs):
             assert reading is not None
-            for _ in reading()[1]:
-                n += 1
-                if n % 5000 == 0:
+            for item in reading()[1]:
+                before, n = n, n + (len(item) if isinstance(item, Rows) else 1)
+                if n // 5000 != before // 5000:
                     workers = max(workers, descendants_hwm_kib())
     print(json.dumps({"records": n, "vm_hwm_kib": vm_hwm_kib(), "worker_kib": workers}))
 

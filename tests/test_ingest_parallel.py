@@ -16,6 +16,7 @@ import pytest
 
 from stagehunt import cli
 from stagehunt.ingest import parallel
+from stagehunt.ingest.batches import Rows
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.ingest.sources import Source
 from stagehunt.store.event_store import EventStore, LoadReport
@@ -121,8 +122,14 @@ def test_read_ahead_keeps_plan_order_and_skips_items_without_source(tmp_path: Pa
         if reading is None:
             seen.append(None)
             continue
-        _, records = reading()
-        seen.append([r["n"] for r in records if isinstance(r, dict)])
+        _, items = reading()
+        values: list[str] = []
+        for item in items:  # records read here, or a worker's records as one Arrow span
+            if isinstance(item, Rows):
+                values.extend(item.rows().column("n").to_pylist())
+            elif isinstance(item, dict):
+                values.append(str(item["n"]))
+        seen.append(values)
     assert seen == [["0"], None, ["1"], ["2"], ["3"], ["4"], None]
 
 

@@ -381,26 +381,41 @@ def _position(message: str, last_id: str | None) -> str:
     return f"after record {last_id}" if last_id is not None else "start of file"
 
 
-def _truncation(fh: IO[bytes], size: int | None) -> tuple[str | None, int]:
-    """The file size, and a reason when the file holds fewer complete chunks than its
-    header declares (pyevtx-rs skips a partial last chunk without a word)."""
-    header = fh.read(_HEADER_SIZE)
-    if size is None:
-        fh.seek(0, 2)
-        size = fh.tell()
+def _truncation(header: bytes, size: int) -> str | None:
+    """A reason when the file holds fewer complete chunks than its ``header`` (its first
+    4096 bytes) declares: pyevtx-rs skips a partial last chunk without a word."""
     if len(header) < 44:
-        return None, size
+        return None
     (declared,) = struct.unpack_from("<H", header, 42)
     body = max(0, size - _HEADER_SIZE)
     complete, partial = divmod(body, _CHUNK_SIZE)
     if partial or complete < declared:
-        reason = (
+        return (
             f"file truncated: header declares {declared} chunks, {complete} complete"
             f" present{f' plus a partial chunk of {partial} bytes' if partial else ''};"
             " records in the missing part are lost"
         )
-        return reason, size
-    return None, size
+    return None
+
+
+def _header_and_size(source: Source, header: bytes | None) -> tuple[bytes, int]:
+    """The file header (its first 4096 bytes) and the file size, reading only what the
+    caller has not (this runs once per file, and most EVTX files hold a few records)."""
+    if header is not None and len(header) >= _HEADER_SIZE and source.size is not None:
+        return header[:_HEADER_SIZE], source.size
+    # a file by its path: unbuffered, a single read
+    with source.open() if source.path is None else open(source.path, "rb", 0) as fh:
+        header = fh.read(_HEADER_SIZE)
+        size = source.size
+        if size is None:
+            fh.seek(0, 2)
+            size = fh.tell()
+    return header, size
+
+
+#: pyevtx-rs threads for a file of several chunks (0: one per core); a worker process
+#: of `stagehunt.ingest.parallel` sets 1.
+PARSER_THREADS = 0
 
 
 def _parser(source: Source, size: int | None) -> tuple[Any, IO[bytes] | None]:
@@ -409,20 +424,22 @@ def _parser(source: Source, size: int | None) -> tuple[Any, IO[bytes] | None]:
     One worker thread for a file of a single chunk: a thread pool costs more than it
     saves there (measured: half the per-file time on one-chunk files); all cores else.
     """
-    threads = 1 if size is not None and size <= _HEADER_SIZE + _CHUNK_SIZE else 0
+    threads = 1 if size is not None and size <= _HEADER_SIZE + _CHUNK_SIZE else PARSER_THREADS
     if source.path is not None:
         return evtx.PyEvtxParser(str(source.path), number_of_threads=threads), None
     fh = source.open()
     return evtx.PyEvtxParser(fh, number_of_threads=threads), fh
 
 
-def read(source: Source, opts: IngestOptions) -> Iterator[Record | Reject]:
-    """Every record of an EVTX file as a normalised record; damage as rejects."""
+def read(
+    source: Source, opts: IngestOptions, header: bytes | None = None
+) -> Iterator[Record | Reject]:
+    """Every record of an EVTX file as a normalised record; damage as rejects.
+    ``header``: the file's first bytes, when the caller has read them already."""
     name = source.name
     try:
-        # a file by its path: unbuffered, a single read (this runs once per file)
-        with source.open() if source.path is None else open(source.path, "rb", 0) as fh:
-            truncated, size = _truncation(fh, source.size)
+        header, size = _header_and_size(source, header)
+        truncated = _truncation(header, size)
         parser, stream = _parser(source, size)
     except (OSError, RuntimeError, ValueError) as exc:
         yield Reject(name, "file header", f"unreadable EVTX: {exc}")

@@ -21,32 +21,37 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
+import pyarrow as pa
+
 from stagehunt.ingest import registry
+from stagehunt.ingest.batches import Rows, concat, from_ipc, records_to_table, to_ipc
 from stagehunt.ingest.options import IngestOptions
-from stagehunt.ingest.records import Record, Reject
+from stagehunt.ingest.records import RECORD_ID, Record, Reject
 from stagehunt.ingest.sources import Source
 from stagehunt.ingest.splunk_export import UnsupportedInput
 
 __all__ = ["WHOLE_FILE_LIMIT", "Reading", "cores", "default_jobs", "read_ahead"]
 
 #: Files up to this size are read whole by a worker; larger ones stream in this process.
-WHOLE_FILE_LIMIT = 64 << 20
+#: A worker's records of a dense EVTX take ~5 times the file's size in Arrow.
+WHOLE_FILE_LIMIT = 16 << 20
 #: At most this many files are planned ahead of the caller.
 AHEAD_FILES = 4096
-#: What reading a source gives: its format name and its records (or rejects). Calling
+#: What reading a source gives: its format name and its records (or rejects); records
+#: read by a worker come as one `Rows` span, in Arrow form, with ``__rid`` set. Calling
 #: the reading may raise `UnsupportedInput` or `OSError`, and so may its iterator.
-Reading = tuple[str, Iterator[Record | Reject]]
+Reading = tuple[str, Iterator[Record | Reject | Rows]]
 
 T = TypeVar("T")
 
 
 #: Below this many cores, reading stays in one process (see `default_jobs`).
-MIN_CORES_FOR_WORKERS = 3
+MIN_CORES_FOR_WORKERS = 2
 
 
 def cores() -> int:
@@ -61,11 +66,11 @@ def default_jobs() -> int:
     """Worker processes worth starting: one per core from `MIN_CORES_FOR_WORKERS` cores,
     else none (1: this process reads).
 
-    A record costs a worker ~60 µs to read and ~15 µs to pickle, and this process ~20 µs
-    to take back (unpickling dominates; measured on the real EVTX set). With two cores,
-    this process and two workers share them and the total (~100 µs a record) beats one
-    process (~60 µs) by nothing: measured, 13.7k against 17.3k records/s. From three cores
-    this process gets a core of its own and the workers' throughput adds up.
+    A record costs a worker ~45 µs to read and normalise and ~3 µs to put in an Arrow
+    table; taking a task's table back costs this process a copy of its buffers, so the
+    workers' throughput adds up even when this process shares their cores (measured
+    with `bench/bench_ingest_evtx.py`). Records handed back as pickled dicts cost this
+    process ~20 µs each to unpickle, which on two cores ate what the second core gained.
     """
     n = cores()
     return n if n >= MIN_CORES_FOR_WORKERS else 1
@@ -73,28 +78,79 @@ def default_jobs() -> int:
 
 @dataclass(frozen=True)
 class _Outcome:
-    """A source read whole by a worker: what `_replay` turns back into a `Reading`."""
+    """One file of a task, read whole by a worker: what `_replay` turns back into a
+    `Reading`. Its records are rows ``start``..``stop`` of the task's table."""
 
     fmt: str | None
-    items: list[Record | Reject]
+    start: int
+    stop: int
+    rejects: list[Reject]
     #: ("unsupported" | "unreadable", message) when reading stopped early
     error: tuple[str, str] | None
 
 
-def _read_whole(name: str, path: str, opts: IngestOptions) -> _Outcome:
-    """Worker side: every record of one file, and the error that ended it, if any."""
-    items: list[Record | Reject] = []
+@dataclass(frozen=True)
+class _TaskOutcome:
+    """A worker task's files: their records in one Arrow table, sent as an IPC stream
+    (one conversion and one transfer per task, not per file of a handful of records),
+    and each file's part of it."""
+
+    ipc: bytes
+    files: list[_Outcome]
+
+
+#: A worker puts its records in an Arrow table every this many records, so that a task
+#: of dense files never holds more than these as Python dicts.
+CONVERT_EVERY = 4096
+
+
+class _Collected:
+    """Worker side: the records of a task, turned into Arrow tables as they come."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.tables: list[pa.Table] = []
+        self.count = 0
+
+    def append(self, record: Record) -> None:
+        self.records.append(record)
+        self.count += 1
+        if len(self.records) >= CONVERT_EVERY:
+            self.tables.append(records_to_table(self.records))
+            self.records = []
+
+    def table(self) -> pa.Table:
+        if self.records or not self.tables:
+            self.tables.append(records_to_table(self.records))
+            self.records = []
+        return concat(self.tables)
+
+
+def _read_whole(
+    name: str, path: str, size: int, opts: IngestOptions, records: _Collected
+) -> _Outcome:
+    """Worker side: append every record of one file to ``records``; its rejects and the
+    error that ended it, if any. A record without an id gets its position in the file
+    (rejects counted), as `EventStore` gives the records it reads itself."""
+    start = records.count
+    rejects: list[Reject] = []
     fmt: str | None = None
+    error: tuple[str, str] | None = None
     try:
-        source = replace(Source.from_path(Path(path)), name=name)
-        fmt, records = registry.read_source(source, opts)
-        for item in records:
-            items.append(item)
+        file = Path(path)
+        source = Source(name, lambda: file.open("rb"), file, size)  # size: as planned
+        fmt, items = registry.read_source(source, opts)
+        for position, item in enumerate(items, 1):
+            if isinstance(item, Reject):
+                rejects.append(item)
+            elif isinstance(item, dict):
+                item.setdefault(RECORD_ID, str(position))
+                records.append(item)
     except UnsupportedInput as exc:
-        return _Outcome(fmt, items, ("unsupported", exc.message))
+        error = ("unsupported", exc.message)
     except OSError as exc:
-        return _Outcome(fmt, items, ("unreadable", exc.strerror or str(exc)))
-    return _Outcome(fmt, items, None)
+        error = ("unreadable", exc.strerror or str(exc))
+    return _Outcome(fmt, start, records.count, rejects, error)
 
 
 #: Worker side: one options object per distinct value. Each task brings its own unpickled
@@ -102,11 +158,13 @@ def _read_whole(name: str, path: str, opts: IngestOptions) -> _Outcome:
 _OPTIONS: dict[IngestOptions, IngestOptions] = {}
 
 
-def _read_task(files: list[tuple[str, str]], opts: IngestOptions) -> list[_Outcome]:
+def _read_task(files: list[tuple[str, str, int]], opts: IngestOptions) -> _TaskOutcome:
     """Worker side: a task is several files, so that the cost of a round trip to the
     worker (a few hundred µs) is paid per task, not per file of a handful of records."""
     opts = _OPTIONS.setdefault(opts, opts)
-    return [_read_whole(name, path, opts) for name, path in files]
+    records = _Collected()
+    outcomes = [_read_whole(name, path, size, opts, records) for name, path, size in files]
+    return _TaskOutcome(to_ipc(records.table()), outcomes)
 
 
 def _raise(error: tuple[str, str]) -> None:
@@ -116,14 +174,18 @@ def _raise(error: tuple[str, str]) -> None:
     raise OSError(errno.EIO, message)
 
 
-def _replay(outcome: _Outcome) -> Reading:
-    """A worker's outcome as the same `Reading` a read in this process gives."""
+def _replay(table: pa.Table, outcome: _Outcome) -> Reading:
+    """A worker's outcome as the same `Reading` a read in this process gives: the same
+    records (as one `Rows` span of the task's ``table``) and rejects, the same error at
+    the end."""
     if outcome.fmt is None:
         assert outcome.error is not None
         _raise(outcome.error)
 
-    def items() -> Iterator[Record | Reject]:
-        yield from outcome.items
+    def items() -> Iterator[Record | Reject | Rows]:
+        yield from outcome.rejects
+        if outcome.stop > outcome.start:
+            yield Rows(table, outcome.start, outcome.stop)
         if outcome.error is not None:
             _raise(outcome.error)
 
@@ -144,15 +206,26 @@ def _start_pool(jobs: int) -> ProcessPoolExecutor:
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if "forkserver" in methods:
         ctx.set_forkserver_preload(["stagehunt.ingest.parallel"])
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_start_worker)
 
 
-#: A task for a worker holds files up to this many bytes (or `TASK_FILES` files) ...
-TASK_BYTES = 2 << 20
-TASK_FILES = 256
+def _start_worker() -> None:
+    """Worker side: the pool is the parallelism, so pyevtx-rs parses with one thread
+    (its own pool of one thread per core would contend with the other workers), and
+    the readers are imported before the first task."""
+    from stagehunt.ingest import evtx_reader
+
+    evtx_reader.PARSER_THREADS = 1
+
+
+#: A task for a worker holds files up to this many bytes (or `TASK_FILES` files): the
+#: Arrow conversion and transfer of a task cost a few µs per column, so a task must
+#: hold hundreds of records (an EVTX of a handful of records still takes 68 KiB) ...
+TASK_BYTES = 8 << 20
+TASK_FILES = 1024
 #: ... and tasks are handed out while the files not yet consumed hold fewer bytes than
-#: this: what bounds the records waiting in memory.
-AHEAD_BYTES = 16 << 20
+#: this: what bounds the records waiting in memory (two tasks per worker of two).
+AHEAD_BYTES = 32 << 20
 
 
 @dataclass(eq=False)  # slots are told apart by identity
@@ -162,7 +235,7 @@ class _Slot(Generic[T]):
     item: T
     source: Source | None
     #: for a file in a task: the task's future and the file's place in it
-    future: Future[list[_Outcome]] | None = None
+    future: Future[_TaskOutcome] | None = None
     index: int = 0
     #: its bytes, while it counts towards `AHEAD_BYTES`
     ahead: int = 0
@@ -178,6 +251,8 @@ class _Tasks(Generic[T]):
         self.group: list[_Slot[T]] = []
         self.group_bytes = 0
         self.submitted = 0
+        #: the task whose files are being handed out, and its table
+        self.decoded: tuple[Future[_TaskOutcome], pa.Table] | None = None
 
     def add(self, slot: _Slot[T], opts: IngestOptions) -> None:
         assert slot.source is not None and slot.source.size is not None
@@ -196,7 +271,11 @@ class _Tasks(Generic[T]):
             if alone and self.submitted == 0 and len(group) == 1:
                 return
             self.pool = _start_pool(self.jobs)
-        files = [(s.source.name, str(s.source.path)) for s in group if s.source is not None]
+        files = [
+            (s.source.name, str(s.source.path), s.source.size)
+            for s in group
+            if s.source is not None and s.source.size is not None
+        ]
         future = self.pool.submit(_read_task, files, opts)
         self.submitted += 1
         for index, slot in enumerate(group):
@@ -207,10 +286,14 @@ class _Tasks(Generic[T]):
         assert slot.source is not None
         if slot.future is not None:
             try:
-                return partial(_replay, slot.future.result()[slot.index])
+                task = slot.future.result()
             except BrokenProcessPool:  # a worker died (killed, out of memory)
                 self.close(wait=False)
                 self.broken = True  # the rest is read in this process
+            else:
+                if self.decoded is None or self.decoded[0] is not slot.future:
+                    self.decoded = (slot.future, from_ipc(task.ipc))  # once per task
+                return partial(_replay, self.decoded[1], task.files[slot.index])
         return partial(registry.read_source, slot.source, opts)
 
     def close(self, *, wait: bool = True) -> None:

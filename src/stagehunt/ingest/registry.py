@@ -44,6 +44,7 @@ def shapes() -> tuple[Shape, ...]:
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _SNIFF = 64 * 1024
+_EVTX_HEADER = 4096
 
 
 @dataclass(frozen=True)
@@ -110,9 +111,11 @@ def read_source(source: Source, opts: IngestOptions) -> tuple[str, Iterator[Reco
     content no reader takes and `OSError` when it cannot be read."""
     from stagehunt.ingest import auditd, evtx_reader, mde, winxml
 
-    head = source.head(_SNIFF)
+    head = source.head(_EVTX_HEADER)  # EVTX files, most of them small, need no more
     if evtx_reader.sniff(head):
-        return "evtx", evtx_reader.read(source, opts)
+        return "evtx", evtx_reader.read(source, opts, head)
+    if len(head) == _EVTX_HEADER:
+        head = source.head(_SNIFF)
     if head.startswith(_ZIP_MAGIC):
         raise UnsupportedInput("a zip archive inside a zip archive; extract the outer one first")
     if winxml.sniff(head):

@@ -48,6 +48,7 @@ import duckdb
 import pyarrow as pa
 
 from stagehunt.ingest import parallel, registry
+from stagehunt.ingest.batches import Rows, as_lists, records_to_table
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.ingest.records import RECORD_ID, Record, Reject
 from stagehunt.ingest.sources import Source
@@ -117,10 +118,44 @@ class LoadReport:
 class _Pending:
     """Records read but not yet inserted, and the sources they complete."""
 
-    records: list[Record] = field(default_factory=list)
+    #: in reading order: records read here, and spans of rows read by workers (adjacent
+    #: spans of one task's table merged)
+    segments: list[list[Record] | Rows] = field(default_factory=list)
+    #: the source hash of the pending rows, in runs: (hash, rows)
+    origins: list[tuple[str, int]] = field(default_factory=list)
+    size: int = 0
     sources: list[tuple[str, str, int, str]] = field(default_factory=list)
     #: content hash -> records, for sources read in this load (not yet in __sources)
     hashes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, item: Record | Rows, digest: str) -> None:
+        last = self.segments[-1] if self.segments else None
+        if isinstance(item, Rows):
+            if isinstance(last, Rows) and last.table is item.table and last.stop == item.start:
+                self.segments[-1] = Rows(item.table, last.start, item.stop)
+            else:
+                self.segments.append(item)
+            n = len(item)
+        else:
+            if isinstance(last, list):
+                last.append(item)
+            else:
+                self.segments.append([item])
+            n = 1
+        if self.origins and self.origins[-1][0] == digest:
+            self.origins[-1] = (digest, self.origins[-1][1] + n)
+        else:
+            self.origins.append((digest, n))
+        self.size += n
+
+    def take(self) -> tuple[list[pa.Table], list[tuple[str, int]]]:
+        """The pending rows as Arrow tables, and their origins; pending is then empty."""
+        tables = [
+            seg.rows() if isinstance(seg, Rows) else records_to_table(seg) for seg in self.segments
+        ]
+        origins = self.origins
+        self.segments, self.origins, self.size = [], [], 0
+        return tables, origins
 
 
 @dataclass(frozen=True)
@@ -329,27 +364,31 @@ class EventStore:
             report.files += 1
             return
         assert reading is not None
-        seen = 0
+        seen = stored = 0
         try:
             fmt, items = reading()
-            stored = 0
             for item in items:
-                report.records_read += 1
-                seen += 1
                 if isinstance(item, Reject):
+                    report.records_read += 1
+                    seen += 1
                     report.rejects.append(item)
                     continue
-                item.setdefault(RECORD_ID, str(seen))
-                item[SOURCE_COLUMN] = digest
-                pending.records.append(item)
-                stored += 1
-                if len(pending.records) >= self._batch_size:
+                if isinstance(item, Rows):
+                    n = len(item)
+                else:
+                    n = 1
+                    item.setdefault(RECORD_ID, str(seen + 1))
+                report.records_read += n
+                report.stored += n
+                seen += n
+                stored += n
+                pending.add(item, digest)
+                if pending.size >= self._batch_size:
                     self._flush(pending)
                     if progress is not None:
                         progress(name, seen)
             if progress is not None:
                 progress(name, seen)
-            report.stored += stored
             pending.sources.append((digest, name, stored, fmt))
             pending.hashes[digest] = stored
         except UnsupportedInput as exc:
@@ -363,9 +402,8 @@ class EventStore:
 
     def _flush(self, pending: _Pending) -> None:
         """Insert the pending records, then remember the sources they completed."""
-        if pending.records:
-            self._insert(pending.records)
-            pending.records = []
+        if pending.size:
+            self._insert(*pending.take())
         if pending.sources:
             self._append_rows(SOURCES_TABLE, pending.sources)
             pending.sources = []
@@ -544,40 +582,42 @@ class EventStore:
 
     # ------------------------------------------------------------------ inserting
 
-    def _insert(self, batch: list[Record]) -> int:
-        """Insert one batch in a transaction (schema changes included); returns its size."""
-        n = len(batch)
-        values: dict[str, list[object]] = {}
-        multi: set[str] = set()
-        for i, record in enumerate(batch):
-            for name, value in record.items():
-                column = values.get(name)
-                if column is None:
-                    column = values[name] = [None] * n
-                column[i] = value
-                if isinstance(value, list):
-                    multi.add(name)
+    def _insert(self, tables: Sequence[pa.Table], origins: Sequence[tuple[str, int]]) -> int:
+        """Insert record tables (`records_to_table`'s form) in one transaction, schema
+        changes included: new fields become columns, a field that holds a list anywhere
+        turns multivalue. ``origins`` gives the source hash of the rows, in runs.
+        Returns the rows inserted."""
+        listed: set[str] = set()
+        names: dict[str, None] = {}
+        for table in tables:
+            for f in table.schema:
+                names[f.name] = None
+                if pa.types.is_list(f.type):
+                    listed.add(f.name)
         con = self._connection
         con.execute("BEGIN TRANSACTION")
         try:
             new: list[tuple[str, ColumnKind]] = []
-            for name in values:
+            for name in names:
                 if name in _HIDDEN_KEYS:
                     continue
                 known = self._fields.get(name)
                 if known is None:
-                    new.append((name, ColumnKind.MULTI if name in multi else ColumnKind.STRING))
-                elif known.kind is ColumnKind.STRING and name in multi:
+                    new.append((name, ColumnKind.MULTI if name in listed else ColumnKind.STRING))
+                elif known.kind is ColumnKind.STRING and name in listed:
                     self._promote(known)
             self._add_fields(new)
-            arrays = {SEQ_COLUMN: pa.array(range(self._next_seq, self._next_seq + n), pa.int64())}
-            for name, column in values.items():
-                if name in _HIDDEN_KEYS:
-                    arrays[name] = pa.array(column, pa.string())
-                    continue
-                f = self._fields[name]
-                arrays[f.column] = _arrow_column(column, f.kind)
-            con.register(_BATCH_VIEW, pa.table(arrays))
+            batch = pa.concat_tables(
+                [self._as_columns(table) for table in tables], promote_options="default"
+            )
+            n: int = batch.num_rows
+            batch = batch.append_column(
+                SEQ_COLUMN, pa.array(range(self._next_seq, self._next_seq + n), pa.int64())
+            ).append_column(
+                SOURCE_COLUMN,
+                pa.array([digest for digest, rows in origins for _ in range(rows)], pa.string()),
+            )
+            con.register(_BATCH_VIEW, batch)
             try:
                 con.execute(
                     f"INSERT INTO {quote_identifier(EVENTS_TABLE)} BY NAME "
@@ -593,15 +633,22 @@ class EventStore:
         self._next_seq += n
         return n
 
-
-def _arrow_column(values: list[object], kind: ColumnKind) -> pa.Array:
-    """One batch column as Arrow; scalars of a multivalue column become one-element lists."""
-    if kind is ColumnKind.NUMBER:
-        return pa.array(values, pa.float64())
-    if kind is ColumnKind.MULTI:
-        wrapped = [[v] if isinstance(v, str) else v for v in values]
-        return pa.array(wrapped, pa.list_(pa.string()))
-    return pa.array(values, pa.string())
+    def _as_columns(self, table: pa.Table) -> pa.Table:
+        """A record table with its fields under their column names and kinds (single
+        values of a multivalue field as one-element lists); ``__src`` is the store's."""
+        arrays: list[pa.ChunkedArray] = []
+        columns: list[str] = []
+        for name, column in zip(table.column_names, table.columns, strict=True):
+            if name == SOURCE_COLUMN:
+                continue
+            if name == RECORD_ID:
+                columns.append(name)
+                arrays.append(column)
+                continue
+            f = self._fields[name]
+            columns.append(f.column)
+            arrays.append(as_lists(column) if f.kind is ColumnKind.MULTI else column)
+        return pa.table(arrays, names=columns)
 
 
 def _reason(exc: OSError) -> str:
