@@ -17,14 +17,17 @@ It prints records/s of each (median and best) and the ratios of the medians; the
 worker's is measured in a fresh child process at N and 2N records; the target is flat
 (the reader streams).
 
-``--store`` adds end-to-end ingest: ``EventStore.load`` of one copy of the real set
-into a fresh temporary store (one copy only: the store skips content it already
-holds), to show whether the reader or the store bounds ``stagehunt ingest``.
+``--store N`` adds end-to-end ingest: ``EventStore.load`` (digest, read, insert into
+DuckDB) of at least N records into a fresh temporary store, with one process and with
+the default workers, next to raw iteration over the same files. The store skips content
+it already holds, so these are real copies of the set, each made distinct by a counter
+written into the unused part of the EVTX file header (bytes 128..135, outside the
+header checksum; pyevtx-rs and stagehunt read the same records from them).
 
 Usage::
 
     python bench/bench_ingest_evtx.py [--records 500000] [--repeat 3] [--copy]
-        [--data PATH] [--check-targets] [--store]
+        [--data PATH] [--check-targets] [--store N]
 """
 
 from __future__ import annotations
@@ -121,13 +124,28 @@ def run_stagehunt(files: Iterable[Path], jobs: int | None) -> tuple[int, int]:
     return n, bad
 
 
-def run_store(files: list[Path], scratch: Path) -> tuple[int, float]:
+def build_unique(files: list[Path], per_set: int, target: int, where: Path) -> list[Path]:
+    """Copies of the set, at least ``target`` records, each file's content distinct."""
+    out: list[Path] = []
+    originals = [f.read_bytes() for f in files]
+    for i in range(max(1, math.ceil(target / per_set))):
+        folder = where / f"unique{i:04d}"
+        folder.mkdir()
+        for j, data in enumerate(originals):
+            dst = folder / f"{j:03d}.evtx"
+            dst.write_bytes(data[:128] + (i + 1).to_bytes(8, "little") + data[136:])
+            out.append(dst)
+    return out
+
+
+def run_store(files: list[Path], scratch: Path, jobs: int) -> tuple[int, float]:
     """End-to-end ``EventStore.load`` of ``files`` into a new store: (records, seconds)."""
     from stagehunt.store.event_store import EventStore
 
     with EventStore(scratch / f"bench-{time.monotonic_ns()}.duckdb") as store:
         t = time.perf_counter()
-        report = store.load(files)
+        report = store.load(files, jobs=jobs)
+        assert report.stored == report.records_read and not report.already_stored
         return report.records_read, time.perf_counter() - t
 
 
@@ -210,7 +228,9 @@ def main() -> int:
     parser.add_argument("--copy", action="store_true", help="real copies, not symlinks")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--check-targets", action="store_true")
-    parser.add_argument("--store", action="store_true", help="also time EventStore.load")
+    parser.add_argument(
+        "--store", type=int, default=0, metavar="N", help="also time EventStore.load of N records"
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
@@ -270,12 +290,22 @@ def main() -> int:
             f" target >= {RATE_TARGET:.2f}"
         )
         if args.store:
-            loads = [run_store(files, scratch) for _ in range(args.repeat)]
-            n_loaded = loads[0][0]
-            load_rate = statistics.median(n / dt for n, dt in loads)
+            unique = build_unique(files, per_set, args.store, scratch)
+            rates_store: dict[str, list[float]] = {"raw": [], "one": [], "all": []}
+            for _ in range(args.repeat):
+                t = time.perf_counter()
+                n_raw = run_raw(unique)
+                rates_store["raw"].append(n_raw / (time.perf_counter() - t))
+                for key, n_jobs in (("one", 1), ("all", jobs)):
+                    n, dt = run_store(unique, scratch, n_jobs)
+                    assert n == n_raw, (key, n, n_raw)
+                    rates_store[key].append(n / dt)
+            m = {key: statistics.median(values) for key, values in rates_store.items()}
             print(
-                f"EventStore.load() of the real set ({len(files)} files, {n_loaded} records): "
-                f"median {load_rate:,.0f} rec/s"
+                f"end to end, EventStore.load() of {len(unique)} distinct files ({n_raw} records):"
+                f" raw {m['raw']:,.0f} rec/s; load, one process {m['one']:,.0f} rec/s"
+                f" ({m['one'] / m['raw']:.2f}); {jobs} workers {m['all']:,.0f} rec/s"
+                f" ({m['all'] / m['raw']:.2f})"
             )
 
         rss_n = peak_rss(half, scratch)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from stagehunt.ingest import evtx_reader, winxml
-from stagehunt.ingest.normalise.windows import parse_windows_time, windows_record
+from stagehunt.ingest.normalise.windows import clean_key, parse_windows_time, windows_record
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.ingest.records import RECORD_ID, Record, Reject
 from stagehunt.ingest.shapes.pyevtx_json import SHAPE as PYEVTX
@@ -239,6 +239,69 @@ def test_evtx_and_pyevtx_json_twins_give_the_same_fields() -> None:
                 # the one known case: the JSON twin itself says Explorer.exe, the EVTX .EXE
                 assert json_path.stem == "ad691d92-15f2-4181-9aa4-723c74f9ddc3"
     assert same == 204 and differ == 1
+
+
+REDSUN = (
+    SIGMA
+    / "rules-emerging-threats/2026/Exploits/RedSun"
+    / "win_defender_exploit_redsun_tiering_engine_detected_as_eicar"
+    / "a7c3e5f2-8b1d-4e9a-b6c2-3d7f5e8a9b4c"
+)
+
+
+def test_defender_data_names_with_spaces_are_cleaned_as_splunk_does() -> None:
+    """Event data names are searched as Splunk's key/value extraction cleans them
+    (transforms.conf CLEAN_KEYS): "Source Name" -> Source_Name. Values read by hand
+    from the JSON twin; ``_raw`` keeps the names as written."""
+    [from_evtx] = records(read_evtx(REDSUN.with_suffix(".evtx")))
+    [obj] = _json_objects(REDSUN.with_suffix(".json").read_text("utf-8"))
+    from_json = PYEVTX.to_record(obj, OPTS)
+    assert not isinstance(from_json, str)
+    for rec in (from_evtx, from_json):
+        assert rec["EventCode"] == "1119"
+        assert rec["Source_Name"] == "Real-Time Protection"
+        assert rec["Threat_Name"] == "Tool:Win32/EICAR_Test_File"
+        assert rec["Process_Name"] == r"C:\Users\xodih\Downloads\RedSun.exe"
+        assert rec["Detection_User"] == r"swachchhanda\xodih"
+        assert rec["Error_Code"] == "0x80070020"
+        assert rec["State"] == "5"  # already clean: unchanged
+        assert "Status_Description" not in rec  # empty in the event: no field
+        assert [name for name in rec if " " in name] == []
+    assert '<Data Name="Source Name">Real-Time Protection</Data>' in str(from_evtx["_raw"])
+
+
+@pytest.mark.parametrize(
+    ("name", "cleaned"),
+    [
+        ("Source Name", "Source_Name"),
+        ("Security intelligence Version", "Security_intelligence_Version"),
+        ("Prozess-ID", "Prozess_ID"),
+        ("a.b", "a_b"),
+        ("_x", "x"),  # leading underscores go
+        ("1Param", "Param"),  # and leading digits
+        ("param1", "param1"),
+        ("___", "___"),  # nothing would be left: kept as it is
+    ],
+)
+def test_clean_key_rules(name: str, cleaned: str) -> None:
+    assert clean_key(name) == cleaned
+
+
+def test_names_that_clean_alike_become_one_multivalue_field() -> None:
+    rec = windows_record(
+        channel="Application",
+        event_id="1",
+        computer="h",
+        system_time="2024-01-01T00:00:00Z",
+        event_data={"Old Value": "a", "Old_Value": "b", "New Value": ""},
+        system={},
+        raw=None,
+        record_id="1",
+        opts=OPTS,
+    )
+    assert not isinstance(rec, str)
+    assert rec["Old_Value"] == ["a", "b"]
+    assert "New_Value" not in rec and "New Value" not in rec
 
 
 def test_pyevtx_json_numbers_arrive_as_text() -> None:

@@ -30,6 +30,7 @@ import evtx
 from stagehunt.ingest.normalise.windows import (
     RESERVED,
     WindowsTemplate,
+    clean_keys,
     fill_from_template,
     fill_windows_record,
     windows_template,
@@ -149,6 +150,11 @@ def _event_data(rest: str) -> tuple[Record, str] | None:
     data: dict[str, str] = dict(zip(pairs, pairs, strict=True))
     if len(data) != n:
         return None  # repeated names: let the full parser build the list
+    cleaned = clean_keys(tuple(data))
+    if cleaned is not None:  # names as Splunk cleans them (rare: Defender's "Source Name")
+        if len(set(cleaned)) != n:
+            return None
+        data = dict(zip(cleaned, data.values(), strict=True))
     line = f"<EventData>{_DATA_OPEN}{_DATA_SEP_LINE.join(parts)}</Data></EventData>"
     if "&" in body:
         return {k: _unescape(v) for k, v in data.items() if v}, line
@@ -319,11 +325,12 @@ class _Shape:
         names = tuple(_DATA_NAME.findall(rest))
         if not names or "&" in "".join(names) or not RESERVED.isdisjoint(names):
             return
-        if len(set(names)) != len(names):
+        keys = clean_keys(names) or names
+        if len(set(keys)) != len(names) or not RESERVED.isdisjoint(keys):
             return
         fields = "\n    ".join(f'<Data Name="{re.escape(name)}">([^<&]*)</Data>' for name in names)
         self.data = re.compile(rf"\s*<EventData>\n    ({fields})\n  </EventData>\s*")
-        self.names = names
+        self.names = keys  # the fields the values go to
 
 
 _DATA_NAME = re.compile(r'<Data Name="([^"]*)">')

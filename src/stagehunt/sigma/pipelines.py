@@ -14,11 +14,17 @@ EVTX name ``EventID``.
 from __future__ import annotations
 
 import importlib
+import json
+from functools import lru_cache
+from importlib import resources
 
 from sigma.pipelines.base import Pipeline
 from sigma.pipelines.windows import windows_logsource_pipeline
+from sigma.processing.conditions import LogsourceCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import FieldMappingTransformation
+
+from stagehunt.ingest.normalise.windows import clean_key
 
 #: Where pySigma's Sysmon pipeline is defined (see `load_pipeline`).
 SYSMON = "sigma.pipelines.sysmon.sysmon:sysmon_pipeline"
@@ -59,15 +65,41 @@ def _field_names(name: str, mapping: dict[str, str], backends: set[str]) -> Proc
     )
 
 
+@lru_cache(maxsize=1)
+def windefend_fields() -> dict[str, str]:
+    """Sigma's name of a Defender event data field (its name without spaces) -> the field
+    our store holds (the name cleaned as Splunk does, ``Source Name`` -> ``Source_Name``).
+    The names are data (``windefend_fields.json``)."""
+    text = resources.files("stagehunt.sigma").joinpath("windefend_fields.json").read_text()
+    names: list[str] = json.loads(text)["names"]
+    return {name.replace(" ", ""): clean_key(name) for name in names if " " in name}
+
+
+def _windefend_pipeline() -> ProcessingPipeline:
+    return ProcessingPipeline(
+        name="stagehunt Defender fields",
+        priority=20,
+        items=[
+            ProcessingItem(
+                identifier="stagehunt_windefend_fields",
+                transformation=FieldMappingTransformation(dict(windefend_fields())),
+                rule_conditions=[LogsourceCondition(product="windows", service="windefend")],
+            )
+        ],
+    )
+
+
 def splunk_pipeline() -> ProcessingPipeline:
     """For pySigma's Splunk backend, producing SPL that our engine runs on our store."""
     return (
         load_pipeline(SYSMON)
         + windows_logsource_pipeline()
+        + _windefend_pipeline()
         + _field_names("stagehunt Splunk fields", SPLUNK_FIELDS, {"splunk"})
     )
 
 
 def sqlite_pipeline() -> ProcessingPipeline:
-    """For pySigma's SQLite backend over the flattened event table (differential check)."""
-    return load_pipeline(SYSMON) + windows_logsource_pipeline()
+    """For pySigma's SQLite backend over the flattened event table (differential check):
+    the table's columns are our store's fields, so Defender's names are mapped alike."""
+    return load_pipeline(SYSMON) + windows_logsource_pipeline() + _windefend_pipeline()

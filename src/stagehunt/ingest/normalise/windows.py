@@ -27,6 +27,8 @@ from stagehunt.ingest.records import RECORD_ID, Record
 __all__ = [
     "RESERVED",
     "WindowsTemplate",
+    "clean_key",
+    "clean_keys",
     "field_value",
     "fill_from_template",
     "fill_windows_record",
@@ -101,6 +103,39 @@ def _mapping() -> _Mapping:
         time_fields=tuple(data["time_fields"]),
         aliases={k: tuple(v) for k, v in aliases.items()},
     )
+
+
+_UNCLEAN = re.compile(r"[^A-Za-z0-9_]")
+_LEADING = re.compile(r"^[0-9_]+")
+#: event data names that need cleaning, joined by "," (a character a clean name never has)
+_UNCLEAN_NAMES = re.compile(r"[^A-Za-z0-9_,]|(?:^|,)[0-9_]")
+_CLEANED: dict[str, str] = {}
+
+
+def clean_key(name: str) -> str:
+    """An event data name as Splunk's search-time extraction names the field.
+
+    Splunk_TA_windows extracts ``<Data Name="...">`` pairs with a key/value transform, and
+    transforms.conf's ``CLEAN_KEYS`` (default true) replaces every character other than
+    a-z, A-Z, 0-9 with an underscore and strips leading underscores and digits: Windows
+    Defender's ``Source Name`` is searched as ``Source_Name``, as the classic Security
+    format's ``New Process Name`` is ``New_Process_Name``. A name that would clean to
+    nothing is kept as it is.
+    """
+    cleaned = _CLEANED.get(name)
+    if cleaned is None:
+        cleaned = _LEADING.sub("", _UNCLEAN.sub("_", name)) or name
+        if len(_CLEANED) < _CACHE_MAX:
+            _CLEANED[name] = cleaned
+    return cleaned
+
+
+def clean_keys(names: Sequence[str]) -> tuple[str, ...] | None:
+    """`clean_key` of each name; None when all are clean already (the common case,
+    checked in one regular expression search)."""
+    if not _UNCLEAN_NAMES.search(",".join(names)):
+        return None
+    return tuple(map(clean_key, names))
 
 
 def field_value(value: object) -> str | list[str] | None:
@@ -253,20 +288,29 @@ def windows_record(
     ``Keywords``, ``ProcessID``, ``ThreadID``, ``UserID``, ``ActivityID``, ``Qualifiers``)
     or by XML path (``Provider.Name``, ``Execution.ProcessID``, ``Security.UserID``, ...;
     ``system_fields`` in the mapping lists the accepted keys; other keys are ignored).
-    ``event_data`` holds EventData / UserData values by name; they keep their names,
-    except that they never replace ``_time``, ``_raw``, ``index``, ``sourcetype``,
-    ``source`` or ``host``. ``system_time`` is the SystemTime text or epoch seconds;
-    when absent, ``UtcTime`` is used. Returns a reason string when the event cannot be
+    ``event_data`` holds EventData / UserData values by name; they keep their names
+    (cleaned as Splunk cleans them, `clean_key`), except that they never replace
+    ``_time``, ``_raw``, ``index``, ``sourcetype``, ``source`` or ``host``.
+    ``system_time`` is the SystemTime text or epoch seconds; when absent, ``UtcTime``
+    is used. Returns a reason string when the event cannot be
     normalised (no event id, no usable time).
     """
     record: Record = {}
+    cleaned = clean_keys(tuple(event_data))
     for name, value in event_data.items():
-        if type(value) is str:  # the common case, kept cheap
-            if value and name not in RESERVED:
-                record[name] = value
+        converted = value if type(value) is str else field_value(value)
+        if not converted or not name:
             continue
-        converted = field_value(value)
-        if converted is not None and name and name not in RESERVED:
+        if cleaned is not None:
+            name = clean_key(name)
+            if name in record:  # two names that clean alike: one multivalue field
+                before = record[name]
+                record[name] = [
+                    *(before if isinstance(before, list) else [str(before)]),
+                    *(converted if isinstance(converted, list) else [converted]),
+                ]
+                continue
+        if name not in RESERVED:
             record[name] = converted
     return fill_windows_record(
         record,
