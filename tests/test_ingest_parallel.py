@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from stagehunt import cli
-from stagehunt.ingest import parallel
-from stagehunt.ingest.batches import Rows
+from stagehunt.ingest import parallel, registry
+from stagehunt.ingest.batches import Rows, records_to_table
 from stagehunt.ingest.options import IngestOptions
+from stagehunt.ingest.records import RECORD_ID
 from stagehunt.ingest.sources import Source
 from stagehunt.store.event_store import EventStore, LoadReport
 from stagehunt.store.schema import EVENTS_TABLE
@@ -177,3 +178,27 @@ def test_cli_refuses_zero_jobs(capsys: pytest.CaptureFixture[str]) -> None:
         cli.main(["ingest", str(SAMPLES), "--jobs", "0"])
     assert exit_info.value.code == 2
     assert "--jobs: expected a whole number >= 1, got '0'" in capsys.readouterr().err
+
+
+def test_worker_rows_make_the_table_the_records_make() -> None:
+    """A worker turns the events of a planned layout into rows (no dict per event); the
+    task's table must equal `records_to_table` of the same files read record by record
+    (values, order, column order), and the rows path must actually have been taken."""
+    files = sorted(SAMPLES.rglob("*.evtx"))
+    opts = IngestOptions()
+    task = [(str(f), str(f), f.stat().st_size) for f in files]
+    expected = []
+    for f in files:
+        _, items = registry.read_source(Source.from_path(f), opts)
+        for position, item in enumerate(items, 1):
+            if isinstance(item, dict):
+                item.setdefault(RECORD_ID, str(position))
+                expected.append(item)
+    for _ in range(2):  # the second pass has every layout's plan learnt
+        collected = parallel._Collected()
+        for name, path, size in task:
+            outcome = parallel._read_whole(name, path, size, opts, collected)
+            assert outcome.error is None
+        rows = sum(len(rows) for _, rows, _ in collected.planned.values())
+        assert collected.table().equals(records_to_table(expected))
+    assert rows > len(expected) // 2

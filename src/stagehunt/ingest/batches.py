@@ -19,7 +19,7 @@ __all__ = [
     "NUMBER_FIELDS",
     "Rows",
     "as_lists",
-    "concat",
+    "column_array",
     "from_ipc",
     "records_to_table",
     "to_ipc",
@@ -53,10 +53,10 @@ def records_to_table(records: Sequence[Record]) -> pa.Table:
             targets = layouts[keys] = [columns.setdefault(k, [None] * n) for k in keys]
         for column, value in zip(targets, record.values(), strict=True):
             column[i] = value
-    return pa.table({name: _array(name, values) for name, values in columns.items()})
+    return pa.table({name: column_array(name, values) for name, values in columns.items()})
 
 
-def _array(name: str, values: Sequence[object]) -> pa.Array:
+def column_array(name: str, values: Sequence[object]) -> pa.Array:
     """One column: numbers, text, or (when any value is a list) lists of text."""
     if name in NUMBER_FIELDS:
         return pa.array(values, pa.float64())
@@ -66,21 +66,6 @@ def _array(name: str, values: Sequence[object]) -> pa.Array:
         if not any(type(v) is list for v in values):
             raise
     return pa.array([[v] if type(v) is str else v for v in values], _LIST)
-
-
-def concat(tables: Sequence[pa.Table]) -> pa.Table:
-    """`records_to_table` tables as one: columns by name (missing ones null), a column
-    that is a list in any of them a list in all."""
-    if len(tables) == 1:
-        return tables[0]
-    listed = {f.name for t in tables for f in t.schema if pa.types.is_list(f.type)}
-    unified = []
-    for table in tables:
-        for i, f in enumerate(table.schema):
-            if f.name in listed and not pa.types.is_list(f.type):
-                table = table.set_column(i, f.name, as_lists(table.column(i)))
-        unified.append(table)
-    return pa.concat_tables(unified, promote_options="default")
 
 
 def to_ipc(table: pa.Table) -> bytes:

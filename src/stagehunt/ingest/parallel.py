@@ -2,8 +2,9 @@
 
 An incident folder is thousands of EVTX files, and normalising each record (Python)
 costs more than pyevtx-rs' parsing of it; the work is independent per file, so whole
-files go to worker processes. Results come back in source order, so the store appends
-records exactly as one process would; at most ``window`` files wait in memory. A file
+files go to worker processes, a task of files at a time, and come back as one Arrow
+table per task. Results come back in source order, so the store appends records exactly
+as one process would; a few tasks' worth of files wait in memory at most. A file
 larger than `WHOLE_FILE_LIMIT` is read in this process, streaming, instead: a worker
 returns a whole file at once, and memory must not follow the size of one file.
 
@@ -28,8 +29,8 @@ from typing import Generic, TypeVar
 
 import pyarrow as pa
 
-from stagehunt.ingest import registry
-from stagehunt.ingest.batches import Rows, concat, from_ipc, records_to_table, to_ipc
+from stagehunt.ingest import evtx_reader, registry
+from stagehunt.ingest.batches import Rows, column_array, from_ipc, to_ipc
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.ingest.records import RECORD_ID, Record, Reject
 from stagehunt.ingest.sources import Source
@@ -38,8 +39,9 @@ from stagehunt.ingest.splunk_export import UnsupportedInput
 __all__ = ["WHOLE_FILE_LIMIT", "Reading", "cores", "default_jobs", "read_ahead"]
 
 #: Files up to this size are read whole by a worker; larger ones stream in this process.
-#: A worker's records of a dense EVTX take ~5 times the file's size in Arrow.
-WHOLE_FILE_LIMIT = 16 << 20
+#: A worker's records of a dense EVTX take ~5 times the file's size in Arrow, and a
+#: task's are all in the worker's memory at once.
+WHOLE_FILE_LIMIT = 4 << 20
 #: At most this many files are planned ahead of the caller.
 AHEAD_FILES = 4096
 #: What reading a source gives: its format name and its records (or rejects); records
@@ -66,11 +68,12 @@ def default_jobs() -> int:
     """Worker processes worth starting: one per core from `MIN_CORES_FOR_WORKERS` cores,
     else none (1: this process reads).
 
-    A record costs a worker ~45 µs to read and normalise and ~3 µs to put in an Arrow
-    table; taking a task's table back costs this process a copy of its buffers, so the
-    workers' throughput adds up even when this process shares their cores (measured
-    with `bench/bench_ingest_evtx.py`). Records handed back as pickled dicts cost this
-    process ~20 µs each to unpickle, which on two cores ate what the second core gained.
+    On the real EVTX set a record costs a worker ~45-65 µs (reading, normalising, its
+    share of the task's table) and this process ~14 µs (planning, taking the table
+    back: a copy of its buffers), so two workers beat one process even on two cores
+    (measured with `bench/bench_ingest_evtx.py`: 0.6 against 0.4 of raw pyevtx-rs).
+    Records handed back as pickled dicts cost this process ~20 µs each to unpickle,
+    which on two cores ate what the second core gained.
     """
     n = cores()
     return n if n >= MIN_CORES_FOR_WORKERS else 1
@@ -99,31 +102,54 @@ class _TaskOutcome:
     files: list[_Outcome]
 
 
-#: A worker puts its records in an Arrow table every this many records, so that a task
-#: of dense files never holds more than these as Python dicts.
-CONVERT_EVERY = 4096
+_Row = tuple[object, ...]
 
 
 class _Collected:
-    """Worker side: the records of a task, turned into Arrow tables as they come."""
+    """Worker side: the records of a task, and the one Arrow table they make.
+
+    EVTX events of a planned layout arrive as rows (`evtx_reader.RowPlan`: no dict per
+    event), the others as records; each takes the next position. `table` fills each
+    column's values by position (a row's values go straight to the columns its plan
+    names) and converts each column once: the same table `records_to_table` makes of
+    the same records as dicts, columns in order of first appearance."""
 
     def __init__(self) -> None:
         self.records: list[Record] = []
-        self.tables: list[pa.Table] = []
+        self.record_at: list[int] = []
+        #: id of a plan -> the plan, its rows, their positions
+        self.planned: dict[int, tuple[evtx_reader.RowPlan, list[_Row], list[int]]] = {}
+        self.columns: dict[str, None] = {}
+        self.layouts: set[tuple[str, ...]] = set()
         self.count = 0
 
     def append(self, record: Record) -> None:
+        keys = tuple(record)
+        if keys not in self.layouts:
+            self.layouts.add(keys)
+            self.columns.update(dict.fromkeys(keys))
         self.records.append(record)
+        self.record_at.append(self.count)
         self.count += 1
-        if len(self.records) >= CONVERT_EVERY:
-            self.tables.append(records_to_table(self.records))
-            self.records = []
+
+    def row(self, plan: evtx_reader.RowPlan, row: _Row) -> None:
+        entry = self.planned.get(id(plan))
+        if entry is None:
+            entry = self.planned[id(plan)] = (plan, [], [])
+            self.columns.update(dict.fromkeys(plan.keys))
+        entry[1].append(row)
+        entry[2].append(self.count)
+        self.count += 1
 
     def table(self) -> pa.Table:
-        if self.records or not self.tables:
-            self.tables.append(records_to_table(self.records))
-            self.records = []
-        return concat(self.tables)
+        n = self.count
+        columns: dict[str, list[object]] = {name: [None] * n for name in self.columns}
+        for at, record in zip(self.record_at, self.records, strict=True):
+            for name, value in record.items():
+                columns[name][at] = value
+        for plan, rows, positions in self.planned.values():
+            plan.scatter(rows, positions, columns)
+        return pa.table({name: column_array(name, values) for name, values in columns.items()})
 
 
 def _read_whole(
@@ -139,13 +165,14 @@ def _read_whole(
     try:
         file = Path(path)
         source = Source(name, lambda: file.open("rb"), file, size)  # size: as planned
-        fmt, items = registry.read_source(source, opts)
+        fmt, items = registry.read_source(source, opts, records.row)
         for position, item in enumerate(items, 1):
             if isinstance(item, Reject):
                 rejects.append(item)
             elif isinstance(item, dict):
                 item.setdefault(RECORD_ID, str(position))
                 records.append(item)
+            # else evtx_reader.ROW: a row, already collected
     except UnsupportedInput as exc:
         error = ("unsupported", exc.message)
     except OSError as exc:
@@ -218,13 +245,21 @@ def _start_worker() -> None:
     evtx_reader.PARSER_THREADS = 1
 
 
-#: A task for a worker holds files up to this many bytes (or `TASK_FILES` files): the
-#: Arrow conversion and transfer of a task cost a few µs per column, so a task must
-#: hold hundreds of records (an EVTX of a handful of records still takes 68 KiB) ...
+#: A task for a worker is sized to hold about this many records: its Arrow conversion
+#: and transfer cost a few µs per column and per layout of events, which hundreds of
+#: records must share, and its records are held in the worker's memory at once ...
+TASK_RECORDS = 4096
+#: ... which takes this many bytes of files until the first tasks tell how many records
+#: a byte holds (EVTX files are 64 KiB chunks: from ~70 to ~3000 records a MiB) ...
 TASK_BYTES = 8 << 20
+#: ... and never fewer or more than these, nor more than `TASK_FILES` files.
+TASK_BYTES_MIN = 2 << 20
+TASK_BYTES_MAX = 64 << 20
 TASK_FILES = 1024
-#: ... and tasks are handed out while the files not yet consumed hold fewer bytes than
-#: this: what bounds the records waiting in memory (two tasks per worker of two).
+#: Tasks are handed out while the files not yet consumed hold fewer bytes than this
+#: many tasks (and at least two per worker): what bounds the records waiting in memory.
+AHEAD_TASKS = 4
+#: The least that bound can be.
 AHEAD_BYTES = 32 << 20
 
 
@@ -237,7 +272,7 @@ class _Slot(Generic[T]):
     #: for a file in a task: the task's future and the file's place in it
     future: Future[_TaskOutcome] | None = None
     index: int = 0
-    #: its bytes, while it counts towards `AHEAD_BYTES`
+    #: its bytes, while it counts towards the bytes planned ahead
     ahead: int = 0
 
 
@@ -253,12 +288,30 @@ class _Tasks(Generic[T]):
         self.submitted = 0
         #: the task whose files are being handed out, and its table
         self.decoded: tuple[Future[_TaskOutcome], pa.Table] | None = None
+        #: bytes of the files of each task not yet taken back
+        self.sizes: dict[Future[_TaskOutcome], int] = {}
+        #: records and bytes of the tasks taken back: how many records a byte holds
+        self.records_seen = 0
+        self.bytes_seen = 0
+
+    @property
+    def task_bytes(self) -> int:
+        """The bytes of files a task should hold to hold about `TASK_RECORDS` records."""
+        if not self.records_seen:
+            return TASK_BYTES
+        wanted = TASK_RECORDS * self.bytes_seen // self.records_seen
+        return max(TASK_BYTES_MIN, min(TASK_BYTES_MAX, wanted))
+
+    @property
+    def ahead_bytes(self) -> int:
+        """How many bytes of files may be planned ahead of the caller."""
+        return max(AHEAD_BYTES, max(AHEAD_TASKS, 2 * self.jobs) * self.task_bytes)
 
     def add(self, slot: _Slot[T], opts: IngestOptions) -> None:
         assert slot.source is not None and slot.source.size is not None
         self.group.append(slot)
         self.group_bytes += slot.source.size
-        if self.group_bytes >= TASK_BYTES or len(self.group) >= TASK_FILES:
+        if self.group_bytes >= self.task_bytes or len(self.group) >= TASK_FILES:
             self.submit(opts, alone=False)
 
     def submit(self, opts: IngestOptions, *, alone: bool) -> None:
@@ -277,6 +330,7 @@ class _Tasks(Generic[T]):
             if s.source is not None and s.source.size is not None
         ]
         future = self.pool.submit(_read_task, files, opts)
+        self.sizes[future] = sum(size for _, _, size in files)
         self.submitted += 1
         for index, slot in enumerate(group):
             slot.future, slot.index = future, index
@@ -293,6 +347,10 @@ class _Tasks(Generic[T]):
             else:
                 if self.decoded is None or self.decoded[0] is not slot.future:
                     self.decoded = (slot.future, from_ipc(task.ipc))  # once per task
+                    self.bytes_seen += self.sizes.pop(slot.future, 0)
+                    self.records_seen += self.decoded[1].num_rows + sum(
+                        len(f.rejects) for f in task.files
+                    )
                 return partial(_replay, self.decoded[1], task.files[slot.index])
         return partial(registry.read_source, slot.source, opts)
 
@@ -312,7 +370,7 @@ def read_ahead(
     """Each item of ``plan`` in order, with how to read its source (None: nothing to read).
 
     ``source_of`` says which source an item needs read. With ``jobs`` > 1, files ahead
-    of the caller (up to `AHEAD_BYTES`) are read by worker processes while the caller
+    of the caller (a few tasks' worth, `AHEAD_TASKS`) are read by worker processes while the caller
     consumes; otherwise (or for a large file, or one not on disk) the reading happens
     in this process when called. Either way the records and errors are the same.
     """
@@ -329,7 +387,7 @@ def read_ahead(
     more = True
     try:
         while True:
-            while more and ahead < AHEAD_BYTES and len(slots) < AHEAD_FILES:
+            while more and ahead < tasks.ahead_bytes and len(slots) < AHEAD_FILES:
                 try:
                     item = next(items)
                 except StopIteration:

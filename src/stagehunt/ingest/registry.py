@@ -16,8 +16,12 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from stagehunt.ingest.options import IngestOptions
+
+if TYPE_CHECKING:
+    from stagehunt.ingest.evtx_reader import RowSink
 from stagehunt.ingest.records import Record, Reject
 from stagehunt.ingest.shapes.base import Shape
 from stagehunt.ingest.sources import Source
@@ -106,14 +110,20 @@ def _is_documentation(path: Path) -> bool:
     return path.suffix.lower() in _DOCUMENT_SUFFIXES or path.name.upper().startswith("LICENSE")
 
 
-def read_source(source: Source, opts: IngestOptions) -> tuple[str, Iterator[Record | Reject]]:
+def read_source(
+    source: Source, opts: IngestOptions, rows: RowSink | None = None
+) -> tuple[str, Iterator[Record | Reject]]:
     """The format name and the records of one source. Raises `UnsupportedInput` for
-    content no reader takes and `OSError` when it cannot be read."""
+    content no reader takes and `OSError` when it cannot be read.
+
+    ``rows``: EVTX events of a planned layout go there as rows, and `evtx_reader.ROW`
+    comes in their place (see `evtx_reader.read`); other formats ignore it."""
     from stagehunt.ingest import auditd, evtx_reader, mde, winxml
 
     head = source.head(_EVTX_HEADER)  # EVTX files, most of them small, need no more
     if evtx_reader.sniff(head):
-        return "evtx", evtx_reader.read(source, opts, head)
+        # ROW items only come when ``rows`` is given, to the caller that gave it
+        return "evtx", cast(Iterator[Record | Reject], evtx_reader.read(source, opts, head, rows))
     if len(head) == _EVTX_HEADER:
         head = source.head(_SNIFF)
     if head.startswith(_ZIP_MAGIC):
