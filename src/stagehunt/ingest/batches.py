@@ -95,7 +95,7 @@ def as_lists(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array(chunks, _LIST)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rows:
     """Rows ``start``..``stop`` of ``table``: the records of one source, read elsewhere
     (a worker process) and already in Arrow form."""

@@ -263,7 +263,7 @@ AHEAD_TASKS = 4
 AHEAD_BYTES = 32 << 20
 
 
-@dataclass(eq=False)  # slots are told apart by identity
+@dataclass(eq=False, slots=True)  # slots are told apart by identity
 class _Slot(Generic[T]):
     """An item of the plan, its source, and where its records will come from."""
 
