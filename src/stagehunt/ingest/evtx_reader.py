@@ -24,7 +24,7 @@ import re
 import struct
 from collections.abc import Callable, Iterator, Sequence
 from itertools import compress
-from typing import IO, Any, cast
+from typing import IO, Any, NamedTuple, cast
 
 import evtx
 
@@ -165,6 +165,33 @@ def _event_data(rest: str) -> tuple[Record, str] | None:
     return data, line  # type: ignore[return-value]
 
 
+class _Located(NamedTuple):
+    """Where the pieces of an event are in pyevtx-rs' XML (`_locate`)."""
+
+    first: int  # <Event
+    start: int  # <System>
+    stop: int  # just after </System>
+    end: int  # </Event>
+    middle: int  # <TimeCreated (-1: none)
+    after: int  # <Channel> (-1: none)
+    match: re.Match[str] | None  # `_MIDDLE` between them
+
+
+def _locate(xml: str) -> _Located | None:
+    """The event's pieces; None when it has no <Event>/<System> frame."""
+    first = xml.find("<Event")
+    start = xml.find("<System>", first)
+    stop = xml.find("</System>", start)
+    end = xml.rfind("</Event>")
+    if first < 0 or start < 0 or stop < 0 or end < stop:
+        return None
+    stop += 9
+    middle = xml.find("<TimeCreated ", start, stop)
+    after = xml.find("<Channel>", middle, stop)
+    m = _MIDDLE.fullmatch(xml, middle, after) if middle >= 0 and after >= 0 else None
+    return _Located(first, start, stop, end, middle, after, m)
+
+
 def _fast_record(xml: str, raw: str | None, opts: IngestOptions) -> Record | str | None:
     """Fields from pyevtx-rs' XML by string operations; None when the full parser is needed.
 
@@ -180,16 +207,10 @@ def _fast_record(xml: str, raw: str | None, opts: IngestOptions) -> Record | str
     XmlWinEventLog holds it), made from the same pieces: the layout between tags
     goes, every value stays as written.
     """
-    first = xml.find("<Event")
-    start = xml.find("<System>", first)
-    stop = xml.find("</System>", start)
-    end = xml.rfind("</Event>")
-    if first < 0 or start < 0 or stop < 0 or end < stop:
+    at = _locate(xml)
+    if at is None:
         return None
-    stop += 9
-    middle = xml.find("<TimeCreated ", start, stop)
-    after = xml.find("<Channel>", middle, stop)
-    m = _MIDDLE.fullmatch(xml, middle, after) if middle >= 0 and after >= 0 else None
+    first, start, stop, end, middle, after, m = at
     if m is None:
         return _general_record(xml, first, start, middle, after, stop, end, raw, opts)
     when, rid, activity, related, pid, tid = m.groups()
@@ -480,18 +501,17 @@ def read(
             if not isinstance(xml, str):
                 yield Reject(name, f"record {rid or n}", "pyevtx-rs returned no XML")
                 continue
-            learn = False
-            if rows is not None:
-                planned = _row(xml, opts)
-                if isinstance(planned, tuple):
-                    rows(*planned)
-                    last_id = rid or last_id
-                    yield ROW
-                    continue
-                learn = planned
+            parts = _parts(xml, opts) if rows is not None else None
+            planned = _row(parts) if parts is not None else None
+            if planned is not None:
+                assert rows is not None
+                rows(*planned)
+                last_id = rid or last_id
+                yield ROW
+                continue
             outcome = _record(xml, opts)
-            if learn and not isinstance(outcome, str):
-                _learn_plan(xml, opts, outcome)
+            if parts is not None and not isinstance(outcome, str):
+                _learn_plan(parts, outcome)
             if isinstance(outcome, str):
                 yield Reject(name, f"record {rid or n}", outcome)
                 continue
@@ -593,50 +613,47 @@ class RowPlan:
                     column[at] = str(row[i]).rsplit(separator, 1)[-1]
 
 
-def _parts(xml: str, opts: IngestOptions) -> tuple[_Shape, list[str], tuple[str, ...], str] | None:
-    """The learnt shape of an event, its Data values, its `_MIDDLE` values and the
-    ``<Data>`` elements; None unless `_fast_record` would read it by the shape's
-    expression and template (no correlation ids)."""
-    first = xml.find("<Event")
-    start = xml.find("<System>", first)
-    stop = xml.find("</System>", start)
-    end = xml.rfind("</Event>")
-    if first < 0 or start < 0 or stop < 0 or end < stop:
+class _Parts(NamedTuple):
+    """An event `_fast_record` would read by its shape's expression and template."""
+
+    shape: _Shape
+    found: list[str]  # its Data values
+    middle: tuple[str, str, str, str]  # SystemTime, EventRecordID, ProcessID, ThreadID
+    inner: str  # its <Data> elements
+    layout: tuple[bool, ...] | None  # which Data values are empty (None: none)
+
+
+def _parts(xml: str, opts: IngestOptions) -> _Parts | None:
+    """The pieces of an event of a learnt shape without correlation ids; None for any
+    other event (it goes the general way)."""
+    at = _locate(xml)
+    if at is None or at.match is None:
         return None
-    stop += 9
-    middle = xml.find("<TimeCreated ", start, stop)
-    after = xml.find("<Channel>", middle, stop)
-    m = _MIDDLE.fullmatch(xml, middle, after) if middle >= 0 and after >= 0 else None
-    if m is None:
-        return None
-    when, rid, activity, related, pid, tid = m.groups()
+    when, rid, activity, related, pid, tid = at.match.groups()
     if activity is not None or related is not None:
         return None
-    shape = _shape(xml[first:middle], xml[after:stop], start - first, 0, opts)
+    shape = _shape(xml[at.first : at.middle], xml[at.after : at.stop], at.start - at.first, 0, opts)
     if shape is None or shape.data is None or shape.template is None:
         return None
-    dm = shape.data.fullmatch(xml, stop, end)
+    dm = shape.data.fullmatch(xml, at.stop, at.end)
     if dm is None:
         return None
     inner, *found = dm.groups()
-    return shape, found, (when, rid, pid, tid), inner
-
-
-def _row(xml: str, opts: IngestOptions) -> tuple[RowPlan, tuple[object, ...]] | bool:
-    """The plan and row of an event whose layout has a plan; else whether its layout
-    may get one (`_learn_plan`). Events without a plan go the general way."""
-    parts = _parts(xml, opts)
-    if parts is None:
-        return False
-    shape, found, middle, inner = parts
     layout = tuple(map(operator.not_, found)) if "" in found else None
+    return _Parts(shape, found, (when, rid, pid, tid), inner, layout)
+
+
+def _row(parts: _Parts) -> tuple[RowPlan, tuple[object, ...]] | None:
+    """The plan and row of an event whose layout has a plan; None otherwise (the event
+    goes the general way)."""
+    shape, found, middle, inner, layout = parts
     plan = shape.plans.get(layout)
     if plan is None or "" in middle:
-        return layout not in shape.plans and "" not in middle
+        return None
     when, rid, pid, tid = middle
     seconds = parse_windows_time(when)
     if seconds is None:
-        return False
+        return None
     raw = (
         f'{shape.head_line}<TimeCreated SystemTime="{when}"></TimeCreated>'
         f"<EventRecordID>{rid}</EventRecordID><Correlation></Correlation>"
@@ -646,14 +663,10 @@ def _row(xml: str, opts: IngestOptions) -> tuple[RowPlan, tuple[object, ...]] | 
     return plan, (*found, when, rid, pid, tid, seconds, raw)
 
 
-def _learn_plan(xml: str, opts: IngestOptions, record: Record) -> None:
+def _learn_plan(parts: _Parts, record: Record) -> None:
     """Work out the plan of this event's layout, if it has none yet, from the record
     the general code made of it; kept only if the plan gives that same record."""
-    parts = _parts(xml, opts)
-    if parts is None:
-        return
-    shape, found, middle, _ = parts
-    layout = tuple(map(operator.not_, found)) if "" in found else None
+    shape, found, middle, _, layout = parts
     if layout in shape.plans or "" in middle:
         return
     plan = _plan_for(shape, found)

@@ -238,10 +238,7 @@ def _start_pool(jobs: int) -> ProcessPoolExecutor:
 
 def _start_worker() -> None:
     """Worker side: the pool is the parallelism, so pyevtx-rs parses with one thread
-    (its own pool of one thread per core would contend with the other workers), and
-    the readers are imported before the first task."""
-    from stagehunt.ingest import evtx_reader
-
+    (its own pool of one thread per core would contend with the other workers)."""
     evtx_reader.PARSER_THREADS = 1
 
 
