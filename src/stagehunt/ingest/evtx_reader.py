@@ -42,7 +42,7 @@ from stagehunt.ingest.records import RECORD_ID, Record, Reject
 from stagehunt.ingest.sources import Source
 from stagehunt.ingest.winxml import event_from_element, parse_event_xml
 
-__all__ = ["MAGIC", "read", "sniff"]
+__all__ = ["MAGIC", "read", "read_path", "sniff"]
 
 MAGIC = b"ElfFile\x00"
 _HEADER_SIZE = 4096
@@ -221,7 +221,7 @@ def _fast_record(xml: str, raw: str | None, opts: IngestOptions) -> Record | str
         return None
     dm = shape.data.fullmatch(xml, stop, end) if shape.data is not None else None
     if dm is not None:  # the Data names this shape had before: values by one match
-        inner, *found = dm.groups()
+        inner, found = _data_values(dm)
         if "" in found:  # empty values are no fields
             record: Record = dict(
                 zip(compress(shape.names, found), compress(found, found), strict=True)
@@ -345,17 +345,27 @@ class _Shape:
 
     def learn(self, rest: str) -> None:
         """Take the ``<Data>`` names of ``rest`` (an EventData `_event_data` read) as
-        the ones to expect: later events match them in one go. Values with an entity
-        (or any other layout) do not match and go through `_event_data` again."""
+        the ones to expect: later events match them in one go (`_data_values`); any
+        other layout does not match and goes through `_event_data` again."""
         names = tuple(_DATA_NAME.findall(rest))
         if not names or "&" in "".join(names) or not RESERVED.isdisjoint(names):
             return
         keys = clean_keys(names) or names
         if len(set(keys)) != len(names) or not RESERVED.isdisjoint(keys):
             return
-        fields = "\n    ".join(f'<Data Name="{re.escape(name)}">([^<&]*)</Data>' for name in names)
+        # values as [^<]* (one character class: matched several times faster than
+        # [^<&]*); a value's entities are undone after the match
+        fields = "\n    ".join(f'<Data Name="{re.escape(name)}">([^<]*)</Data>' for name in names)
         self.data = re.compile(rf"\s*<EventData>\n    ({fields})\n  </EventData>\s*")
         self.names = keys  # the fields the values go to
+
+
+def _data_values(match: re.Match[str]) -> tuple[str, list[str]]:
+    """The ``<Data>`` elements and the values of a `_Shape.data` match, unescaped."""
+    inner, *found = match.groups()
+    if "&" in inner:  # only values can hold one: a name with '&' is never learnt
+        found = [_unescape(value) for value in found]
+    return inner, found
 
 
 _DATA_NAME = re.compile(r'<Data Name="([^"]*)">')
@@ -450,13 +460,18 @@ def _header_and_size(source: Source, header: bytes | None) -> tuple[bytes, int]:
 PARSER_THREADS = 0
 
 
+def _threads(size: int | None) -> int:
+    """pyevtx-rs threads for a file of ``size`` bytes (see `_parser`)."""
+    return 1 if size is not None and size <= _HEADER_SIZE + _CHUNK_SIZE else PARSER_THREADS
+
+
 def _parser(source: Source, size: int | None) -> tuple[Any, IO[bytes] | None]:
     """A PyEvtxParser over the file path, or over a stream for a non-file source.
 
     One worker thread for a file of a single chunk: a thread pool costs more than it
     saves there (measured: half the per-file time on one-chunk files); all cores else.
     """
-    threads = 1 if size is not None and size <= _HEADER_SIZE + _CHUNK_SIZE else PARSER_THREADS
+    threads = _threads(size)
     if source.path is not None:
         return evtx.PyEvtxParser(str(source.path), number_of_threads=threads), None
     fh = source.open()
@@ -475,53 +490,74 @@ def read(
     With ``rows``, an event of a layout that has a `RowPlan` goes to ``rows`` as a
     row instead (`ROW` is yielded in its place, so that positions still count): what a
     worker that puts records in Arrow tables wants, at half the cost of a record."""
-    name = source.name
     try:
         header, size = _header_and_size(source, header)
         truncated = _truncation(header, size)
         parser, stream = _parser(source, size)
     except (OSError, RuntimeError, ValueError) as exc:
-        yield Reject(name, "file header", f"unreadable EVTX: {exc}")
+        yield Reject(source.name, "file header", f"unreadable EVTX: {exc}")
         return
     try:
-        records = parser.records()
-        last_id: str | None = None
-        n = 0
-        while True:
-            try:
-                item = next(records)
-            except StopIteration:
-                break
-            except (RuntimeError, OSError, ValueError) as exc:
-                yield Reject(name, _position(str(exc), last_id), f"corrupt EVTX: {exc}")
-                continue
-            n += 1
-            rid = str(item.get("event_record_id", ""))
-            xml = item.get("data")
-            if not isinstance(xml, str):
-                yield Reject(name, f"record {rid or n}", "pyevtx-rs returned no XML")
-                continue
-            parts = _parts(xml, opts) if rows is not None else None
-            planned = _row(parts) if parts is not None else None
-            if planned is not None:
-                assert rows is not None
-                rows(*planned)
-                last_id = rid or last_id
-                yield ROW
-                continue
-            outcome = _record(xml, opts)
-            if parts is not None and not isinstance(outcome, str):
-                _learn_plan(parts, outcome)
-            if isinstance(outcome, str):
-                yield Reject(name, f"record {rid or n}", outcome)
-                continue
-            if RECORD_ID not in outcome and rid:
-                outcome[RECORD_ID] = rid
-            last_id = rid or last_id
-            yield outcome
+        yield from _records(source.name, parser, truncated, opts, rows)
     finally:
         if stream is not None:
             stream.close()
+
+
+def read_path(
+    name: str, path: str, size: int, header: bytes, opts: IngestOptions, rows: RowSink | None
+) -> Iterator[Record | Reject | object]:
+    """`read` for a file on disk whose size and first bytes (at least 4096, or the whole
+    file) are in hand: a worker's files, most of which hold a few records, so that the
+    per-file cost is pyevtx-rs' own."""
+    try:
+        truncated = _truncation(header, size)
+        parser = evtx.PyEvtxParser(path, number_of_threads=_threads(size))
+    except (OSError, RuntimeError, ValueError) as exc:
+        yield Reject(name, "file header", f"unreadable EVTX: {exc}")
+        return
+    yield from _records(name, parser, truncated, opts, rows)
+
+
+def _records(
+    name: str, parser: Any, truncated: str | None, opts: IngestOptions, rows: RowSink | None
+) -> Iterator[Record | Reject | object]:
+    """The records (or rows, see `read`) and rejects of an open parser."""
+    records = parser.records()
+    last_id: str | None = None
+    n = 0
+    while True:
+        try:
+            item = next(records)
+        except StopIteration:
+            break
+        except (RuntimeError, OSError, ValueError) as exc:
+            yield Reject(name, _position(str(exc), last_id), f"corrupt EVTX: {exc}")
+            continue
+        n += 1
+        rid = str(item.get("event_record_id", ""))
+        xml = item.get("data")
+        if not isinstance(xml, str):
+            yield Reject(name, f"record {rid or n}", "pyevtx-rs returned no XML")
+            continue
+        parts = _parts(xml, opts) if rows is not None else None
+        planned = _row(parts) if parts is not None else None
+        if planned is not None:
+            assert rows is not None
+            rows(*planned)
+            last_id = rid or last_id
+            yield ROW
+            continue
+        outcome = _record(xml, opts)
+        if parts is not None and not isinstance(outcome, str):
+            _learn_plan(parts, outcome)
+        if isinstance(outcome, str):
+            yield Reject(name, f"record {rid or n}", outcome)
+            continue
+        if RECORD_ID not in outcome and rid:
+            outcome[RECORD_ID] = rid
+        last_id = rid or last_id
+        yield outcome
     if truncated is not None:
         yield Reject(name, f"end of file (after record {last_id})", truncated)
 
@@ -638,7 +674,7 @@ def _parts(xml: str, opts: IngestOptions) -> _Parts | None:
     dm = shape.data.fullmatch(xml, at.stop, at.end)
     if dm is None:
         return None
-    inner, *found = dm.groups()
+    inner, found = _data_values(dm)
     layout = tuple(map(operator.not_, found)) if "" in found else None
     return _Parts(shape, found, (when, rid, pid, tid), inner, layout)
 

@@ -3,10 +3,12 @@
 An incident folder is thousands of EVTX files, and normalising each record (Python)
 costs more than pyevtx-rs' parsing of it; the work is independent per file, so whole
 files go to worker processes, a task of files at a time, and come back as one Arrow
-table per task. Results come back in source order, so the store appends records exactly
-as one process would; a few tasks' worth of files wait in memory at most. A file
-larger than `WHOLE_FILE_LIMIT` is read in this process, streaming, instead: a worker
-returns a whole file at once, and memory must not follow the size of one file.
+table per task, handed over as a file in a private shared-memory folder that this
+process maps (no copy through the pool's pipe; `batches.read_ipc_file`). Results come
+back in source order, so the store appends records exactly as one process would; a few
+tasks' worth of files wait at most. A file larger than `WHOLE_FILE_LIMIT` is read in
+this process, streaming, instead: a worker returns a whole file at once, and memory
+must not follow the size of one file.
 
 The pool starts only when two or more files can use it (a single file, the common
 ``stagehunt hunt file.evtx``, pays no start-up), from a fork server that has imported
@@ -15,22 +17,31 @@ the readers once (no fork of a process holding DuckDB's threads).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import multiprocessing
 import os
+import shutil
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 import pyarrow as pa
 
 from stagehunt.ingest import evtx_reader, registry
-from stagehunt.ingest.batches import Rows, column_array, from_ipc, to_ipc
+from stagehunt.ingest.batches import (
+    Rows,
+    column_array,
+    from_ipc,
+    read_ipc_file,
+    to_ipc,
+    write_ipc_file,
+)
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.ingest.records import RECORD_ID, Record, Reject
 from stagehunt.ingest.sources import Source
@@ -79,10 +90,10 @@ def default_jobs() -> int:
     return n if n >= MIN_CORES_FOR_WORKERS else 1
 
 
-@dataclass(frozen=True)
-class _Outcome:
+class _Outcome(NamedTuple):
     """One file of a task, read whole by a worker: what `_replay` turns back into a
-    `Reading`. Its records are rows ``start``..``stop`` of the task's table."""
+    `Reading`. Its records are rows ``start``..``stop`` of the task's table. (A named
+    tuple: a task makes one per file, and most files hold a few records.)"""
 
     fmt: str | None
     start: int
@@ -94,11 +105,12 @@ class _Outcome:
 
 @dataclass(frozen=True)
 class _TaskOutcome:
-    """A worker task's files: their records in one Arrow table, sent as an IPC stream
-    (one conversion and one transfer per task, not per file of a handful of records),
-    and each file's part of it."""
+    """A worker task's files: their records in one Arrow table (one conversion and one
+    transfer per task, not per file of a handful of records), and each file's part of
+    it. The table is an IPC stream in a file of the pool's scratch folder (a path), or,
+    should writing it fail, the stream's bytes."""
 
-    ipc: bytes
+    table: str | bytes
     files: list[_Outcome]
 
 
@@ -163,16 +175,15 @@ def _read_whole(
     fmt: str | None = None
     error: tuple[str, str] | None = None
     try:
-        file = Path(path)
-        source = Source(name, lambda: file.open("rb"), file, size)  # size: as planned
-        fmt, items = registry.read_source(source, opts, records.row)
+        fmt, items = registry.read_file(name, path, size, opts, records.row)
         for position, item in enumerate(items, 1):
+            if item is evtx_reader.ROW:
+                continue  # a row, already collected
             if isinstance(item, Reject):
                 rejects.append(item)
             elif isinstance(item, dict):
                 item.setdefault(RECORD_ID, str(position))
                 records.append(item)
-            # else evtx_reader.ROW: a row, already collected
     except UnsupportedInput as exc:
         error = ("unsupported", exc.message)
     except OSError as exc:
@@ -185,13 +196,40 @@ def _read_whole(
 _OPTIONS: dict[IngestOptions, IngestOptions] = {}
 
 
-def _read_task(files: list[tuple[str, str, int]], opts: IngestOptions) -> _TaskOutcome:
+def _read_task(
+    files: list[tuple[str, str, int]], opts: IngestOptions, out: str | None
+) -> _TaskOutcome:
     """Worker side: a task is several files, so that the cost of a round trip to the
-    worker (a few hundred µs) is paid per task, not per file of a handful of records."""
+    worker (a few hundred µs) is paid per task, not per file of a handful of records.
+    The table goes to the file ``out`` (see `batches.read_ipc_file`), else by value."""
     opts = _OPTIONS.setdefault(opts, opts)
     records = _Collected()
     outcomes = [_read_whole(name, path, size, opts, records) for name, path, size in files]
-    return _TaskOutcome(to_ipc(records.table()), outcomes)
+    table = records.table()
+    if out is not None:
+        try:
+            write_ipc_file(table, out)
+        except OSError:  # scratch folder full or gone: the pipe still works
+            with contextlib.suppress(OSError):
+                os.unlink(out)
+        else:
+            return _TaskOutcome(out, outcomes)
+    return _TaskOutcome(to_ipc(table), outcomes)
+
+
+def _scratch_folder() -> str:
+    """A private folder for the tables workers hand back: in shared memory (``/dev/shm``)
+    where there is one, so that handing a table over costs no disk write."""
+    shared = "/dev/shm"
+    where = shared if os.path.isdir(shared) and os.access(shared, os.W_OK) else None
+    return tempfile.mkdtemp(prefix="stagehunt-tasks-", dir=where)
+
+
+def _table(task: _TaskOutcome) -> pa.Table:
+    """The table of a task's outcome (`_read_task`)."""
+    if isinstance(task.table, bytes):
+        return from_ipc(task.table)
+    return read_ipc_file(task.table)
 
 
 def _raise(error: tuple[str, str]) -> None:
@@ -279,30 +317,35 @@ class _Tasks(Generic[T]):
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self.pool: ProcessPoolExecutor | None = None
+        #: where workers put the tables of their tasks (`_scratch_folder`)
+        self.scratch: str | None = None
         self.broken = False
         self.group: list[_Slot[T]] = []
         self.group_bytes = 0
         self.submitted = 0
-        #: the task whose files are being handed out, and its table
-        self.decoded: tuple[Future[_TaskOutcome], pa.Table] | None = None
+        #: the task whose files are being handed out, its outcome and its table
+        self.decoded: tuple[Future[_TaskOutcome], _TaskOutcome, pa.Table] | None = None
         #: bytes of the files of each task not yet taken back
         self.sizes: dict[Future[_TaskOutcome], int] = {}
         #: records and bytes of the tasks taken back: how many records a byte holds
         self.records_seen = 0
         self.bytes_seen = 0
+        #: the bytes of files a task should hold to hold about `TASK_RECORDS` records,
+        #: and how many bytes of files may be planned ahead of the caller (`_learn`)
+        self.task_bytes = TASK_BYTES
+        self.ahead_bytes = self._ahead(TASK_BYTES)
 
-    @property
-    def task_bytes(self) -> int:
-        """The bytes of files a task should hold to hold about `TASK_RECORDS` records."""
-        if not self.records_seen:
-            return TASK_BYTES
-        wanted = TASK_RECORDS * self.bytes_seen // self.records_seen
-        return max(TASK_BYTES_MIN, min(TASK_BYTES_MAX, wanted))
+    def _ahead(self, task_bytes: int) -> int:
+        return max(AHEAD_BYTES, max(AHEAD_TASKS, 2 * self.jobs) * task_bytes)
 
-    @property
-    def ahead_bytes(self) -> int:
-        """How many bytes of files may be planned ahead of the caller."""
-        return max(AHEAD_BYTES, max(AHEAD_TASKS, 2 * self.jobs) * self.task_bytes)
+    def _learn(self, records: int, size: int) -> None:
+        """Size tasks from the records a byte of the files taken back held."""
+        self.records_seen += records
+        self.bytes_seen += size
+        if self.records_seen:
+            wanted = TASK_RECORDS * self.bytes_seen // self.records_seen
+            self.task_bytes = max(TASK_BYTES_MIN, min(TASK_BYTES_MAX, wanted))
+            self.ahead_bytes = self._ahead(self.task_bytes)
 
     def add(self, slot: _Slot[T], opts: IngestOptions) -> None:
         assert slot.source is not None and slot.source.size is not None
@@ -326,7 +369,10 @@ class _Tasks(Generic[T]):
             for s in group
             if s.source is not None and s.source.size is not None
         ]
-        future = self.pool.submit(_read_task, files, opts)
+        if self.scratch is None:
+            self.scratch = _scratch_folder()
+        out = os.path.join(self.scratch, f"task-{self.submitted}.arrow")
+        future = self.pool.submit(_read_task, files, opts, out)
         self.sizes[future] = sum(size for _, _, size in files)
         self.submitted += 1
         for index, slot in enumerate(group):
@@ -336,25 +382,34 @@ class _Tasks(Generic[T]):
         """How to read ``slot``'s source: a worker's outcome, or a read in this process."""
         assert slot.source is not None
         if slot.future is not None:
+            decoded = self.decoded
+            if decoded is not None and decoded[0] is slot.future:  # the task in hand
+                return partial(_replay, decoded[2], decoded[1].files[slot.index])
             try:
                 task = slot.future.result()
             except BrokenProcessPool:  # a worker died (killed, out of memory)
                 self.close(wait=False)
                 self.broken = True  # the rest is read in this process
             else:
-                if self.decoded is None or self.decoded[0] is not slot.future:
-                    self.decoded = (slot.future, from_ipc(task.ipc))  # once per task
-                    self.bytes_seen += self.sizes.pop(slot.future, 0)
-                    self.records_seen += self.decoded[1].num_rows + sum(
-                        len(f.rejects) for f in task.files
-                    )
-                return partial(_replay, self.decoded[1], task.files[slot.index])
+                # once per task
+                table = (
+                    from_ipc(task.table)
+                    if isinstance(task.table, bytes)
+                    else read_ipc_file(task.table)
+                )
+                self.decoded = (slot.future, task, table)
+                rejects = sum(len(f.rejects) for f in task.files)
+                self._learn(table.num_rows + rejects, self.sizes.pop(slot.future, 0))
+                return partial(_replay, table, task.files[slot.index])
         return partial(registry.read_source, slot.source, opts)
 
     def close(self, *, wait: bool = True) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=wait, cancel_futures=True)
             self.pool = None
+        if self.scratch is not None:  # tables of tasks not taken back
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
 
 def read_ahead(
