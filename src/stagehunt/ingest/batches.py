@@ -8,6 +8,7 @@ inserts Arrow tables, so both go through `records_to_table`. A file's records ar
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -104,7 +105,8 @@ def read_ipc_file(path: str) -> pa.Table:
         with pa.memory_map(path) as source:
             return pa.ipc.open_stream(source).read_all()
     finally:
-        os.unlink(path)
+        with contextlib.suppress(OSError):  # a mapped file stays named on Windows
+            os.unlink(path)
 
 
 def as_lists(column: pa.ChunkedArray) -> pa.ChunkedArray:
