@@ -14,8 +14,9 @@ alternating in the same process, ``--repeat`` times each:
 
 It prints records/s of each (median and best) and the ratios of the medians; the target
 (default jobs) is >= 0.70. Peak RSS (``VmHWM``) of the reading process and the largest
-worker's is measured in a fresh child process at N and 2N records; the target is flat
-(the reader streams).
+worker's, and the most bytes of task tables waiting in shared memory for the reader to
+map them, are measured in a fresh child process at N and 2N records; the target is
+flat (the reader streams).
 
 ``--store N`` adds end-to-end ingest: ``EventStore.load`` (digest, read, insert into
 DuckDB) of at least N records into a fresh temporary store, with one process and with
@@ -33,6 +34,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -186,15 +188,28 @@ def descendants_hwm_kib() -> int:
     return peak
 
 
+def tables_in_flight() -> int:
+    """Bytes of the task tables workers have handed back and the reader has not yet
+    mapped (files in ``stagehunt-tasks-*`` scratch folders: shared memory, which no
+    process' RSS shows)."""
+    total = 0
+    for where in {"/dev/shm", tempfile.gettempdir()}:
+        for f in Path(where).glob("stagehunt-tasks-*/*"):
+            with contextlib.suppress(OSError):
+                total += f.stat().st_size
+    return total
+
+
 def child(list_file: Path) -> None:
     """In a fresh process: read the listed files as `run_stagehunt` does and print the
-    peak RSS of this process and of the largest worker (sampled as reading goes)."""
+    peak RSS of this process and of the largest worker, and the most bytes of task
+    tables waiting in shared memory (sampled as reading goes)."""
     from stagehunt.ingest import parallel
     from stagehunt.ingest.batches import Rows
     from stagehunt.ingest.options import IngestOptions
     from stagehunt.ingest.sources import Source
 
-    n = workers = 0
+    n = workers = waiting = 0
     with list_file.open() as names:  # streamed: the list itself must not grow the RSS
         paths = (Path(line.rstrip("\n")) for line in names)
         jobs = max(2, parallel.cores())
@@ -204,7 +219,9 @@ def child(list_file: Path) -> None:
                 before, n = n, n + (len(item) if isinstance(item, Rows) else 1)
                 if n // 5000 != before // 5000:
                     workers = max(workers, descendants_hwm_kib())
-    print(json.dumps({"records": n, "vm_hwm_kib": vm_hwm_kib(), "worker_kib": workers}))
+                    waiting = max(waiting, tables_in_flight() // 1024)
+    peaks = {"vm_hwm_kib": vm_hwm_kib(), "worker_kib": workers, "waiting_kib": waiting}
+    print(json.dumps({"records": n, **peaks}))
 
 
 def peak_rss(files: list[Path], scratch: Path) -> dict[str, int]:
@@ -310,12 +327,14 @@ def main() -> int:
 
         rss_n = peak_rss(half, scratch)
         rss_2n = peak_rss(big, scratch)
-        growth = max(rss_2n[key] / max(1, rss_n[key]) for key in ("vm_hwm_kib", "worker_kib"))
+        keys = ("vm_hwm_kib", "worker_kib", "waiting_kib")
+        growth = max(rss_2n[key] / max(1, rss_n[key]) for key in keys)
         for rss in (rss_n, rss_2n):
             print(
                 f"peak RSS at {rss['records']} records: reading process "
                 f"{rss['vm_hwm_kib'] / 1024:.1f} MiB, largest worker "
-                f"{rss['worker_kib'] / 1024:.1f} MiB"
+                f"{rss['worker_kib'] / 1024:.1f} MiB; task tables waiting in shared memory"
+                f" at most {rss['waiting_kib'] / 1024:.1f} MiB"
             )
         print(f"RSS growth x{growth:.2f} (target <= {RSS_GROWTH_TARGET})")
     missed = ratio < RATE_TARGET or growth > RSS_GROWTH_TARGET

@@ -79,12 +79,12 @@ def default_jobs() -> int:
     """Worker processes worth starting: one per core from `MIN_CORES_FOR_WORKERS` cores,
     else none (1: this process reads).
 
-    On the real EVTX set a record costs a worker ~45-65 µs (reading, normalising, its
-    share of the task's table) and this process ~14 µs (planning, taking the table
-    back: a copy of its buffers), so two workers beat one process even on two cores
-    (measured with `bench/bench_ingest_evtx.py`: 0.6 against 0.4 of raw pyevtx-rs).
-    Records handed back as pickled dicts cost this process ~20 µs each to unpickle,
-    which on two cores ate what the second core gained.
+    On the real EVTX set a record costs a worker ~45-60 µs (reading, normalising, its
+    share of the task's table) and this process ~4-5 µs (planning, mapping the task's
+    table), so two workers beat one process even on two cores (measured with
+    `bench/bench_ingest_evtx.py`: ~0.8 against ~0.4 of raw pyevtx-rs). Records handed
+    back as pickled dicts cost this process ~20 µs each to unpickle, which on two cores
+    ate what the second core gained.
     """
     n = cores()
     return n if n >= MIN_CORES_FOR_WORKERS else 1
