@@ -9,6 +9,7 @@ real EVTX, real zipped OTRF data, damaged files and repeated content.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +260,15 @@ def test_the_scratch_folder_is_removed_when_reading_stops_early(
     assert fmt == "evtx" and len(made) == 1 and Path(made[0]).is_dir()
     reading.close()
     assert not Path(made[0]).exists()
+
+
+def test_scratch_folder_leaves_a_small_shared_memory_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where /dev/shm has less room than the tables in flight may need (a container's is
+    often 64 MiB), the tables go to the temporary folder instead."""
+    monkeypatch.setattr(parallel, "SHARED_MEMORY_MIN_FREE", 1 << 62)
+    folder = Path(parallel._scratch_folder())
+    try:
+        assert folder.parent == Path(tempfile.gettempdir())
+        assert folder.stat().st_mode & 0o777 == 0o700  # private
+    finally:
+        folder.rmdir()

@@ -217,11 +217,23 @@ def _read_task(
     return _TaskOutcome(to_ipc(table), outcomes)
 
 
+#: Shared memory is used for task tables only with at least this much free: a
+#: container's ``/dev/shm`` is often 64 MiB, and the tables in flight take about that.
+SHARED_MEMORY_MIN_FREE = 512 << 20
+
+
 def _scratch_folder() -> str:
     """A private folder for the tables workers hand back: in shared memory (``/dev/shm``)
-    where there is one, so that handing a table over costs no disk write."""
+    where there is one with room, so that handing a table over costs no disk write;
+    else in the temporary folder."""
+    where: str | None = None
     shared = "/dev/shm"
-    where = shared if os.path.isdir(shared) and os.access(shared, os.W_OK) else None
+    try:
+        room = os.statvfs(shared)
+        if os.access(shared, os.W_OK) and room.f_bavail * room.f_frsize >= SHARED_MEMORY_MIN_FREE:
+            where = shared
+    except (OSError, AttributeError):  # no /dev/shm, or no statvfs (Windows)
+        pass
     return tempfile.mkdtemp(prefix="stagehunt-tasks-", dir=where)
 
 
