@@ -8,10 +8,13 @@ real EVTX, real zipped OTRF data, damaged files and repeated content.
 
 from __future__ import annotations
 
+import errno
+import io
+import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -272,3 +275,51 @@ def test_scratch_folder_leaves_a_small_shared_memory_alone(monkeypatch: pytest.M
         assert folder.stat().st_mode & 0o777 == 0o700  # private
     finally:
         folder.rmdir()
+
+
+class _FailsAfter(io.RawIOBase):
+    """A stream of ``data`` whose reads fail (EIO) once ``limit`` bytes have been read."""
+
+    def __init__(self, data: bytes, limit: int) -> None:
+        self.data, self.limit, self.at = data, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.at >= self.limit:
+            raise OSError(errno.EIO, "Input/output error")
+        chunk = self.data[self.at : min(self.limit, self.at + len(buffer))]
+        buffer[: len(chunk)] = chunk
+        self.at += len(chunk)
+        return len(chunk)
+
+
+def test_records_before_a_read_error_are_kept_when_reading_here() -> None:
+    """`read_here` hands records over in tables of thousands; a file that fails part-way
+    must still give every record read before the failure, then the error. 8,192 JSON
+    lines of 128 bytes (1 MiB), the stream failing after 131,072 bytes: lines 1..1024
+    are whole."""
+    lines = [
+        (json.dumps({"_raw": f"line {i}", "n": f"{i:05d}"}) + " ").ljust(127) + "\n"
+        for i in range(1, 8193)
+    ]
+    data = "".join(lines).encode()
+    assert all(len(line) == 128 for line in lines)
+    opened: list[int] = []
+
+    def open_stream() -> IO[bytes]:
+        opened.append(1)  # the first open sniffs (64 KiB), the second reads
+        return io.BufferedReader(_FailsAfter(data, 131_072 if len(opened) > 1 else len(data)))
+
+    source = Source("failing.json", open_stream, size=len(data))
+    assert len(data) >= parallel.HERE_TABLES_MIN_BYTES  # read into tables
+    _, items = parallel.read_here(source, IngestOptions())
+    spans: list[Rows] = []
+    with pytest.raises(OSError, match="Input/output error"):
+        for item in items:
+            assert isinstance(item, Rows)
+            spans.append(item)
+    assert sum(len(span) for span in spans) == 1024
+    numbers = [n for span in spans for n in span.rows().column("n").to_pylist()]
+    assert numbers == [f"{i:05d}" for i in range(1, 1025)]

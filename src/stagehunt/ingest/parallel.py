@@ -269,6 +269,63 @@ def _replay(table: pa.Table, outcome: _Outcome) -> Reading:
     return outcome.fmt or "", items()
 
 
+class _Batches:
+    """This process' side of `read_here`: records and rows collected into a table of
+    about `TASK_RECORDS` records at a time."""
+
+    def __init__(self) -> None:
+        self.collected = _Collected()
+
+    def row(self, plan: evtx_reader.RowPlan, row: _Row) -> None:
+        self.collected.row(plan, row)
+
+    def take(self) -> Rows:
+        """The records collected so far, as one `Rows` span; collecting starts afresh."""
+        table = self.collected.table()
+        self.collected = _Collected()
+        return Rows(table, 0, table.num_rows)
+
+
+#: `read_here` collects a file into tables from this size up; smaller files give their
+#: records one by one, for the caller to put many files' records in one table (a table
+#: per file of a few records costs more than its records: measured, 0.22 against 0.38
+#: of raw on the real EVTX set).
+HERE_TABLES_MIN_BYTES = 1 << 20
+
+
+def read_here(source: Source, opts: IngestOptions) -> Reading:
+    """Read ``source`` in this process. A file of `HERE_TABLES_MIN_BYTES` or more is read
+    as a worker reads: EVTX events of a planned layout become rows (no dict per event,
+    half the cost), and the records come as `Rows` spans of about `TASK_RECORDS`
+    records (memory stays bounded whatever the file's size). Rejects come as they are
+    met; an error that stops the file comes after the records read before it."""
+    if source.size is None or source.size < HERE_TABLES_MIN_BYTES:
+        return registry.read_source(source, opts)
+    batches = _Batches()
+    fmt, items = registry.read_source(source, opts, batches.row)
+
+    def spans() -> Iterator[Record | Reject | Rows]:
+        try:
+            for position, item in enumerate(items, 1):
+                if item is evtx_reader.ROW:
+                    pass  # a row, already collected
+                elif isinstance(item, Reject):
+                    yield item
+                else:
+                    item.setdefault(RECORD_ID, str(position))
+                    batches.collected.append(item)
+                if batches.collected.count >= TASK_RECORDS:
+                    yield batches.take()
+        except (OSError, UnsupportedInput):
+            if batches.collected.count:
+                yield batches.take()
+            raise
+        if batches.collected.count:
+            yield batches.take()
+
+    return fmt, spans()
+
+
 def _poolable(source: Source | None) -> bool:
     return (
         source is not None
@@ -413,7 +470,7 @@ class _Tasks(Generic[T]):
                 rejects = sum(len(f.rejects) for f in task.files)
                 self._learn(table.num_rows + rejects, self.sizes.pop(slot.future, 0))
                 return partial(_replay, table, task.files[slot.index])
-        return partial(registry.read_source, slot.source, opts)
+        return partial(read_here, slot.source, opts)
 
     def close(self, *, wait: bool = True) -> None:
         if self.pool is not None:
@@ -442,7 +499,7 @@ def read_ahead(
     if jobs == 1:
         for item in plan:
             source = source_of(item)
-            yield item, None if source is None else partial(registry.read_source, source, opts)
+            yield item, None if source is None else partial(read_here, source, opts)
         return
     tasks: _Tasks[T] = _Tasks(jobs)
     slots: deque[_Slot[T]] = deque()
