@@ -29,7 +29,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
-from typing import Generic, NamedTuple, TypeVar
+from typing import Generic, NamedTuple, TypeVar, cast
 
 import pyarrow as pa
 
@@ -127,6 +127,9 @@ class _Collected:
     the same records as dicts, columns in order of first appearance."""
 
     def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
         self.records: list[Record] = []
         self.record_at: list[int] = []
         #: id of a plan -> the plan, its rows, their positions
@@ -163,6 +166,28 @@ class _Collected:
             plan.scatter(rows, positions, columns)
         return pa.table({name: column_array(name, values) for name, values in columns.items()})
 
+    def take(self) -> Rows:
+        """The records collected so far as one `Rows` span; collecting starts afresh
+        (`row`, handed to a reader as its sink, stays valid)."""
+        table = self.table()
+        self._reset()
+        return Rows(table, 0, table.num_rows)
+
+    def collect(self, items: Iterable[Record | Reject | object]) -> Iterator[Reject | None]:
+        """Take a reader's items (read with `row` as its sink) in: a record is appended,
+        with its position in the file as ``__rid`` if it has none (rejects counted, as
+        `EventStore` numbers the records it reads itself); a row is in already. Yields
+        each reject, and None after each record or row."""
+        for position, item in enumerate(items, 1):
+            if isinstance(item, Reject):
+                yield item
+                continue
+            if item is not evtx_reader.ROW:
+                record = cast(Record, item)
+                record.setdefault(RECORD_ID, str(position))
+                self.append(record)
+            yield None
+
 
 def _read_whole(
     name: str, path: str, size: int, opts: IngestOptions, records: _Collected
@@ -176,14 +201,9 @@ def _read_whole(
     error: tuple[str, str] | None = None
     try:
         fmt, items = registry.read_file(name, path, size, opts, records.row)
-        for position, item in enumerate(items, 1):
-            if item is evtx_reader.ROW:
-                continue  # a row, already collected
-            if isinstance(item, Reject):
-                rejects.append(item)
-            elif isinstance(item, dict):
-                item.setdefault(RECORD_ID, str(position))
-                records.append(item)
+        for reject in records.collect(items):
+            if reject is not None:
+                rejects.append(reject)
     except UnsupportedInput as exc:
         error = ("unsupported", exc.message)
     except OSError as exc:
@@ -269,23 +289,6 @@ def _replay(table: pa.Table, outcome: _Outcome) -> Reading:
     return outcome.fmt or "", items()
 
 
-class _Batches:
-    """This process' side of `read_here`: records and rows collected into a table of
-    about `TASK_RECORDS` records at a time."""
-
-    def __init__(self) -> None:
-        self.collected = _Collected()
-
-    def row(self, plan: evtx_reader.RowPlan, row: _Row) -> None:
-        self.collected.row(plan, row)
-
-    def take(self) -> Rows:
-        """The records collected so far, as one `Rows` span; collecting starts afresh."""
-        table = self.collected.table()
-        self.collected = _Collected()
-        return Rows(table, 0, table.num_rows)
-
-
 #: `read_here` collects a file into tables from this size up; smaller files give their
 #: records one by one, for the caller to put many files' records in one table (a table
 #: per file of a few records costs more than its records: measured, 0.22 against 0.38
@@ -301,27 +304,22 @@ def read_here(source: Source, opts: IngestOptions) -> Reading:
     met; an error that stops the file comes after the records read before it."""
     if source.size is None or source.size < HERE_TABLES_MIN_BYTES:
         return registry.read_source(source, opts)
-    batches = _Batches()
-    fmt, items = registry.read_source(source, opts, batches.row)
+    records = _Collected()
+    fmt, items = registry.read_source(source, opts, records.row)
 
     def spans() -> Iterator[Record | Reject | Rows]:
         try:
-            for position, item in enumerate(items, 1):
-                if item is evtx_reader.ROW:
-                    pass  # a row, already collected
-                elif isinstance(item, Reject):
-                    yield item
-                else:
-                    item.setdefault(RECORD_ID, str(position))
-                    batches.collected.append(item)
-                if batches.collected.count >= TASK_RECORDS:
-                    yield batches.take()
+            for reject in records.collect(items):
+                if reject is not None:
+                    yield reject
+                elif records.count >= TASK_RECORDS:
+                    yield records.take()
         except (OSError, UnsupportedInput):
-            if batches.collected.count:
-                yield batches.take()
+            if records.count:
+                yield records.take()
             raise
-        if batches.collected.count:
-            yield batches.take()
+        if records.count:
+            yield records.take()
 
     return fmt, spans()
 
@@ -460,12 +458,7 @@ class _Tasks(Generic[T]):
                 self.close(wait=False)
                 self.broken = True  # the rest is read in this process
             else:
-                # once per task
-                table = (
-                    from_ipc(task.table)
-                    if isinstance(task.table, bytes)
-                    else read_ipc_file(task.table)
-                )
+                table = _table(task)  # once per task
                 self.decoded = (slot.future, task, table)
                 rejects = sum(len(f.rejects) for f in task.files)
                 self._learn(table.num_rows + rejects, self.sizes.pop(slot.future, 0))
