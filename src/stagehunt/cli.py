@@ -97,7 +97,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--jobs",
         type=_positive,
-        help="processes reading files at once (default: one per core from 3 cores, else 1)",
+        help="processes reading files at once (default: one per core from 2 cores, else 1)",
     )
     p.add_argument(
         "--memory-limit",
