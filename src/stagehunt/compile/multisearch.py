@@ -18,21 +18,6 @@ from stagehunt.compile import sqlfn as q
 from stagehunt.compile.kinds import Kind
 from stagehunt.compile.ordering import ordered, row_number
 from stagehunt.compile.relation import SEQ, TIME_KEY, Field, QueryBuilder, Relation, alias_for
-from stagehunt.spl import ast
-
-#: Commands a subsearch of multisearch may hold: streaming ones (Splunk's rule).
-STREAMING = (
-    ast.SearchCmd,
-    ast.WhereCmd,
-    ast.EvalCmd,
-    ast.RenameCmd,
-    ast.FieldsCmd,
-    ast.RegexCmd,
-    ast.RexCmd,
-    ast.BinCmd,
-    ast.FillnullCmd,
-    ast.LookupCmd,
-)
 
 BRANCH = "__b"
 _SQL_TYPE = {Kind.STR: "VARCHAR", Kind.NUM: "DOUBLE", Kind.MV: "VARCHAR[]"}

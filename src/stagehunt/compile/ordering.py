@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlglot import exp
 
 from stagehunt import semantics
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.kinds import Kind, Typed
+from stagehunt.compile.relation import SEQ, TIME_KEY, QueryBuilder, Relation
+from stagehunt.spl import ast
 
 
 def ordered(e: exp.Expression, desc: bool) -> exp.Ordered:
@@ -55,3 +59,41 @@ def row_number(
         order=exp.Order(expressions=order) if order else None,
     )
     return spec
+
+
+#: Hidden column: a row number, while a command renumbers the results.
+RN = "__rn"
+
+
+def renumber(
+    b: QueryBuilder,
+    rel: Relation,
+    order: list[exp.Ordered],
+    limit: int | None,
+    partition: list[exp.Expression] | None = None,
+) -> Relation:
+    """Number rows by ``order`` into ``__seq``, keep ``limit`` rows; that is the new order."""
+    numbered = b.project(rel, [], extra_hidden=[(RN, row_number(order, partition))])
+    where = None if limit is None else exp.LTE(this=q.col(RN), expression=exp.Literal.number(limit))
+    hidden = [h for h in numbered.hidden if h not in (RN, SEQ, TIME_KEY)]
+    select = [q.col(f.alias) for f in numbered.fields] + [q.col(h) for h in hidden]
+    select.append(exp.alias_(q.col(RN), q.ident(SEQ)))
+    query = exp.select(*select).from_(exp.to_identifier(numbered.source))
+    if where is not None:
+        query = query.where(where)
+    return replace(
+        numbered,
+        source=b.add(query),
+        hidden=(*hidden, SEQ),
+        order=(exp.Ordered(this=q.col(SEQ)),),
+    )
+
+
+def sort_order(
+    rel: Relation, keys: tuple[ast.SortKey, ...], reverse: bool = False
+) -> list[exp.Ordered]:
+    """ORDER BY for sort keys, then the input order: ties keep it (stable, 7.6)."""
+    order: list[exp.Ordered] = []
+    for key in keys:
+        order += sort_keys(rel.typed(key.field), key.descending != reverse, key.coerce)
+    return order + list(rel.order)

@@ -7,6 +7,7 @@ order itself. Each command turns one relation into the next by adding a CTE.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass, field, replace
 
@@ -54,6 +55,18 @@ class Relation:
 
     def names(self) -> list[str]:
         return [f.name for f in self.fields]
+
+    def matching(self, patterns: tuple[str, ...]) -> list[str]:
+        """Field names for a list of names and ``*`` wildcards (table, fields), in list
+        order; a plain name is kept even when the results lack it."""
+        out: list[str] = []
+        for p in patterns:
+            if "*" in p:
+                regex = re.compile(fnmatch.translate(p))
+                out += [n for n in self.names() if regex.match(n) and n not in out]
+            elif p not in out:
+                out.append(p)
+        return out
 
 
 def alias_for(name: str, taken: set[str]) -> str:

@@ -140,8 +140,16 @@ Expr = Str | Num | FieldRef | BinOp | UnaryOp | Call
 # --------------------------------------------------------------------------- commands
 
 
+class Command:
+    """Base of every command node (one per command; its parser lives in
+    ``spl/commands/<name>.py``, its SQL in ``compile/commands/<name>.py``)."""
+
+    __slots__ = ()
+    pos: int
+
+
 @dataclass(frozen=True)
-class SearchCmd:
+class SearchCmd(Command):
     """``search`` (explicit or the implicit first command); ``expr`` None = all events."""
 
     expr: SearchExpr | None
@@ -149,7 +157,7 @@ class SearchCmd:
 
 
 @dataclass(frozen=True)
-class WhereCmd:
+class WhereCmd(Command):
     expr: Expr
     pos: int
 
@@ -162,7 +170,7 @@ class Assignment:
 
 
 @dataclass(frozen=True)
-class EvalCmd:
+class EvalCmd(Command):
     assignments: tuple[Assignment, ...]
     pos: int
 
@@ -183,7 +191,7 @@ class Aggregation:
 
 
 @dataclass(frozen=True)
-class StatsCmd:
+class StatsCmd(Command):
     """``stats`` or ``eventstats`` (``name`` tells which)."""
 
     name: str
@@ -193,20 +201,20 @@ class StatsCmd:
 
 
 @dataclass(frozen=True)
-class TableCmd:
+class TableCmd(Command):
     fields: tuple[str, ...]  # may contain * wildcards
     pos: int
 
 
 @dataclass(frozen=True)
-class FieldsCmd:
+class FieldsCmd(Command):
     remove: bool
     fields: tuple[str, ...]
     pos: int
 
 
 @dataclass(frozen=True)
-class RenameCmd:
+class RenameCmd(Command):
     pairs: tuple[tuple[str, str], ...]
     pos: int
 
@@ -220,7 +228,7 @@ class SortKey:
 
 
 @dataclass(frozen=True)
-class SortCmd:
+class SortCmd(Command):
     keys: tuple[SortKey, ...]
     limit: int | None  # None = default (10,000); 0 = unlimited
     pos: int
@@ -228,19 +236,19 @@ class SortCmd:
 
 
 @dataclass(frozen=True)
-class HeadCmd:
+class HeadCmd(Command):
     count: int
     pos: int
 
 
 @dataclass(frozen=True)
-class TailCmd:
+class TailCmd(Command):
     count: int
     pos: int
 
 
 @dataclass(frozen=True)
-class DedupCmd:
+class DedupCmd(Command):
     fields: tuple[str, ...]
     count: int
     keepempty: bool
@@ -251,20 +259,20 @@ class DedupCmd:
 
 
 @dataclass(frozen=True)
-class FillnullCmd:
+class FillnullCmd(Command):
     value: str
     fields: tuple[str, ...]  # empty = every field
     pos: int
 
 
 @dataclass(frozen=True)
-class MakeresultsCmd:
+class MakeresultsCmd(Command):
     count: int
     pos: int
 
 
 @dataclass(frozen=True)
-class LookupCmd:
+class LookupCmd(Command):
     """``lookup NAME field [AS f] ... [OUTPUT|OUTPUTNEW f [AS g] ...]``."""
 
     table: str
@@ -275,13 +283,13 @@ class LookupCmd:
 
 
 @dataclass(frozen=True)
-class InputlookupCmd:
+class InputlookupCmd(Command):
     table: str
     pos: int
 
 
 @dataclass(frozen=True)
-class RegexCmd:
+class RegexCmd(Command):
     """``regex [field=|field!=]"pattern"``: keep events whose field does (not) match."""
 
     field: str  # _raw when the user names none
@@ -292,7 +300,7 @@ class RegexCmd:
 
 
 @dataclass(frozen=True)
-class RexCmd:
+class RexCmd(Command):
     """``rex [field=f] "(?<name>...)"``: named groups become fields (rule 8, rex)."""
 
     field: str
@@ -302,7 +310,7 @@ class RexCmd:
 
 
 @dataclass(frozen=True)
-class BinCmd:
+class BinCmd(Command):
     """``bin``/``bucket`` ``span=S field [AS new]``: values floored to multiples of the span."""
 
     field: str
@@ -313,34 +321,11 @@ class BinCmd:
 
 
 @dataclass(frozen=True)
-class MultisearchCmd:
+class MultisearchCmd(Command):
     """``| multisearch [search ...] [search ...]``: the union of streaming subsearches."""
 
     pipelines: tuple[Pipeline, ...]
     pos: int
-
-
-Command = (
-    SearchCmd
-    | WhereCmd
-    | EvalCmd
-    | StatsCmd
-    | TableCmd
-    | FieldsCmd
-    | RenameCmd
-    | SortCmd
-    | HeadCmd
-    | TailCmd
-    | DedupCmd
-    | FillnullCmd
-    | MakeresultsCmd
-    | LookupCmd
-    | InputlookupCmd
-    | RegexCmd
-    | RexCmd
-    | BinCmd
-    | MultisearchCmd
-)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Recursive-descent parser: SPL text → :class:`~stagehunt.spl.ast.Pipeline`.
 
-One method per command. Search expressions use search precedence (rule 2.1.2: ``NOT`` >
+The parser holds what commands share: the pipeline, search expressions, eval
+expressions and argument helpers; each command's own arguments are read by its module in
+:mod:`stagehunt.spl.commands`. Search expressions use search precedence (rule 2.1.2: ``NOT`` >
 ``OR`` > ``AND``); eval expressions use eval precedence (rule 3.3: ``NOT`` > ``AND`` > ``OR``
 > ``XOR``). Unknown commands are errors naming the command and its position.
 """
@@ -9,28 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import ClassVar
 
 from stagehunt import semantics
 from stagehunt.spl import ast
+from stagehunt.spl.commands import PARSERS, SPLUNK_COMMANDS
 from stagehunt.spl.errors import SplSyntaxError, SplUnsupportedError
 from stagehunt.spl.lexer import Mode, Scanner, T, Token, unescape_eval, unescape_search
 
-#: Commands that exist in Splunk but that this engine does not run (a clear error, not
-#: "unknown command").
-UNSUPPORTED_COMMANDS = frozenset(
-    """
-    accum addinfo addtotals anomalydetection append appendcols appendpipe apply autoregress
-    chart cluster collect convert datamodel delete delta eventcount extract
-    fieldformat fit foreach format from gentimes geostats iplocation join kmeans kvform
-    loadjob localize makemv map metadata mstats mvcombine mvexpand nomv
-    outputcsv outputlookup predict rangemap rare replace return reverse
-    savedsearch sendemail set sichart sirare sistats sitimechart sitop spath strcat
-    streamstats timechart top transaction transpose tstats typer uniq untable xmlkv xyseries
-    """.split()
-)
-
-_STATS_NAMES = ("stats", "eventstats")
 #: ``bin span=`` time units in seconds (Splunk's spellings); months are calendar spans.
 _SPAN_UNITS: dict[str, float] = {
     **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1.0),
@@ -50,6 +37,9 @@ class Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.s = Scanner(text)
+        #: whether the command being parsed opens its pipeline (for commands that may
+        #: either generate or append, such as ``inputlookup append=t``)
+        self.first_command = True
 
     # ------------------------------------------------------------------ helpers
     def peek(self, mode: Mode) -> Token:
@@ -120,25 +110,23 @@ class Parser:
         if tok.type is not T.WORD:
             raise self.error(f"expected a command name after '|', found {tok.describe()}", tok)
         name = tok.text.lower()
-        handler = self._COMMANDS.get(name)
-        if handler is None:
-            if name in UNSUPPORTED_COMMANDS:
+        syntax = PARSERS.get(name)
+        if syntax is None:
+            if name in SPLUNK_COMMANDS:
                 raise SplUnsupportedError(
                     f"command '{tok.text}' is not supported", tok.pos, self.text
                 )
             raise self.error(f"unknown command '{tok.text}'", tok)
-        if name in ("makeresults", "inputlookup", "multisearch") and not first_command:
+        if syntax.generating and not first_command:
             raise self.error(f"'{name}' is a generating command and must come first", tok)
-        return handler(self, tok)
+        self.first_command = first_command
+        return syntax.parse(self, tok)
 
     # ------------------------------------------------------------------ search
     def parse_search(self, pos: int) -> ast.SearchCmd:
         if self.at_command_end(Mode.SEARCH):
             return ast.SearchCmd(None, pos)
         return ast.SearchCmd(self.search_and(), pos)
-
-    def _search_cmd(self, tok: Token) -> ast.SearchCmd:
-        return self.parse_search(tok.pos)
 
     def _search_stop(self) -> bool:
         return self.peek(Mode.SEARCH).type in (T.PIPE, T.EOF, T.RBRACKET, T.RPAREN)
@@ -389,7 +377,8 @@ class Parser:
                     tok,
                 )
 
-    def _expression_to_end(self, what: str, tok: Token) -> ast.Expr:
+    def expression_to_end(self, what: str, tok: Token) -> ast.Expr:
+        """An eval expression that must run to the end of the command (where, ...)."""
         if self.at_command_end(Mode.EVAL):
             raise self.error(f"'{what}' needs an expression", self.peek(Mode.EVAL))
         expr = self.expression()
@@ -461,66 +450,23 @@ class Parser:
         if tok.type not in (T.PIPE, T.EOF, T.RBRACKET):
             raise self.error(f"unexpected {tok.describe()} in '{name}'", tok)
 
-    # ------------------------------------------------------------------ commands
-    def _where(self, tok: Token) -> ast.WhereCmd:
-        return ast.WhereCmd(self._expression_to_end("where", tok), tok.pos)
+    def time_span(self, tok: Token) -> tuple[float, int]:
+        """``span=`` value: (seconds, 0), or (0, months) for a calendar span (``1mon``)."""
+        m = _SPAN.fullmatch(tok.text)
+        unit = m.group(2).lower() if m else ""
+        if m is None or (unit and unit not in _SPAN_UNITS and unit not in _MONTH_UNITS):
+            raise self.error(f"span must be a number with a time unit, found {tok.describe()}", tok)
+        amount = float(m.group(1))
+        if amount <= 0:
+            raise self.error("span must be positive", tok)
+        if unit in _MONTH_UNITS:
+            if not amount.is_integer():
+                raise self.error("a span in months must be a whole number", tok)
+            return 0.0, int(amount)
+        return amount * _SPAN_UNITS.get(unit, 1.0), 0
 
-    def _eval(self, tok: Token) -> ast.EvalCmd:
-        assignments: list[ast.Assignment] = []
-        while True:
-            target = self.next(Mode.ARGS)
-            if target.type is T.STRING:
-                name = unescape_search(target.text)
-            elif target.type is T.WORD:
-                name = target.text
-                if name.startswith("'"):
-                    if not name.endswith("'") or len(name) < 2:
-                        raise self.error("unterminated '-quoted field name", target)
-                    name = name[1:-1]
-            else:
-                raise self.error(
-                    f"expected a field name to assign, found {target.describe()}", target
-                )
-            eq = self.next(Mode.ARGS)
-            if eq.type is not T.OP or eq.text != "=":
-                raise self.error(f"expected '=' after '{name}' in eval, found {eq.describe()}", eq)
-            if self.at_command_end(Mode.EVAL) or self.peek(Mode.EVAL).type is T.COMMA:
-                raise self.error(f"expected an expression after '{name}='", self.peek(Mode.EVAL))
-            expr = self.expression()
-            assignments.append(ast.Assignment(name, expr, target.pos))
-            sep = self.peek(Mode.EVAL)
-            if sep.type is T.COMMA:
-                self.next(Mode.EVAL)
-                continue
-            if sep.type in (T.PIPE, T.EOF, T.RBRACKET):
-                return ast.EvalCmd(tuple(assignments), tok.pos)
-            raise self.error(f"unexpected {sep.describe()} in eval; expected ',' or '|'", sep)
-
-    def _stats(self, tok: Token) -> ast.StatsCmd:
-        name = tok.text.lower()
-        aggs: list[ast.Aggregation] = []
-        by: list[str] = []
-        while self.option() is not None:  # allnum=, delim=, partitions=: accepted, no effect
-            pass
-        while not self.at_command_end():
-            nxt = self.peek(Mode.ARGS)
-            if nxt.type is T.COMMA:
-                self.next(Mode.ARGS)
-                continue
-            if nxt.type is T.WORD and nxt.text.lower() == "by":
-                self.next(Mode.ARGS)
-                fields = self.field_list()
-                if not fields:
-                    raise self.error("'by' needs at least one field", self.peek(Mode.ARGS))
-                by = [f.text for f in fields]
-                break
-            aggs.append(self._aggregation())
-        if not aggs:
-            raise self.error(f"'{name}' needs at least one function such as count", tok)
-        self.end_of_command(name)
-        return ast.StatsCmd(name, tuple(aggs), tuple(by), tok.pos)
-
-    def _aggregation(self) -> ast.Aggregation:
+    def aggregation(self) -> ast.Aggregation:
+        """One stats function ``func[(field|eval(expr))] [AS alias]`` (stats, tstats, ...)."""
         fn = self.next(Mode.ARGS)
         if fn.type is not T.WORD:
             raise self.error(f"expected a stats function, found {fn.describe()}", fn)
@@ -557,42 +503,9 @@ class Parser:
             raise self.error(f"{fn.text}(eval(...)) needs 'AS name'", fn)
         return ast.Aggregation(func, arg, alias, fn.pos)
 
-    def _table(self, tok: Token) -> ast.TableCmd:
-        fields = self.field_list()
-        if not fields:
-            raise self.error("'table' needs at least one field", self.peek(Mode.ARGS))
-        return ast.TableCmd(tuple(f.text for f in fields), tok.pos)
-
-    def _fields(self, tok: Token) -> ast.FieldsCmd:
-        remove = False
-        first = self.peek(Mode.ARGS)
-        if first.type is T.WORD and first.text in ("-", "+"):
-            self.next(Mode.ARGS)
-            remove = first.text == "-"
-        fields = self.field_list()
-        if not fields:
-            raise self.error("'fields' needs at least one field", self.peek(Mode.ARGS))
-        return ast.FieldsCmd(remove, tuple(f.text for f in fields), tok.pos)
-
-    def _rename(self, tok: Token) -> ast.RenameCmd:
-        pairs: list[tuple[str, str]] = []
-        while not self.at_command_end():
-            if self.peek(Mode.ARGS).type is T.COMMA:
-                self.next(Mode.ARGS)
-                continue
-            old = self.field_name("a field to rename")
-            if not self.at_keyword(Mode.ARGS, "as"):
-                raise self.error(f"expected AS after '{old.text}' in rename", self.peek(Mode.ARGS))
-            self.next(Mode.ARGS)
-            new = self.field_name("a new field name after AS")
-            if old.text.count("*") != new.text.count("*"):
-                raise self.error("wildcards in rename must match in number on both sides", new)
-            pairs.append((old.text, new.text))
-        if not pairs:
-            raise self.error("'rename' needs 'field AS newname'", self.peek(Mode.ARGS))
-        return ast.RenameCmd(tuple(pairs), tok.pos)
-
-    def _sort_keys(self, stop_words: tuple[str, ...] = ()) -> tuple[list[ast.SortKey], bool]:
+    def sort_keys(self, stop_words: tuple[str, ...] = ()) -> tuple[list[ast.SortKey], bool]:
+        """``[+|-]field``, ``num(f)``/``str(f)``/``ip(f)``/``auto(f)`` ... up to ``stop_words``;
+        also whether a trailing ``d``/``desc`` reversed the order (sort, dedup sortby)."""
         keys: list[ast.SortKey] = []
         sticky: bool | None = None
         reverse = False
@@ -635,270 +548,6 @@ class Parser:
                 text = inner.text
             keys.append(ast.SortKey(text, desc, coerce, tok.pos))
         return keys, reverse
-
-    def _sort(self, tok: Token) -> ast.SortCmd:
-        limit: int | None = None
-        opt = self.option()
-        if opt is not None:
-            if opt[0] != "limit":
-                raise self.error(f"unknown sort option '{opt[0]}'", opt[1])
-            limit = self.int_value(opt[1], "limit")
-        first = self.peek(Mode.ARGS)
-        if limit is None and first.type is T.WORD and first.text.isdigit():
-            self.next(Mode.ARGS)
-            limit = int(first.text)
-        keys, reverse = self._sort_keys()
-        if not keys:
-            raise self.error("'sort' needs at least one field", self.peek(Mode.ARGS))
-        return ast.SortCmd(tuple(keys), limit, tok.pos, reverse)
-
-    def _head(self, tok: Token) -> ast.HeadCmd:
-        return ast.HeadCmd(self._count_arg(tok, "head"), tok.pos)
-
-    def _tail(self, tok: Token) -> ast.TailCmd:
-        return ast.TailCmd(self._count_arg(tok, "tail"), tok.pos)
-
-    def _count_arg(self, tok: Token, name: str) -> int:
-        count = semantics.HEAD_DEFAULT_COUNT
-        opt = self.option()
-        if opt is not None:
-            if opt[0] not in ("limit", "count"):
-                raise SplUnsupportedError(
-                    f"{name} option '{opt[0]}' is not supported", opt[1].pos, self.text
-                )
-            count = self.int_value(opt[1], opt[0])
-        else:
-            nxt = self.peek(Mode.ARGS)
-            if nxt.type is T.WORD:
-                self.next(Mode.ARGS)
-                count = self.int_value(nxt, f"the {name} count")
-            elif nxt.type is T.LPAREN:
-                raise SplUnsupportedError(
-                    f"{name} with an eval expression is not supported", nxt.pos, self.text
-                )
-        self.end_of_command(name)
-        del tok
-        return count
-
-    def _dedup(self, tok: Token) -> ast.DedupCmd:
-        count = 1
-        keepempty = consecutive = keepevents = False
-        first = self.peek(Mode.ARGS)
-        if first.type is T.WORD and first.text.isdigit():
-            self.next(Mode.ARGS)
-            count = self.int_value(first, "the dedup count")
-            if count == 0:
-                raise self.error("the dedup count must be at least 1", first)
-        fields: list[str] = []
-        sortby: list[ast.SortKey] = []
-        while not self.at_command_end():
-            opt = self.option()
-            if opt is not None:
-                name, value = opt
-                if name == "keepempty":
-                    keepempty = self.bool_value(value, name)
-                elif name == "consecutive":
-                    consecutive = self.bool_value(value, name)
-                elif name == "keepevents":
-                    keepevents = self.bool_value(value, name)
-                else:
-                    raise self.error(f"unknown dedup option '{name}'", value)
-                continue
-            nxt = self.peek(Mode.ARGS)
-            if nxt.type is T.COMMA:
-                self.next(Mode.ARGS)
-                continue
-            if nxt.type is T.WORD and nxt.text.lower() == "sortby":
-                self.next(Mode.ARGS)
-                sortby, _ = self._sort_keys()
-                if not sortby:
-                    raise self.error("'sortby' needs a field", self.peek(Mode.ARGS))
-                break
-            fields.append(self.field_name("a field").text)
-        if not fields:
-            raise self.error("'dedup' needs at least one field", self.peek(Mode.ARGS))
-        return ast.DedupCmd(
-            tuple(fields), count, keepempty, consecutive, tuple(sortby), tok.pos, keepevents
-        )
-
-    def _fillnull(self, tok: Token) -> ast.FillnullCmd:
-        value = "0"
-        opt = self.option()
-        if opt is not None:
-            if opt[0] != "value":
-                raise self.error(f"unknown fillnull option '{opt[0]}'", opt[1])
-            value = opt[1].text
-        fields = self.field_list()
-        return ast.FillnullCmd(value, tuple(f.text for f in fields), tok.pos)
-
-    def _makeresults(self, tok: Token) -> ast.MakeresultsCmd:
-        count = 1
-        while not self.at_command_end():
-            opt = self.option()
-            if opt is None:
-                bad = self.peek(Mode.ARGS)
-                raise self.error(f"unexpected {bad.describe()} in makeresults", bad)
-            if opt[0] == "count":
-                count = self.int_value(opt[1], "count")
-            elif opt[0] not in ("annotate", "splunk_server", "splunk_server_group"):
-                raise self.error(f"unknown makeresults option '{opt[0]}'", opt[1])
-        return ast.MakeresultsCmd(count, tok.pos)
-
-    def _lookup(self, tok: Token) -> ast.LookupCmd:
-        while self.option() is not None:  # local=, update=
-            pass
-        table = self.field_name("a lookup name")
-        match: list[tuple[str, str]] = []
-        output: list[tuple[str, str]] = []
-        output_new = False
-        target = match
-        while not self.at_command_end():
-            nxt = self.peek(Mode.ARGS)
-            if nxt.type is T.COMMA:
-                self.next(Mode.ARGS)
-                continue
-            if nxt.type is T.WORD and nxt.text.upper() in ("OUTPUT", "OUTPUTNEW"):
-                self.next(Mode.ARGS)
-                output_new = nxt.text.upper() == "OUTPUTNEW"
-                target = output
-                continue
-            name = self.field_name("a field").text
-            alias = name
-            if self.at_keyword(Mode.ARGS, "as"):
-                self.next(Mode.ARGS)
-                alias = self.field_name("a field name after AS").text
-            target.append((name, alias))
-        if not match:
-            raise self.error("'lookup' needs at least one field to match on", self.peek(Mode.ARGS))
-        return ast.LookupCmd(table.text, tuple(match), tuple(output), output_new, tok.pos)
-
-    def _inputlookup(self, tok: Token) -> ast.InputlookupCmd:
-        while self.option() is not None:
-            pass
-        table = self.field_name("a lookup name")
-        self.end_of_command("inputlookup")
-        return ast.InputlookupCmd(table.text, tok.pos)
-
-    def _regex(self, tok: Token) -> ast.RegexCmd:
-        field, negate = "_raw", False
-        first = self.peek(Mode.ARGS)
-        if first.type is T.WORD:
-            op = self.s._scan(first.end, Mode.ARGS)
-            if op.type is not T.OP or op.pos != first.end:
-                raise self.error('expected field="regex" or field!="regex" in regex', op)
-            self.next(Mode.ARGS)
-            self.next(Mode.ARGS)
-            field, negate = first.text, op.text == "!="
-        value = self.next(Mode.ARGS)
-        if value.type not in (T.STRING, T.WORD):
-            raise self.error(f"expected a regular expression, found {value.describe()}", value)
-        self.end_of_command("regex")
-        return ast.RegexCmd(field, negate, unescape_search(value.text), tok.pos, value.pos)
-
-    def _rex(self, tok: Token) -> ast.RexCmd:
-        field = "_raw"
-        while (opt := self.option()) is not None:
-            name, value = opt
-            if name == "field":
-                field = value.text
-            elif name == "max_match" and value.text == "1":
-                continue
-            else:
-                raise SplUnsupportedError(
-                    f"rex option '{name}={value.text}' is not supported", value.pos, self.text
-                )
-        pattern = self.next(Mode.ARGS)
-        if pattern.type is not T.STRING:
-            raise self.error(
-                f"expected a quoted regular expression, found {pattern.describe()}", pattern
-            )
-        while (opt := self.option()) is not None:  # options may also follow the pattern
-            if opt[0] != "field":
-                raise SplUnsupportedError(
-                    f"rex option '{opt[0]}={opt[1].text}' is not supported", opt[1].pos, self.text
-                )
-            field = opt[1].text
-        self.end_of_command("rex")
-        return ast.RexCmd(field, unescape_search(pattern.text), tok.pos, pattern.pos)
-
-    def _bin(self, tok: Token) -> ast.BinCmd:
-        span: Token | None = None
-        while (opt := self.option()) is not None:
-            if opt[0] != "span":
-                raise SplUnsupportedError(
-                    f"{tok.text} option '{opt[0]}' is not supported (only span=)",
-                    opt[1].pos,
-                    self.text,
-                )
-            span = opt[1]
-        field = self.field_name("the field to bin")
-        alias = field.text
-        while not self.at_command_end():
-            if self.at_keyword(Mode.ARGS, "as"):
-                self.next(Mode.ARGS)
-                alias = self.field_name("a name after AS").text
-                continue
-            opt = self.option()
-            if opt is None or opt[0] != "span":
-                bad = self.peek(Mode.ARGS) if opt is None else opt[1]
-                raise SplUnsupportedError(
-                    f"{tok.text}: only span=, the field and AS are supported", bad.pos, self.text
-                )
-            span = opt[1]
-        self.end_of_command(tok.text.lower())
-        if span is None:
-            raise SplUnsupportedError(
-                f"{tok.text} without span= is not supported", tok.pos, self.text
-            )
-        m = _SPAN.fullmatch(span.text)
-        unit = m.group(2).lower() if m else ""
-        if m is None or (unit and unit not in _SPAN_UNITS and unit not in _MONTH_UNITS):
-            raise self.error(
-                f"span must be a number with a time unit, found {span.describe()}", span
-            )
-        amount = float(m.group(1))
-        if amount <= 0:
-            raise self.error("span must be positive", span)
-        if unit in _MONTH_UNITS:
-            if not amount.is_integer():
-                raise self.error("a span in months must be a whole number", span)
-            return ast.BinCmd(field.text, alias, 0.0, int(amount), tok.pos)
-        return ast.BinCmd(field.text, alias, amount * _SPAN_UNITS.get(unit, 1.0), 0, tok.pos)
-
-    def _multisearch(self, tok: Token) -> ast.MultisearchCmd:
-        pipelines: list[ast.Pipeline] = []
-        while self.peek(Mode.ARGS).type is T.LBRACKET:
-            self.next(Mode.ARGS)
-            pipelines.append(self.parse_pipeline(nested=True))
-            self.expect(T.RBRACKET, Mode.ARGS, "']' to close the subsearch")
-        if len(pipelines) < 2:
-            raise self.error("multisearch needs at least two [subsearches]", self.peek(Mode.ARGS))
-        self.end_of_command("multisearch")
-        return ast.MultisearchCmd(tuple(pipelines), tok.pos)
-
-    _COMMANDS: ClassVar[dict[str, Callable[[Parser, Token], ast.Command]]] = {
-        "search": _search_cmd,
-        "where": _where,
-        "eval": _eval,
-        "stats": _stats,
-        "eventstats": _stats,
-        "table": _table,
-        "fields": _fields,
-        "rename": _rename,
-        "sort": _sort,
-        "head": _head,
-        "tail": _tail,
-        "dedup": _dedup,
-        "fillnull": _fillnull,
-        "makeresults": _makeresults,
-        "lookup": _lookup,
-        "inputlookup": _inputlookup,
-        "regex": _regex,
-        "rex": _rex,
-        "bin": _bin,
-        "bucket": _bin,
-        "multisearch": _multisearch,
-    }
 
 
 def parse(text: str) -> ast.Pipeline:

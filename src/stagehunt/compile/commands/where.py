@@ -1,0 +1,19 @@
+"""``where``: keep results where the eval expression is TRUE; FALSE and NULL drop (§5)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from stagehunt.compile.commands.registry import transforms
+from stagehunt.compile.eval import ExprCompiler
+from stagehunt.spl import ast
+
+if TYPE_CHECKING:
+    from stagehunt.compile.compiler import Compiler
+    from stagehunt.compile.relation import Relation
+
+
+@transforms(ast.WhereCmd, streaming=True)
+def where(c: Compiler, rel: Relation, cmd: ast.WhereCmd) -> Relation:
+    cond = ExprCompiler(rel, c.query, c.now).condition(cmd.expr, "the where expression")
+    return c.b.project(rel, [], where=cond)
