@@ -16,6 +16,7 @@ from pathlib import Path
 from stagehunt.backends.base import Backend, run_compiled, run_compiled_events
 from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.compile import CompiledQuery, Compiler
+from stagehunt.knowledge import Knowledge
 from stagehunt.lookups import LookupLibrary
 from stagehunt.result import ResultTable
 from stagehunt.spl.macros import MacroLibrary
@@ -33,13 +34,16 @@ def compile_query(
     macros: MacroLibrary | None = None,
     now: float | None = None,
     lookups: LookupLibrary | None = None,
+    knowledge: Knowledge | None = None,
 ) -> CompiledQuery:
-    """Parse (after macro expansion) and compile one SPL query."""
+    """Parse (after macro expansion) and compile one SPL query; with ``knowledge``, the
+    add-ons' search-time fields apply and ``tstats`` reads its data models."""
     # always expand: a macro call with no library is an "unknown macro" error, not a term
     text = (macros or MacroLibrary()).expand(spl)
-    return Compiler(schema, table=table, physical=physical, now=now, lookups=lookups).compile(
-        parse(text)
+    compiler = Compiler(
+        schema, table=table, physical=physical, now=now, lookups=lookups, knowledge=knowledge
     )
+    return compiler.compile(parse(text))
 
 
 def compile_spl(
@@ -62,10 +66,18 @@ def run_spl(
     macros: MacroLibrary | None = None,
     now: float | None = None,
     lookups: LookupLibrary | None = None,
+    knowledge: Knowledge | None = None,
 ) -> ResultTable:
     """Run SPL on a store (DuckDB); columns that no result has are dropped unless ``table``
     named them."""
-    return run_on(DuckDBBackend.from_store(store), spl, macros=macros, now=now, lookups=lookups)
+    return run_on(
+        DuckDBBackend.from_store(store),
+        spl,
+        macros=macros,
+        now=now,
+        lookups=lookups,
+        knowledge=knowledge,
+    )
 
 
 def compile_on(
@@ -75,6 +87,7 @@ def compile_on(
     macros: MacroLibrary | None = None,
     now: float | None = None,
     lookups: LookupLibrary | None = None,
+    knowledge: Knowledge | None = None,
 ) -> CompiledQuery:
     """Compile SPL for an engine's events: its fields, physical names and table."""
     return compile_query(
@@ -85,6 +98,7 @@ def compile_on(
         macros=macros,
         now=now,
         lookups=lookups,
+        knowledge=knowledge,
     )
 
 
@@ -95,9 +109,13 @@ def run_on(
     macros: MacroLibrary | None = None,
     now: float | None = None,
     lookups: LookupLibrary | None = None,
+    knowledge: Knowledge | None = None,
 ) -> ResultTable:
     """Run SPL on any engine: compile once for its schema, render in its dialect."""
-    return run_compiled(backend, compile_on(backend, spl, macros=macros, now=now, lookups=lookups))
+    compiled = compile_on(
+        backend, spl, macros=macros, now=now, lookups=lookups, knowledge=knowledge
+    )
+    return run_compiled(backend, compiled)
 
 
 def compile_for(

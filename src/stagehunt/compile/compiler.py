@@ -16,12 +16,14 @@ from sqlglot import exp
 
 from stagehunt import semantics
 from stagehunt.compile import dialects
+from stagehunt.compile import knowledge as knowledge_layer
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.commands import GENERATORS, TRANSFORMS, is_streaming
 from stagehunt.compile.kinds import Kind, kind_of_column
 from stagehunt.compile.ordering import ordered
 from stagehunt.compile.relation import SEQ, TIME_KEY, Field, QueryBuilder, Relation, alias_for
 from stagehunt.compile.search import time_range
+from stagehunt.knowledge import Knowledge
 from stagehunt.lookups import LookupLibrary, LookupTable
 from stagehunt.spl import ast
 from stagehunt.spl.errors import SplSemanticError, SplUnsupportedError
@@ -63,8 +65,12 @@ class Compiler:
         physical: Mapping[str, str] | None = None,
         now: float | None = None,
         lookups: LookupLibrary | None = None,
+        knowledge: Knowledge | None = None,
     ) -> None:
         self.schema = dict(schema)
+        #: add-ons and data models applied at search time (None: events as stored)
+        self.knowledge = knowledge
+        self._base: Relation | None = None
         self.lookups = lookups or LookupLibrary(None)
         self.table = table
         self.physical = dict(physical or {})
@@ -105,8 +111,17 @@ class Compiler:
         return rel
 
     def base(self) -> Relation:
-        """All stored events in search order: newest first, ties in stored order (1.4)."""
+        """All stored events in search order: newest first, ties in stored order (1.4),
+        with the add-ons' search-time fields when there is knowledge (K1). Built once per
+        statement: every pipeline that reads events starts from the same CTEs."""
         self.reads_events = True
+        if self._base is None:
+            self._base = self._events()
+            if self.knowledge is not None:
+                self._base = knowledge_layer.apply(self, self._base, self.knowledge)
+        return self._base
+
+    def _events(self) -> Relation:
         taken: set[str] = {TIME_KEY, SEQ}
         fields: list[Field] = []
         select: list[exp.Expression] = []

@@ -377,7 +377,7 @@ class Parser:
                     tok,
                 )
 
-    def expression_to_end(self, what: str, tok: Token) -> ast.Expr:
+    def expression_to_end(self, what: str) -> ast.Expr:
         """An eval expression that must run to the end of the command (where, ...)."""
         if self.at_command_end(Mode.EVAL):
             raise self.error(f"'{what}' needs an expression", self.peek(Mode.EVAL))
@@ -385,7 +385,6 @@ class Parser:
         end = self.peek(Mode.EVAL)
         if end.type not in (T.PIPE, T.EOF, T.RBRACKET):
             raise self.error(f"unexpected {end.describe()} after the {what} expression", end)
-        del tok
         return expr
 
     # ------------------------------------------------------------------ argument helpers

@@ -1,29 +1,13 @@
 """One module per command: the SQL its node becomes, with the semantics rules it follows.
 
-Importing the package registers every module (see :mod:`.registry`); the command's
-arguments are parsed by the module of the same name in :mod:`stagehunt.spl.commands`.
+Importing the package imports every module in it, which registers each (see
+:mod:`.registry`); the command's arguments are parsed by the module of the same name in
+:mod:`stagehunt.spl.commands`.
 """
 
-from stagehunt.compile.commands import (  # noqa: F401  (imported to register)
-    bin,
-    dedup,
-    eval,
-    fields,
-    fillnull,
-    head,
-    inputlookup,
-    lookup,
-    makeresults,
-    multisearch,
-    regex,
-    rename,
-    rex,
-    search,
-    sort,
-    stats,
-    table,
-    where,
-)
+import importlib
+import pkgutil
+
 from stagehunt.compile.commands.registry import (
     GENERATORS,
     TRANSFORMS,
@@ -33,3 +17,7 @@ from stagehunt.compile.commands.registry import (
 )
 
 __all__ = ["GENERATORS", "TRANSFORMS", "generates", "is_streaming", "transforms"]
+
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name != "registry":
+        importlib.import_module(f"{__name__}.{_module.name}")

@@ -14,4 +14,4 @@ if TYPE_CHECKING:
 
 @command("where")
 def parse_where(p: Parser, tok: Token) -> ast.WhereCmd:
-    return ast.WhereCmd(p.expression_to_end("where", tok), tok.pos)
+    return ast.WhereCmd(p.expression_to_end("where"), tok.pos)
