@@ -129,6 +129,17 @@ class Compiler:
             self._stored = self._events()
         return self._stored
 
+    def reuse(self, ctes: list[tuple[str, exp.Select]], stored: Relation | None) -> None:
+        """Start this statement with CTEs an earlier statement built from the same events
+        (compile/datamodel.py caches a dataset's rows: they do not depend on the query);
+        they must be parenthesised already (:func:`.relation.parenthesize`)."""
+        assert not self.b.ctes, "only a statement's first CTEs can be reused"
+        self.b.ctes.extend(ctes)
+        self.b.done.update(id(select) for _, select in ctes)
+        if stored is not None:
+            self.reads_events = True
+            self._stored = stored
+
     def data_knowledge(self) -> Knowledge:
         """What data model commands (tstats, datamodel, from) read: the caller's knowledge,
         else the bundled add-ons and CIM models (docs/cim.md D1)."""

@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from stagehunt.compile import knowledge as knowledge_layer
 from stagehunt.compile import sqlfn as q
-from stagehunt.compile.relation import Field, Relation, alias_for
+from stagehunt.compile.relation import Field, Relation, alias_for, parenthesize
 from stagehunt.knowledge.model import DataModel, DataObject, Knowledge
 from stagehunt.spl.errors import SplSemanticError
 
@@ -93,6 +93,16 @@ def events(c: Compiler, knowledge: Knowledge, model: DataModel, obj: DataObject)
     return rel
 
 
+#: A dataset's rows for the events of one schema: the CTEs and the relation they end in,
+#: shared by every statement that starts with them (the ESCU library reads a handful of
+#: datasets over one store; building the add-ons' fields each time dominated compiling).
+#: The CTE trees are not copied: compiled trees are never modified after ``build`` (the
+#: dialect rewrites work on a copy), and ``parenthesize`` leaves a parenthesised tree as is.
+_ROWS: dict[tuple[object, ...], tuple[Knowledge, list[tuple[str, exp.Select]], Relation, Relation]]
+_ROWS = {}
+_ROWS_MAX = 64
+
+
 def object_rows(
     c: Compiler,
     knowledge: Knowledge,
@@ -104,6 +114,39 @@ def object_rows(
 ) -> Relation:
     """The dataset's rows: only its fields (``Dataset.field``, or unprefixed when not
     ``prefixed``), plus ``extra`` stored fields such as ``_raw`` (D4)."""
+    if c.b.ctes:
+        return _object_rows(c, knowledge, model, obj, prefixed, extra)
+    key = (
+        id(knowledge),
+        model.name,
+        obj.name,
+        prefixed,
+        extra,
+        c.table,
+        tuple(sorted((n, k.value) for n, k in c.schema.items())),
+        tuple(sorted(c.physical.items())),
+    )
+    hit = _ROWS.get(key)
+    if hit is not None and hit[0] is knowledge:
+        c.reuse(hit[1], hit[3])
+        return hit[2]
+    rel = _object_rows(c, knowledge, model, obj, prefixed, extra)
+    if len(_ROWS) >= _ROWS_MAX:
+        _ROWS.clear()
+    for _, select in c.b.ctes:
+        parenthesize(select)
+    _ROWS[key] = (knowledge, list(c.b.ctes), rel, c.events())
+    return rel
+
+
+def _object_rows(
+    c: Compiler,
+    knowledge: Knowledge,
+    model: DataModel,
+    obj: DataObject,
+    prefixed: bool,
+    extra: tuple[str, ...],
+) -> Relation:
     rel = events(c, knowledge, model, obj)
     taken = {h.lower() for h in rel.hidden}
     fields: list[Field] = []

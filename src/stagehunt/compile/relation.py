@@ -89,6 +89,8 @@ class QueryBuilder:
     """Collects the CTEs of one compiled pipeline."""
 
     ctes: list[tuple[str, exp.Select]] = field(default_factory=list)
+    #: ``id()`` of CTE selects already parenthesised (reused from an earlier statement)
+    done: set[int] = field(default_factory=set)
 
     def add(self, select: exp.Select) -> str:
         name = f"s{len(self.ctes)}"
@@ -161,9 +163,12 @@ class QueryBuilder:
         return [col(f.alias) for f in rel.fields] + [col(h) for h in rel.hidden]
 
     def build(self, final: exp.Select) -> exp.Expression:
+        parenthesize(final)
         for name, select in self.ctes:
+            if id(select) not in self.done:
+                parenthesize(select)
             final = final.with_(exp.to_identifier(name), as_=select, copy=False)
-        return parenthesize(final)
+        return final
 
 
 def parenthesize(tree: exp.Expression) -> exp.Expression:
