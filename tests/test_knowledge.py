@@ -31,9 +31,7 @@ def test_rule_K0_no_knowledge_keeps_events_as_stored() -> None:
 
 def test_rule_K2_extractions_come_before_aliases() -> None:
     """code = replace(raw_code, "^id=", "") = "7"; the alias code AS code_alias sees it."""
-    result = search_records(
-        "* | table code code_alias", [_kt(raw_code="id=7")], knowledge=RULES
-    )
+    result = search_records("* | table code code_alias", [_kt(raw_code="id=7")], knowledge=RULES)
     assert result.rows == [("7", "7")]
 
 
@@ -58,9 +56,7 @@ def test_rule_K5_eventtype_and_tags_after_evals() -> None:
     """code=7 (from the extraction) puts the event in kt-tagged: eventtype and its two
     tags, sorted; an event of code 8 has neither."""
     records = [_kt(raw_code="id=7"), _kt(raw_code="id=8", _time=1700000001)]
-    result = search_records(
-        "* | sort code | table code eventtype tag", records, knowledge=RULES
-    )
+    result = search_records("* | sort code | table code eventtype tag", records, knowledge=RULES)
     assert result.rows == [("7", ["kt-tagged"], ["odd", "seven"]), ("8", None, None)]
 
 
