@@ -1,10 +1,11 @@
-"""Search-time knowledge on raw events: the add-ons' aliases, calculated fields, event
-types and tags, applied as Splunk applies them (docs/cim.md, rules K1–K6).
+"""Search-time knowledge on raw events: the add-ons' extractions, aliases, calculated
+fields, event types and tags, applied as Splunk applies them (docs/cim.md, rules K1-K6).
 
 Each field an add-on defines becomes one ``CASE`` over the stanzas that define it (the
-first matching stanza wins; an event no stanza matches keeps the field as stored). All
-aliases see the stored event, all calculated fields see the event after the aliases and
-not each other (K2, K3), then ``eventtype`` and ``tag`` are computed from the event types.
+first matching stanza wins, K6; an event no stanza matches keeps the field as stored).
+Extractions see the stored event (K2), aliases the event after the extractions (K3),
+calculated fields the event after the aliases and not each other (K4); then ``eventtype``
+and ``tag`` are computed from the event types (K5).
 """
 
 from __future__ import annotations
