@@ -93,3 +93,28 @@ MULTIVALUE_SCALAR_USES_FIRST = True
 # 8 regex (no spec rule; decided): `regex f!="re"` keeps events that lack f (a missing value
 # does not match, so it passes the "does not match" filter); `regex f="re"` drops them.
 REGEX_NOT_EQUAL_KEEPS_ABSENT = True
+
+# J2 join (Search Reference, join: "A maximum of 50,000 rows in the right-side dataset"):
+# the subsearch's first rows, in its result order, take part; the rest are ignored.
+JOIN_SUBSEARCH_MAXOUT = 50_000
+
+# J3 join max=1 (UNCONFIRMED which row is "first"): the first matching row in the
+# subsearch's result order (its search order or the order its last command produced).
+JOIN_FIRST_IS_SUBSEARCH_ORDER = True
+
+# J4 join (UNCONFIRMED): values match when equal as strings, case-sensitively (numbers
+# rendered as Splunk shows them, a multivalue value as its values joined by newlines);
+# a result lacking a join field matches nothing.
+JOIN_MATCH_EXACT_STRINGS = True
+
+# J5 join overwrite=true (UNCONFIRMED for null values): a field the matched subsearch row
+# lacks keeps the main result's value; only values the row has overwrite.
+JOIN_OVERWRITE_KEEPS_WHEN_SUB_NULL = True
+
+# A1 append (Search Reference, append: maxout default 50000): at most this many subsearch
+# results are appended.
+APPEND_SUBSEARCH_MAXOUT = 50_000
+
+# S1 subsearch in a search (Search Manual, "About subsearches": 10,000 results by
+# default): the subsearch's first rows, in its result order, become the filter.
+SUBSEARCH_MAXOUT = 10_000

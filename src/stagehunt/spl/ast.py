@@ -286,6 +286,7 @@ class LookupCmd(Command):
 class InputlookupCmd(Command):
     table: str
     pos: int
+    append: bool = False  # `inputlookup append=t NAME` after the first command
 
 
 @dataclass(frozen=True)
@@ -325,6 +326,112 @@ class MultisearchCmd(Command):
     """``| multisearch [search ...] [search ...]``: the union of streaming subsearches."""
 
     pipelines: tuple[Pipeline, ...]
+    pos: int
+
+
+# ------------------------------------------------ join append appendpipe transaction
+# ------------------------------------------------ streamstats timechart chart from
+# ------------------------------------------------ outputlookup iplocation
+
+
+@dataclass(frozen=True)
+class FromCmd(Command):
+    """``| from <type>:<name>`` (or ``from <type> <name>``): a dataset as the results."""
+
+    dataset_type: str  # lower-cased: lookup, inputlookup, datamodel, savedsearch, ...
+    name: str
+    pos: int
+
+
+@dataclass(frozen=True)
+class JoinCmd(Command):
+    """``join [type=] [max=] [overwrite=] [usetime=] [f, ...] [subsearch]``."""
+
+    fields: tuple[str, ...]  # empty: every field both sides have
+    join_type: str  # "inner" | "left" ("outer" is "left")
+    max: int  # matches kept per result; 0 = all
+    overwrite: bool
+    subsearch: Pipeline
+    pos: int
+    sub_pos: int
+
+
+@dataclass(frozen=True)
+class AppendCmd(Command):
+    """``append [maxout=N] [maxtime=] [extendtimerange=] [subsearch]``."""
+
+    subsearch: Pipeline
+    maxout: int
+    pos: int
+
+
+@dataclass(frozen=True)
+class AppendpipeCmd(Command):
+    """``appendpipe [subpipeline]``: the subpipeline over the results so far, appended."""
+
+    commands: tuple[Command, ...]
+    pos: int
+
+
+@dataclass(frozen=True)
+class TransactionCmd(Command):
+    """``transaction f ... [maxspan=] [maxpause=] [maxevents=] [startswith=] [endswith=]
+    [keepevicted=]``; spans in seconds (None: no limit)."""
+
+    fields: tuple[str, ...]
+    maxspan: float | None
+    maxpause: float | None
+    maxevents: int
+    startswith: SearchExpr | None
+    endswith: SearchExpr | None
+    keepevicted: bool
+    pos: int
+
+
+@dataclass(frozen=True)
+class StreamstatsCmd(Command):
+    """``streamstats [current=] [window=N] [global=] aggs [by f ...]``."""
+
+    aggregations: tuple[Aggregation, ...]
+    by: tuple[str, ...]
+    current: bool
+    window: int  # 0 = every earlier result
+    pos: int
+
+
+@dataclass(frozen=True)
+class ChartCmd(Command):
+    """``chart aggs [over x] [by y]`` or ``timechart [span=] aggs [by y]`` (``name``)."""
+
+    name: str
+    aggregations: tuple[Aggregation, ...]
+    over: str | None  # timechart: _time
+    by: str | None
+    span: float  # timechart bucket, seconds (0: chart)
+    limit: int  # top-N by-values kept as columns; 0 = all
+    useother: bool
+    pos: int
+
+
+@dataclass(frozen=True)
+class OutputlookupCmd(Command):
+    """``outputlookup [append=] [create_empty=] [override_if_empty=] [max=] NAME``."""
+
+    table: str
+    append: bool
+    create_empty: bool
+    override_if_empty: bool
+    max: int  # 0 = every result
+    pos: int
+
+
+@dataclass(frozen=True)
+class IplocationCmd(Command):
+    """``iplocation [prefix=] [allfields=] [lang=] ip_field``."""
+
+    field: str
+    prefix: str
+    allfields: bool
     pos: int
 
 

@@ -1,0 +1,191 @@
+"""join, append, appendpipe, subsearch filters, transaction, streamstats, chart/timechart,
+inputlookup append=t, outputlookup, iplocation, from: rules of docs/commands-combining.md.
+
+Every expected value is worked out by hand from the rule cited in the test name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from stagehunt.api import search_records
+from stagehunt.result import Value
+from stagehunt.spl.errors import SplError, SplUnsupportedError
+
+
+def rows(
+    spl: str, records: Sequence[Mapping[str, object]] = (), lookups: Path | None = None
+) -> list[tuple[Value, ...]]:
+    return search_records(spl, list(records), lookups=lookups).rows
+
+
+# Three events, newest first in search order: a (t=3), b (t=2), c (t=1).
+EVENTS = [
+    {"_time": 3, "k": "a", "x": "1"},
+    {"_time": 2, "k": "b", "x": "2"},
+    {"_time": 1, "k": "c", "x": "3"},
+]
+
+
+def sub_rows(*pairs: tuple[str, str]) -> str:
+    """A subsearch producing rows (k, y) in this order, built from makeresults."""
+    parts = []
+    for k, y in pairs:
+        parts.append(f'[| makeresults | eval k="{k}", y="{y}" | table k y]')
+    first, *rest = parts
+    text = first[1:-1]
+    for p in rest:
+        text += f" | append {p}"
+    return f"[{text}]"
+
+
+# ----------------------------------------------------------------------------- join
+
+
+def test_rule_j1_inner_join_drops_results_without_a_match() -> None:
+    # subsearch has k=a and k=b; event c has no partner and goes (type=inner by default)
+    sub = sub_rows(("a", "10"), ("b", "20"))
+    assert rows(f"k=* | join k {sub} | table k x y", EVENTS) == [
+        ("a", "1", "10"),
+        ("b", "2", "20"),
+    ]
+
+
+def test_rule_j1_left_and_outer_keep_results_without_a_match() -> None:
+    sub = sub_rows(("a", "10"))
+    expected = [("a", "1", "10"), ("b", "2", None), ("c", "3", None)]
+    assert rows(f"k=* | join type=left k {sub} | table k x y", EVENTS) == expected
+    assert rows(f"k=* | join type=outer k {sub} | table k x y", EVENTS) == expected
+
+
+def test_rule_j3_max_1_takes_the_first_subsearch_row() -> None:
+    # two rows match k=a: y=10 comes first in the subsearch's order, so it wins
+    sub = sub_rows(("a", "10"), ("a", "11"))
+    assert rows(f"k=a | join k {sub} | table k y", EVENTS) == [("a", "10")]
+
+
+def test_rule_j3_max_0_keeps_every_match_in_subsearch_order() -> None:
+    # event a (newest) gets both rows, in subsearch order; then b gets its one row
+    sub = sub_rows(("a", "11"), ("b", "20"), ("a", "10"))
+    assert rows(f"k=* | join max=0 k {sub} | table k y", EVENTS) == [
+        ("a", "11"),
+        ("a", "10"),
+        ("b", "20"),
+    ]
+
+
+def test_rule_j5_subsearch_values_overwrite_by_default() -> None:
+    # both sides have x: the subsearch's x=9 replaces the event's x=1
+    sub = '[| makeresults | eval k="a", x="9" | table k x]'
+    assert rows(f"k=a | join k {sub} | table k x", EVENTS) == [("a", "9")]
+    assert rows(f"k=a | join overwrite=false k {sub} | table k x", EVENTS) == [("a", "1")]
+
+
+def test_rule_j5_a_field_the_row_lacks_keeps_the_main_value() -> None:
+    # the matched row has no x (null): the event's x=1 stays (semantics J5)
+    sub = '[| makeresults | eval k="a", x=null() , y="7" | table k x y]'
+    assert rows(f"k=a | join k {sub} | table k x y", EVENTS) == [("a", "1", "7")]
+
+
+def test_rule_j6_no_field_list_joins_on_every_common_field() -> None:
+    # common fields are k and x: (a,1) matches, (b,9) does not match event b (x=2)
+    sub = (
+        '[| makeresults | eval k="a", x="1", y="p" | table k x y '
+        '| append [| makeresults | eval k="b", x="9", y="q" | table k x y]]'
+    )
+    assert rows(f"k=* | table k x | join {sub} | table k x y", EVENTS) == [("a", "1", "p")]
+
+
+def test_rule_j4_values_match_case_sensitively() -> None:
+    sub = sub_rows(("A", "10"))
+    assert rows(f"k=* | join k {sub} | table k y", EVENTS) == []
+
+
+def test_rule_j4_a_number_matches_its_rendering() -> None:
+    # stats count gives the number 2; the subsearch's string "2" names it
+    events = [{"_time": 1, "k": "a"}, {"_time": 2, "k": "a"}]
+    sub = '[| makeresults | eval count="2", label="two" | table count label]'
+    assert rows(f"k=a | stats count by k | join count {sub} | table k count label", events) == [
+        ("a", 2, "two")
+    ]
+
+
+def test_join_options_may_follow_the_fields() -> None:
+    # ESCU writes `join user type=outer [...]`
+    sub = sub_rows(("a", "10"))
+    assert len(rows(f"k=* | join k type=outer {sub}", EVENTS)) == 3
+
+
+def test_join_needs_a_subsearch() -> None:
+    with pytest.raises(SplError, match=r"join needs a \[subsearch\]"):
+        rows("k=* | join k", EVENTS)
+
+
+# ----------------------------------------------------------------------------- append
+
+
+def test_rule_a2_append_puts_subsearch_results_after_the_current_ones() -> None:
+    # main: a, b, c (search order); subsearch: one row with only y; x/k null there
+    sub = '[| makeresults | eval y="z" | table y]'
+    assert rows(f"k=* | table k x | append {sub} | table k x y", EVENTS) == [
+        ("a", "1", None),
+        ("b", "2", None),
+        ("c", "3", None),
+        (None, None, "z"),
+    ]
+
+
+def test_rule_a2_a_field_numeric_on_one_side_and_text_on_the_other_is_text() -> None:
+    # count is a number on the left, the string "x" on the right: one column of text
+    sub = '[| makeresults | eval count="x" | table count]'
+    assert rows(f"k=* | stats count | append {sub}", EVENTS) == [("3",), ("x",)]
+
+
+def test_rule_a3_append_maxout_keeps_the_first_subsearch_rows() -> None:
+    # the subsearch yields a, b, c in search order; maxout=2 keeps a and b
+    assert rows("k=c | table k | append maxout=2 [search k=* | table k]", EVENTS) == [
+        ("c",),
+        ("a",),
+        ("b",),
+    ]
+
+
+def test_rule_a4_appendpipe_runs_over_the_current_results() -> None:
+    # stats count by k gives a:1 b:1 c:1; the subpipeline sums them into one more row
+    assert rows(
+        'k=* | stats count by k | appendpipe [stats sum(count) as count | eval k="all"]',
+        EVENTS,
+    ) == [("a", 1), ("b", 1), ("c", 1), ("all", 3)]
+
+
+def test_rule_a4_appendpipe_accepts_a_leading_pipe() -> None:
+    assert rows('k=a | table k | appendpipe [| eval k="again"]', EVENTS) == [
+        ("a",),
+        ("again",),
+    ]
+
+
+# ----------------------------------------------------------------------------- refused
+
+
+@pytest.mark.parametrize(
+    ("spl", "needs"),
+    [
+        ("| mstats count(cpu) where index=metrics", "a metrics store"),
+        ("| makeresults | append [mstats count(cpu) where index=metrics]", "a metrics store"),
+        ('| makeresults | map search="search x=$y$"', None),
+        ('| makeresults | anomalydetection "count" action=annotate', None),
+        ("| makeresults | outlier action=RM count", None),
+    ],
+)
+def test_commands_without_a_meaning_here_are_refused_at_their_position(
+    spl: str, needs: str | None
+) -> None:
+    with pytest.raises(SplUnsupportedError) as err:
+        rows(spl)
+    assert err.value.needs == needs
+    name = next(w for w in ("mstats", "map", "anomalydetection", "outlier") if w in spl)
+    assert spl[err.value.pos :].startswith(name)
