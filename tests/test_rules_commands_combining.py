@@ -189,3 +189,55 @@ def test_commands_without_a_meaning_here_are_refused_at_their_position(
     assert err.value.needs == needs
     name = next(w for w in ("mstats", "map", "anomalydetection", "outlier") if w in spl)
     assert spl[err.value.pos :].startswith(name)
+
+
+# ----------------------------------------------------------------------------- subsearch filter
+
+
+def test_rule_s2_rows_are_or_ed_and_fields_and_ed() -> None:
+    # rows (k=a AND x=1) OR (k=c AND x=9): a matches the first; c has x=3, not 9
+    sub = (
+        '[| makeresults | eval k="a", x="1" | table k x '
+        '| append [| makeresults | eval k="c", x="9" | table k x]]'
+    )
+    assert rows(f"k=* {sub} | table k", EVENTS) == [("a",)]
+
+
+def test_rule_s2_values_match_as_search_terms_case_insensitive_with_wildcards() -> None:
+    # "A" matches a (2.2.4); "*" matches any value of k, so x="2" decides: event b
+    assert rows('k=* [| makeresults | eval k="A" | table k] | table k', EVENTS) == [("a",)]
+    sub = '[| makeresults | eval k="*", x="2" | table k x]'
+    assert rows(f"k=* {sub} | table k", EVENTS) == [("b",)]
+
+
+def test_rule_s2_a_multivalue_value_matches_any_of_its_values() -> None:
+    # format writes (k="a" OR k="c")
+    sub = '[| makeresults | eval k=split("a,c", ",") | table k]'
+    assert rows(f"k=* | search {sub} | table k", EVENTS) == [("a",), ("c",)]
+
+
+def test_rule_s2_internal_fields_take_no_part() -> None:
+    # makeresults' _time is not a condition: only k="b" is
+    assert rows('k=* [| makeresults | eval k="b"] | table k', EVENTS) == [("b",)]
+
+
+def test_rule_s3_an_empty_subsearch_matches_nothing() -> None:
+    empty = '[| makeresults | eval k="zz" | where k="q" | table k]'
+    assert rows(f"k=* | search {empty} | table k", EVENTS) == []
+    assert rows(f"k=* | search NOT {empty} | table k", EVENTS) == [("a",), ("b",), ("c",)]
+
+
+def test_rule_s1_subsearch_in_the_first_search_and_with_not() -> None:
+    # ESCU: `| search NOT [| inputlookup ... | fields + dest_mac]`
+    sub = "[search k=b | fields + k]"
+    assert rows(f"x=* NOT {sub} | table k", EVENTS) == [("a",), ("c",)]
+
+
+def test_rule_s1_subsearch_rows_are_cut_at_the_subsearch_limit() -> None:
+    # the subsearch runs over the events, newest first; `head 1` leaves only k=a
+    assert rows("k=* [search k=* | head 1 | table k] | table k", EVENTS) == [("a",)]
+
+
+def test_rule_s2_search_and_query_fields_are_refused() -> None:
+    with pytest.raises(SplUnsupportedError, match="'search'"):
+        rows('k=* [| makeresults | eval search="k=a" | table search]', EVENTS)

@@ -118,3 +118,8 @@ APPEND_SUBSEARCH_MAXOUT = 50_000
 # S1 subsearch in a search (Search Manual, "About subsearches": 10,000 results by
 # default): the subsearch's first rows, in its result order, become the filter.
 SUBSEARCH_MAXOUT = 10_000
+
+# S3 subsearch filter (UNCONFIRMED): Splunk's format writes `NOT ()` for a subsearch
+# without results; we read an empty subsearch as matching nothing, so `search [empty]`
+# keeps nothing and `search NOT [empty]` keeps every result.
+SUBSEARCH_EMPTY_MATCHES_NOTHING = True

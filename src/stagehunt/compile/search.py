@@ -10,7 +10,7 @@ NULL never leaks out, so ``NOT`` behaves as Splunk's search ``NOT``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
@@ -28,10 +28,19 @@ _CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$")
 
 
 class SearchCompiler:
-    def __init__(self, rel: Relation, query: str, now: float) -> None:
+    def __init__(
+        self,
+        rel: Relation,
+        query: str,
+        now: float,
+        *,
+        subsearches: Mapping[int, str] | None = None,
+    ) -> None:
         self.rel = rel
         self.query = query
         self.now = now
+        #: subsearch position → hidden Boolean column holding its match (subsearch.py)
+        self.subsearches = dict(subsearches or {})
 
     def compile(self, node: ast.SearchExpr) -> exp.Expression:
         if isinstance(node, ast.SearchAnd):
@@ -50,6 +59,8 @@ class SearchCompiler:
         if isinstance(node, ast.TermMatch):
             return self.term(node.value)
         if isinstance(node, ast.Subsearch):
+            if node.pos in self.subsearches:
+                return q.col(self.subsearches[node.pos])
             raise SplUnsupportedError(
                 "subsearches [ ... ] are not supported yet", node.pos, self.query
             )
