@@ -241,3 +241,71 @@ def test_rule_s1_subsearch_rows_are_cut_at_the_subsearch_limit() -> None:
 def test_rule_s2_search_and_query_fields_are_refused() -> None:
     with pytest.raises(SplUnsupportedError, match="'search'"):
         rows('k=* [| makeresults | eval search="k=a" | table search]', EVENTS)
+
+
+# ----------------------------------------------------------------------------- transaction
+
+# user a: events at 100 (e=1), 110 (e=2), 500 (e=1); user b: 105 (e=3); one without user
+TXN = [
+    {"_time": 100, "u": "a", "e": "1", "_raw": "r100"},
+    {"_time": 110, "u": "a", "e": "2", "_raw": "r110"},
+    {"_time": 500, "u": "a", "e": "1", "_raw": "r500"},
+    {"_time": 105, "u": "b", "e": "3", "_raw": "r105"},
+    {"_time": 120, "e": "9", "_raw": "r120"},
+]
+
+
+def test_rule_t5_maxpause_splits_at_a_longer_gap() -> None:
+    # a: 100 -> 110 (gap 10) together, 110 -> 500 (gap 390 > 60) apart; b alone;
+    # the event without u takes no part (T2). Newest transaction first (T7).
+    assert rows("e=* | transaction u maxpause=60s | table u _time duration eventcount", TXN) == [
+        ("a", 500, 0, 1),
+        ("b", 105, 0, 1),
+        ("a", 100, 10, 2),
+    ]
+
+
+def test_rule_t6_fields_merge_into_sorted_distinct_values_and_raw_in_time_order() -> None:
+    # without limits all of a's events form one transaction: e values {1,2}, _raw oldest
+    # first, _time the earliest (100), duration 500-100
+    result = rows("u=a | transaction u | table u _time e _raw duration eventcount", TXN)
+    assert result == [("a", 100, ["1", "2"], "r100\nr110\nr500", 400, 3)]
+
+
+def test_rule_t3_maxspan_windows_count_back_from_the_newest_event() -> None:
+    # a's events 100, 110, 500 with maxspan=5m (300 s): 500 alone (500-110 >= 300),
+    # then 100 and 110 together
+    assert rows("u=a | transaction u maxspan=5m | table _time eventcount", TXN) == [
+        (500, 1),
+        (100, 2),
+    ]
+
+
+def test_rule_t4_startswith_and_endswith_close_transactions() -> None:
+    # a: 100 (e=1 starts), 110 (e=2 ends) closed; 500 (e=1) starts but never ends: evicted
+    spl = "u=a | transaction u startswith=(e=1) endswith=(e=2) | table _time eventcount"
+    assert rows(spl, TXN) == [(100, 2)]
+
+
+def test_rule_t4_keepevicted_keeps_open_transactions_with_closed_txn() -> None:
+    spl = (
+        'u=a | transaction u startswith="e=1" endswith=(e=2) keepevicted=true '
+        "| table _time eventcount closed_txn"
+    )
+    assert rows(spl, TXN) == [(500, 1, 0), (100, 2, 1)]
+
+
+def test_rule_t4_startswith_alone_starts_a_transaction_at_each_match() -> None:
+    # a: 100 (start) + 110; 500 (start) alone: both closed (their oldest event starts)
+    assert rows("u=a | transaction u startswith=(e=1) | table _time eventcount", TXN) == [
+        (500, 1),
+        (100, 2),
+    ]
+
+
+def test_rule_t1_maxevents_fills_from_the_newest_event() -> None:
+    # a: newest two (500, 110) together, then 100 alone
+    assert rows("u=a | transaction u maxevents=2 | table _time eventcount", TXN) == [
+        (110, 2),
+        (100, 1),
+    ]

@@ -123,3 +123,24 @@ SUBSEARCH_MAXOUT = 10_000
 # without results; we read an empty subsearch as matching nothing, so `search [empty]`
 # keeps nothing and `search NOT [empty]` keeps every result.
 SUBSEARCH_EMPTY_MATCHES_NOTHING = True
+
+# T1 transaction (Search Reference, transaction: maxevents default 1000): at most this
+# many events per transaction; the newest ones fill a transaction first.
+TRANSACTION_MAXEVENTS = 1000
+
+# T2 transaction with several fields (UNCONFIRMED, approximated): an event joins a
+# transaction only when it has every listed field, all equal (Splunk also links events
+# sharing only some of the fields, and connected=false loosens that further); events
+# lacking a listed field take part in no transaction.
+TRANSACTION_NEEDS_EVERY_FIELD = True
+
+# T3 transaction maxspan (approximated): Splunk reads events newest first and starts a new
+# transaction at the first event that would make it span maxspan or more; we cut each run
+# of events into windows of maxspan counted back from the run's newest event, so a run
+# longer than maxspan may be split at a different event than Splunk splits it.
+TRANSACTION_MAXSPAN_FIXED_WINDOWS = True
+
+# T4 transaction startswith/endswith (UNCONFIRMED): a transaction is closed when its
+# oldest event matches startswith (if given) and its newest matches endswith (if given);
+# open ("evicted") ones are dropped unless keepevicted=true, which adds closed_txn=0/1.
+TRANSACTION_CLOSED_NEEDS_BOTH_ENDS = True
