@@ -309,3 +309,50 @@ def test_rule_t1_maxevents_fills_from_the_newest_event() -> None:
         (110, 2),
         (100, 1),
     ]
+
+
+# ----------------------------------------------------------------------------- streamstats
+
+# in search order: (s=a v=1) (s=b v=5) (s=a v=x) (s=a v=3) (no s, v=2)
+STREAM = [
+    {"_time": 5, "s": "a", "v": "1"},
+    {"_time": 4, "s": "b", "v": "5"},
+    {"_time": 3, "s": "a", "v": "x"},
+    {"_time": 2, "s": "a", "v": "3"},
+    {"_time": 1, "v": "2"},
+]
+
+
+def test_rule_r1_running_count_per_group_in_result_order() -> None:
+    # ESCU: `streamstats count as rank by src query`: a gets 1, 2, 3; b gets 1
+    assert rows("v=* | streamstats count as rank by s | table s rank", STREAM) == [
+        ("a", 1),
+        ("b", 1),
+        ("a", 2),
+        ("a", 3),
+        (None, None),  # R3: no s, no group, no statistic
+    ]
+
+
+def test_rule_r2_current_false_and_window() -> None:
+    # sum of the two results before each one; "x" is not a number and adds nothing (R4)
+    # row1: nothing before; row2: 1; row3: 1+5; row4: 5+x=5; row5: x+3=3
+    spl = "v=* | streamstats current=f window=2 sum(v) as total | table v total"
+    assert rows(spl, STREAM) == [("1", None), ("5", 1), ("x", 6), ("3", 5), ("2", 3)]
+
+
+def test_rule_r4_values_dc_first_last_over_everything_so_far() -> None:
+    # up to and including each row: values of s sorted, distinct count, first and last s
+    spl = "v=* | streamstats values(s) as vs dc(s) as d first(s) as f last(s) as l | table vs d f l"
+    assert rows(spl, STREAM) == [
+        (["a"], 1, "a", "a"),
+        (["a", "b"], 2, "a", "b"),
+        (["a", "b"], 2, "a", "a"),
+        (["a", "b"], 2, "a", "a"),
+        (["a", "b"], 2, "a", "a"),  # the last row has no s: last() keeps the last seen
+    ]
+
+
+def test_streamstats_refuses_reset_options() -> None:
+    with pytest.raises(SplUnsupportedError, match="reset_on_change"):
+        rows("v=* | streamstats reset_on_change=true count by s", STREAM)
