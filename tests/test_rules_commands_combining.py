@@ -356,3 +356,13 @@ def test_rule_r4_values_dc_first_last_over_everything_so_far() -> None:
 def test_streamstats_refuses_reset_options() -> None:
     with pytest.raises(SplUnsupportedError, match="reset_on_change"):
         rows("v=* | streamstats reset_on_change=true count by s", STREAM)
+
+
+def test_rule_r2_global_window_counts_every_group_and_global_false_its_own() -> None:
+    # window=2 by s. global=true (default): the window is the last 2 results overall,
+    # counted per group: row3 (a) sees rows 2-3 -> one a; row4 (a) sees rows 3-4 -> two a.
+    # global=false: the last 2 results of the same group: row3 -> 2 a's, row4 -> 2 a's.
+    spl = "v=* | streamstats window=2 count as n by s | table s n"
+    assert rows(spl, STREAM) == [("a", 1), ("b", 1), ("a", 1), ("a", 2), (None, None)]
+    spl = "v=* | streamstats window=2 global=false count as n by s | table s n"
+    assert rows(spl, STREAM) == [("a", 1), ("b", 1), ("a", 2), ("a", 2), (None, None)]

@@ -397,6 +397,9 @@ class StreamstatsCmd(Command):
     current: bool
     window: int  # 0 = every earlier result
     pos: int
+    #: with window=N and by-fields: True, the last N results of all groups (Splunk's
+    #: default); False, the last N results of the result's own group
+    global_window: bool = True
 
 
 @dataclass(frozen=True)

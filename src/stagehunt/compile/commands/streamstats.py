@@ -11,9 +11,11 @@ from sqlglot import exp
 
 from stagehunt import semantics
 from stagehunt.compile import sqlfn as q
+from stagehunt.compile.combine import drop_hidden
 from stagehunt.compile.commands.registry import transforms
 from stagehunt.compile.eval import ExprCompiler
 from stagehunt.compile.kinds import Kind, Typed
+from stagehunt.compile.ordering import ordered, row_number
 from stagehunt.spl import ast
 from stagehunt.spl.errors import SplSemanticError, SplUnsupportedError
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from stagehunt.compile.compiler import Compiler
     from stagehunt.compile.relation import Relation
 
+POSITION = "__rpos"  # a result's position in result order
 _ALIASES = {"c": "count", "distinct_count": "dc", "mean": "avg"}
 
 
@@ -30,6 +33,9 @@ class _Window:
     def __init__(self, rel: Relation, cmd: ast.StreamstatsCmd, c: Compiler) -> None:
         self.values = ExprCompiler(rel, c.query, c.now)
         self.by = [rel.typed(f) for f in cmd.by]
+        # global=true (R2): the frame counts results of every group, so it is a RANGE over
+        # the results' overall position within the group's partition
+        frame = "RANGE" if cmd.global_window and cmd.window and cmd.by else "ROWS"
         if cmd.current:
             start = exp.Literal.number(cmd.window - 1) if cmd.window else "UNBOUNDED"
             end: str | exp.Expression = "CURRENT ROW"
@@ -38,9 +44,11 @@ class _Window:
             start = exp.Literal.number(cmd.window) if cmd.window else "UNBOUNDED"
             end, end_side = exp.Literal.number(1), "PRECEDING"
         self.spec = exp.WindowSpec(
-            kind="ROWS", start=start, start_side="PRECEDING", end=end, end_side=end_side
+            kind=frame, start=start, start_side="PRECEDING", end=end, end_side=end_side
         )
-        self.order = exp.Order(expressions=list(rel.order))
+        self.order = exp.Order(
+            expressions=[ordered(q.col(POSITION), False)] if frame == "RANGE" else list(rel.order)
+        )
         self.query = c.query
 
     def over(self, func: exp.Expression) -> exp.Expression:
@@ -178,10 +186,11 @@ _FUNCTIONS: dict[str, Callable[[_Window, Typed], Typed]] = {
 
 @transforms(ast.StreamstatsCmd)
 def streamstats(c: Compiler, rel: Relation, cmd: ast.StreamstatsCmd) -> Relation:
+    rel = c.b.project(rel, [], extra_hidden=[(POSITION, row_number(list(rel.order)))])
     window = _Window(rel, cmd, c)
     outputs: list[tuple[str, Typed]] = []
     for agg in cmd.aggregations:
         if any(name == agg.alias for name, _ in outputs):
             raise SplSemanticError(f"'{agg.alias}' is named twice in streamstats", agg.pos, c.query)
         outputs.append((agg.alias, window.aggregate(agg)))
-    return c.b.project(rel, outputs)
+    return drop_hidden(c.b, c.b.project(rel, outputs), {POSITION})

@@ -17,7 +17,7 @@ _REFUSED = ("reset_on_change", "reset_before", "reset_after", "time_window")
 
 @command("streamstats")
 def parse_streamstats(p: Parser, tok: Token) -> ast.StreamstatsCmd:
-    current, window = True, 0
+    current, window, global_window = True, 0, True
     aggs: list[ast.Aggregation] = []
     by: list[str] = []
     while not p.at_command_end():
@@ -29,11 +29,7 @@ def parse_streamstats(p: Parser, tok: Token) -> ast.StreamstatsCmd:
             elif name == "window":
                 window = p.int_value(value, name)
             elif name == "global":
-                # by-fields with window=N: one window per group (global=false) differs
-                if not p.bool_value(value, name):
-                    raise SplUnsupportedError(
-                        "streamstats global=false is not supported", value.pos, p.text
-                    )
+                global_window = p.bool_value(value, name)
             elif name == "allnum":
                 p.bool_value(value, name)
             elif name in _REFUSED:
@@ -60,4 +56,4 @@ def parse_streamstats(p: Parser, tok: Token) -> ast.StreamstatsCmd:
     if not aggs:
         raise p.error("'streamstats' needs at least one function such as count", tok)
     p.end_of_command("streamstats")
-    return ast.StreamstatsCmd(tuple(aggs), tuple(by), current, window, tok.pos)
+    return ast.StreamstatsCmd(tuple(aggs), tuple(by), current, window, tok.pos, global_window)
