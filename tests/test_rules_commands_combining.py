@@ -366,3 +366,117 @@ def test_rule_r2_global_window_counts_every_group_and_global_false_its_own() -> 
     assert rows(spl, STREAM) == [("a", 1), ("b", 1), ("a", 1), ("a", 2), (None, None)]
     spl = "v=* | streamstats window=2 global=false count as n by s | table s n"
     assert rows(spl, STREAM) == [("a", 1), ("b", 1), ("a", 2), ("a", 2), (None, None)]
+
+
+# ----------------------------------------------------------------------------- lookups
+
+
+def _folder(tmp_path: Path) -> Path:
+    (tmp_path / "seen.csv").write_text("k,first\na,10\nz,99\n", encoding="utf-8")
+    return tmp_path
+
+
+def test_rule_l1_inputlookup_append_adds_the_rows_after_the_results(tmp_path: Path) -> None:
+    # results a, b, c, then the lookup's rows (a,10) and (z,99) in file order
+    assert rows("k=* | table k | inputlookup append=t seen", EVENTS, _folder(tmp_path)) == [
+        ("a", None),
+        ("b", None),
+        ("c", None),
+        ("a", "10"),
+        ("z", "99"),
+    ]
+
+
+def test_rule_l1_inputlookup_later_without_append_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SplError, match="append=true"):
+        rows("k=* | inputlookup seen", EVENTS, _folder(tmp_path))
+
+
+def test_rule_f1_from_lookup_reads_the_lookup(tmp_path: Path) -> None:
+    assert rows("| from lookup:seen", [], _folder(tmp_path)) == [("a", "10"), ("z", "99")]
+    assert rows("| from inputlookup:seen | table k", [], _folder(tmp_path)) == [("a",), ("z",)]
+
+
+def test_rule_f2_other_datasets_are_refused() -> None:
+    with pytest.raises(SplUnsupportedError, match="savedsearch"):
+        rows("| from savedsearch:mysearch")
+
+
+def test_rule_o1_outputlookup_writes_the_results_and_passes_them_on(tmp_path: Path) -> None:
+    # the CSV holds k and x as they are at outputlookup; the later eval is not in it
+    spl = "k=* | table k x | outputlookup out | eval y=1 | table k y"
+    assert rows(spl, EVENTS, tmp_path) == [("a", 1), ("b", 1), ("c", 1)]
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == "k,x\na,1\nb,2\nc,3\n"
+
+
+def test_rule_o2_numbers_as_splunk_shows_them_and_multivalues_one_per_line(
+    tmp_path: Path,
+) -> None:
+    spl = '| makeresults | eval n=2.0, m=split("p;q", ";") | table n m | outputlookup out'
+    rows(spl, [], tmp_path)
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8") == 'n,m\n2,"p\nq"\n'
+
+
+def test_rule_o3_append_keeps_the_file_and_adds_new_columns(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    rows(
+        '| makeresults | eval k="b", last="5" | table k last | outputlookup append=t seen',
+        [],
+        folder,
+    )
+    assert (folder / "seen.csv").read_text(encoding="utf-8") == (
+        "k,first,last\na,10,\nz,99,\nb,,5\n"
+    )
+
+
+def test_rule_o3_empty_results_empty_the_file_unless_override_if_empty_false(
+    tmp_path: Path,
+) -> None:
+    folder = _folder(tmp_path)
+    empty = "| makeresults | where 1=2 | table k | outputlookup "
+    rows(empty + "override_if_empty=false seen", [], folder)
+    assert (folder / "seen.csv").read_text(encoding="utf-8").startswith("k,first")
+    rows(empty + "seen", [], folder)
+    assert (folder / "seen.csv").read_text(encoding="utf-8") == ""
+    rows(empty + "create_empty=false other", [], folder)
+    assert not (folder / "other.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["../escape", "/tmp/escape", "sub/../../escape"])
+def test_rule_o4_outputlookup_stays_inside_the_lookups_folder(tmp_path: Path, name: str) -> None:
+    folder = tmp_path / "lookups"
+    folder.mkdir()
+    with pytest.raises(SplError, match="inside the lookups folder"):
+        rows(f"| makeresults | outputlookup {name}", [], folder)
+    assert not (tmp_path / "escape.csv").exists()
+
+
+def test_rule_o4_a_symlink_leading_out_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "lookups"
+    folder.mkdir()
+    (folder / "link.csv").symlink_to(tmp_path / "outside.csv")
+    with pytest.raises(SplError, match="outside the lookups folder"):
+        rows("| makeresults | outputlookup link", [], folder)
+    assert not (tmp_path / "outside.csv").exists()
+
+
+def test_rule_o4_outputlookup_needs_a_lookups_folder() -> None:
+    with pytest.raises(SplError, match="--lookups"):
+        rows("| makeresults | outputlookup out")
+
+
+def test_rule_o5_a_rewritten_lookup_is_read_again(tmp_path: Path) -> None:
+    from stagehunt.api import run_spl
+    from stagehunt.lookups import LookupLibrary
+    from stagehunt.store.event_store import EventStore
+
+    library = LookupLibrary(_folder(tmp_path))
+    with EventStore(in_memory=True) as store:
+        assert run_spl("| inputlookup seen | table k", store, lookups=library).rows == [
+            ("a",),
+            ("z",),
+        ]
+        run_spl(
+            '| makeresults | eval k="new" | table k | outputlookup seen', store, lookups=library
+        )
+        assert run_spl("| inputlookup seen", store, lookups=library).rows == [("new",)]

@@ -21,6 +21,7 @@ from stagehunt.compile import sqlfn as q
 from stagehunt.compile.commands import GENERATORS, TRANSFORMS, is_streaming
 from stagehunt.compile.kinds import Kind, kind_of_column
 from stagehunt.compile.ordering import ordered
+from stagehunt.compile.outputs import LookupOutput
 from stagehunt.compile.relation import SEQ, TIME_KEY, Field, QueryBuilder, Relation, alias_for
 from stagehunt.compile.search import time_range
 from stagehunt.knowledge import Knowledge
@@ -50,6 +51,8 @@ class CompiledQuery:
     event_rows: bool = False
     #: ``[earliest, latest)`` of the leading search (None: unbounded): storage may prune
     time_range: tuple[float | None, float | None] = (None, None)
+    #: lookups ``outputlookup`` writes once the statement has run (in pipeline order)
+    outputs: tuple[LookupOutput, ...] = ()
 
     def render(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """SQL text for ``dialect`` (``duckdb`` or ``spark``; see :mod:`.dialects`)."""
@@ -80,6 +83,7 @@ class Compiler:
         self.reads_events = False
         self.event_rows = False
         self.time_range: tuple[float | None, float | None] = (None, None)
+        self.outputs: list[LookupOutput] = []
 
     def error(self, message: str, pos: int) -> SplSemanticError:
         return SplSemanticError(message, pos, self.query)
@@ -172,6 +176,7 @@ class Compiler:
             self.reads_events,
             self.event_rows,
             self.time_range,
+            tuple(self.outputs),
         )
 
 
