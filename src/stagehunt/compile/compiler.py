@@ -21,7 +21,7 @@ from stagehunt.compile import sqlfn as q
 from stagehunt.compile.commands import GENERATORS, TRANSFORMS, is_streaming
 from stagehunt.compile.kinds import Kind, kind_of_column
 from stagehunt.compile.ordering import ordered
-from stagehunt.compile.outputs import LookupOutput
+from stagehunt.compile.outputs import DeferredTable, LookupOutput
 from stagehunt.compile.relation import SEQ, TIME_KEY, Field, QueryBuilder, Relation, alias_for
 from stagehunt.compile.search import time_range
 from stagehunt.knowledge import Knowledge
@@ -53,6 +53,8 @@ class CompiledQuery:
     time_range: tuple[float | None, float | None] = (None, None)
     #: lookups ``outputlookup`` writes once the statement has run (in pipeline order)
     outputs: tuple[LookupOutput, ...] = ()
+    #: tables built from the data before the statement runs (in pipeline order)
+    deferred: tuple[DeferredTable, ...] = ()
 
     def render(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """SQL text for ``dialect`` (``duckdb`` or ``spark``; see :mod:`.dialects`)."""
@@ -84,6 +86,7 @@ class Compiler:
         self.event_rows = False
         self.time_range: tuple[float | None, float | None] = (None, None)
         self.outputs: list[LookupOutput] = []
+        self.deferred: list[DeferredTable] = []
 
     def error(self, message: str, pos: int) -> SplSemanticError:
         return SplSemanticError(message, pos, self.query)
@@ -177,6 +180,7 @@ class Compiler:
             self.event_rows,
             self.time_range,
             tuple(self.outputs),
+            tuple(self.deferred),
         )
 
 

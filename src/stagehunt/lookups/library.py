@@ -63,6 +63,8 @@ class LookupLibrary:
     _loaded: dict[str, LookupTable] = field(default_factory=dict)
     #: name -> (file, its write count when loaded): outputlookup may rewrite it
     _seen: dict[str, tuple[Path, int]] = field(default_factory=dict)
+    #: the GeoIP database ``iplocation`` reads (None: found by stagehunt.geoip)
+    geoip: Path | None = None
 
     def __post_init__(self) -> None:
         if self.folder is not None:
