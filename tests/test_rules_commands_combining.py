@@ -522,3 +522,87 @@ def test_rule_g4_without_a_database_iplocation_is_refused_saying_why(
     with pytest.raises(SplUnsupportedError, match="GeoIP database") as err:
         rows("src=* | iplocation src", ADDRESSES)
     assert err.value.needs == "a GeoIP database"
+
+
+# ----------------------------------------------------------------------------- chart, timechart
+
+# h=x: u=a (t=0), u=b (t=10), u=a (t=30); h=y: u=a (t=20), no u (t=700)
+CHART = [
+    {"_time": 0, "h": "x", "u": "a"},
+    {"_time": 10, "h": "x", "u": "b"},
+    {"_time": 20, "h": "y", "u": "a"},
+    {"_time": 700, "h": "y"},
+    {"_time": 30, "h": "x", "u": "a"},
+]
+
+
+def test_rule_c1_chart_over_by_gives_one_column_per_series() -> None:
+    # counts per (h, u): x/a 2, x/b 1, y/a 1, y/(none) 1; empty cells of a count are 0;
+    # events without u form the NULL series (C3); series in byte order, NULL last (C5)
+    result = search_records("h=* | chart count over h by u", CHART)
+    assert result.columns == ["h", "a", "b", "NULL"]
+    assert result.rows == [("x", 2, 1, 0), ("y", 1, 0, 1)]
+
+
+def test_rule_c1_chart_by_two_fields_is_over_then_by() -> None:
+    assert search_records("h=* | chart count by h u", CHART).rows == [
+        ("x", 2, 1, 0),
+        ("y", 1, 0, 1),
+    ]
+
+
+def test_rule_c2_limit_keeps_the_largest_series_and_the_rest_is_other() -> None:
+    # totals: a 3, b 1, NULL 1: limit=1 keeps a; OTHER sums b and NULL per row
+    result = search_records("h=* | chart limit=1 count over h by u", CHART)
+    assert result.columns == ["h", "a", "OTHER"]
+    assert result.rows == [("x", 2, 1), ("y", 1, 1)]
+    result = search_records("h=* | chart limit=1 useother=false count over h by u", CHART)
+    assert result.columns == ["h", "a"]
+    assert result.rows == [("x", 2), ("y", 1)]
+
+
+def test_rule_c6_several_functions_name_columns_function_colon_series() -> None:
+    # max(_time) of an empty cell stays null; count is 0
+    result = search_records("h=* | chart count max(_time) as m over h by u", CHART)
+    assert result.columns == ["h", "count: a", "m: a", "count: b", "m: b", "count: NULL", "m: NULL"]
+    assert result.rows == [("x", 2, 30, 1, 10, 0, None), ("y", 1, 20, 0, None, 1, 700)]
+
+
+def test_rule_c4_timechart_fills_empty_buckets_between_the_first_and_last() -> None:
+    # 5-minute buckets: 0 holds t=0,10,20,30 (4 events), 300 is empty, 600 holds t=700
+    assert search_records("h=* | timechart span=5m count", CHART).rows == [
+        (0, 4),
+        (300, 0),
+        (600, 1),
+    ]
+
+
+def test_rule_c4_timechart_by_a_field() -> None:
+    result = search_records("h=* | timechart span=5m count by u", CHART)
+    assert result.columns == ["_time", "a", "b", "NULL"]
+    assert result.rows == [(0, 3, 1, 0), (300, 0, 0, 0), (600, 0, 0, 1)]
+
+
+def test_escu_appendpipe_timechart_adds_the_missing_buckets() -> None:
+    # ESCU's password spray searches: the empty bucket 300 is appended as a row with
+    # only _time (the first bucket and 600 come too: they are buckets of the data)
+    spl = (
+        "h=* | stats count by _time | appendpipe [| timechart limit=0 span=5m count | table _time]"
+    )
+    assert [r[0] for r in search_records(spl, CHART).rows][-3:] == [0, 300, 600]
+
+
+def test_rule_c2_split_columns_need_the_data() -> None:
+    from stagehunt.api import compile_query
+    from stagehunt.store.schema import ColumnKind
+
+    schema = {"h": ColumnKind.STRING, "u": ColumnKind.STRING, "_time": ColumnKind.NUMBER}
+    with pytest.raises(SplUnsupportedError, match="compiles only against data"):
+        compile_query("h=* | chart count over h by u", schema)
+    # without a split-by field the columns are known: it compiles anywhere
+    compile_query("h=* | chart count over h", schema)
+
+
+def test_timechart_needs_a_span() -> None:
+    with pytest.raises(SplUnsupportedError, match="span"):
+        rows("h=* | timechart count", CHART)

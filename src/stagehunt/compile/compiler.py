@@ -9,7 +9,7 @@ order-sensitive commands (head, dedup, first/last, sort ties) see what Splunk se
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -22,7 +22,15 @@ from stagehunt.compile.commands import GENERATORS, TRANSFORMS, is_streaming
 from stagehunt.compile.kinds import Kind, kind_of_column
 from stagehunt.compile.ordering import ordered
 from stagehunt.compile.outputs import DeferredTable, LookupOutput
-from stagehunt.compile.relation import SEQ, TIME_KEY, Field, QueryBuilder, Relation, alias_for
+from stagehunt.compile.relation import (
+    SEQ,
+    TIME_KEY,
+    Field,
+    QueryBuilder,
+    Relation,
+    alias_for,
+    parenthesize,
+)
 from stagehunt.compile.search import time_range
 from stagehunt.knowledge import Knowledge
 from stagehunt.lookups import LookupLibrary, LookupTable
@@ -61,6 +69,10 @@ class CompiledQuery:
         return dialects.render(self.sql, dialect, pretty)
 
 
+#: Runs a compiled statement on the engine the query is compiled for (Compiler.probe).
+Probe = Callable[[CompiledQuery], list[tuple[object, ...]]]
+
+
 class Compiler:
     def __init__(
         self,
@@ -71,8 +83,12 @@ class Compiler:
         now: float | None = None,
         lookups: LookupLibrary | None = None,
         knowledge: Knowledge | None = None,
+        probe: Probe | None = None,
     ) -> None:
         self.schema = dict(schema)
+        #: runs a statement on the data while compiling (chart/timechart split-by columns);
+        #: None when compiling without an engine
+        self._probe = probe
         #: add-ons and data models applied at search time (None: events as stored)
         self.knowledge = knowledge
         self._base: Relation | None = None
@@ -90,6 +106,27 @@ class Compiler:
 
     def error(self, message: str, pos: int) -> SplSemanticError:
         return SplSemanticError(message, pos, self.query)
+
+    def probe(self, select: exp.Select, what: str, pos: int) -> list[tuple[object, ...]]:
+        """Rows of ``select`` over this statement's CTEs so far, run on the data now:
+        for output columns named by values (chart ... by). Refused without an engine."""
+        if self._probe is None:
+            raise SplUnsupportedError(
+                f"{what} names its columns after the data's values: it compiles only "
+                "against data (run it, or --explain it on an engine)",
+                pos,
+                self.query,
+            )
+        for name, cte in self.b.ctes:
+            select = select.with_(exp.to_identifier(name), as_=cte.copy(), copy=False)
+        statement = CompiledQuery(
+            parenthesize(select),
+            (),
+            tuple(self.lookups.loaded()),
+            self.reads_events,
+            deferred=tuple(self.deferred),
+        )
+        return self._probe(statement)
 
     # ------------------------------------------------------------------ entry
     def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
