@@ -29,7 +29,6 @@ from stagehunt.compile.relation import SEQ, Field, Relation, alias_for
 from stagehunt.compile.search import SearchCompiler
 from stagehunt.compile.stats import StatsCompiler
 from stagehunt.spl import ast
-from stagehunt.spl.errors import SplSemanticError
 
 if TYPE_CHECKING:
     from stagehunt.compile.compiler import Compiler
@@ -51,10 +50,8 @@ def _flag(e: exp.Expression) -> exp.Expression:
 
 @transforms(ast.TransactionCmd)
 def transaction(c: Compiler, rel: Relation, cmd: ast.TransactionCmd) -> Relation:
-    time_field = rel.get("_time")
-    if time_field is None or time_field.kind is not Kind.NUM:
-        raise SplSemanticError("transaction needs events with _time", cmd.pos, c.query)
-    time = q.col(time_field.alias)
+    # _time as a number; results without it (or where it is no number) get null times
+    time = ExprCompiler(rel, c.query, c.now).number(rel.typed("_time"))
     keys = [rel.typed(f) for f in cmd.fields]
     present = [q.not_null(k.sql) for k in keys if not k.is_null]
     where = exp.false() if any(k.is_null for k in keys) else (q.and_(*present) if present else None)
