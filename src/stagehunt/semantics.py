@@ -144,3 +144,40 @@ TRANSACTION_MAXSPAN_FIXED_WINDOWS = True
 # oldest event matches startswith (if given) and its newest matches endswith (if given);
 # open ("evicted") ones are dropped unless keepevicted=true, which adds closed_txn=0/1.
 TRANSACTION_CLOSED_NEEDS_BOTH_ENDS = True
+
+# R3 streamstats (UNCONFIRMED): a result lacking a by-field belongs to no group and gets no
+# statistics (its output fields are null); it still passes through.
+STREAMSTATS_NULL_BY_GETS_NOTHING = True
+
+# C2 chart/timechart by (Search Reference, chart/timechart `limit`, `agg=`; ranking by sum):
+# series are ranked by the sum over rows of the first function's values; ties in byte order.
+CHART_SERIES_RANKED_BY_SUM = True
+
+# C5 chart/timechart by (UNCONFIRMED): series columns come in byte order of their values,
+# then NULL (results without the split field), then OTHER.
+CHART_SERIES_COLUMNS_SORTED = True
+
+# C6 chart/timechart (UNCONFIRMED for chart): a count (count, dc) of an empty cell or
+# bucket is 0; other functions leave it empty.
+CHART_EMPTY_COUNT_IS_ZERO = True
+
+# C4 timechart (approximated): empty buckets are filled from the first to the last bucket
+# that has events; Splunk fills the whole time range of the search, which a query run here
+# does not have.
+TIMECHART_FILLS_BETWEEN_DATA = True
+
+# O2 outputlookup (UNCONFIRMED): a multivalue value is written as its values joined by
+# newlines in one CSV cell; numbers as Splunk shows them (2.0 is "2"); every field of the
+# results is written, internal ones included.
+OUTPUTLOOKUP_MV_NEWLINES = True
+
+# G2 iplocation (UNCONFIRMED): a multivalue field is located by its first value.
+IPLOCATION_MV_FIRST_VALUE = True
+
+# G3 iplocation (UNCONFIRMED): an address the database does not know (private, reserved,
+# not an address) leaves the location fields unset (null), not empty strings.
+IPLOCATION_UNKNOWN_LEAVES_FIELDS_UNSET = True
+
+# A2 append/appendpipe/inputlookup append=t: a field numeric on one side and text on the
+# other becomes text (numbers as Splunk shows them); multivalue on one side: multivalue.
+APPEND_MERGES_KINDS_AS_TEXT = True

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 ORD, STARTS, ENDS = "__tord", "__tst", "__ten"
 PREV_T, PREV_END, RUN, WINDOW, CHUNK = "__tpt", "__tpe", "__trun", "__twin", "__tchk"
-FIRST_OK, LAST_OK = "__tfo", "__tlo"
+FIRST_OK, LAST_OK, PLACE = "__tfo", "__tlo", "__tplc"
 
 
 def _window(
@@ -113,6 +113,8 @@ def transaction(c: Compiler, rel: Relation, cmd: ast.TransactionCmd) -> Relation
         extra_hidden=[
             (FIRST_OK, _window(exp.FirstValue(this=q.col(STARTS)), txn, asc)),
             (LAST_OK, _window(exp.FirstValue(this=q.col(ENDS)), txn, desc)),
+            # the event's place in its transaction, oldest first (one key: _raw's order)
+            (PLACE, row_number(asc, txn)),
         ],
     )
     closed: list[exp.Expression] = []
@@ -161,10 +163,7 @@ def _merge(
         add(f.name, merged.sql, merged.kind)
     if raw is not None and raw.kind is not Kind.NULL:
         in_time_order = exp.ArrayAgg(
-            this=exp.Order(
-                this=q.col(raw.alias),
-                expressions=[ordered(time, False), ordered(q.col(ORD), True)],
-            )
+            this=exp.Order(this=q.col(raw.alias), expressions=[ordered(q.col(PLACE), False)])
         )
         add("_raw", exp.ArrayToString(this=in_time_order, expression=q.string("\n")), Kind.STR)
     add("duration", exp.Sub(this=exp.Max(this=time), expression=exp.Min(this=time)), Kind.NUM)
