@@ -176,7 +176,6 @@ def test_rule_a4_appendpipe_accepts_a_leading_pipe() -> None:
     [
         ("| mstats count(cpu) where index=metrics", "a metrics store"),
         ("| makeresults | append [mstats count(cpu) where index=metrics]", "a metrics store"),
-        ('| makeresults | map search="search x=$y$"', None),
         ('| makeresults | anomalydetection "count" action=annotate', None),
         ("| makeresults | outlier action=RM count", None),
     ],
@@ -187,7 +186,7 @@ def test_commands_without_a_meaning_here_are_refused_at_their_position(
     with pytest.raises(SplUnsupportedError) as err:
         rows(spl)
     assert err.value.needs == needs
-    name = next(w for w in ("mstats", "map", "anomalydetection", "outlier") if w in spl)
+    name = next(w for w in ("mstats", "anomalydetection", "outlier") if w in spl)
     assert spl[err.value.pos :].startswith(name)
 
 
@@ -606,3 +605,76 @@ def test_rule_c2_split_columns_need_the_data() -> None:
 def test_timechart_needs_a_span() -> None:
     with pytest.raises(SplUnsupportedError, match="span"):
         rows("h=* | timechart count", CHART)
+
+
+# ----------------------------------------------------------------------------- map
+
+# Two 4662 events (logons 0xA, 0xB), then 4624 logons: 0xa (t=4), 0xB (t=3), 0xA (t=1)
+LOGONS = [
+    {"_time": 5, "EventCode": "4662", "Logon_ID": "0xA", "user": "u1"},
+    {"_time": 4, "EventCode": "4624", "TargetLogonId": "0xa", "src_ip": "1.2.3.4"},
+    {"_time": 3, "EventCode": "4624", "TargetLogonId": "0xB", "src_ip": "5.6.7.8"},
+    {"_time": 2, "EventCode": "4662", "Logon_ID": "0xB", "user": "u2"},
+    {"_time": 1, "EventCode": "4624", "TargetLogonId": "0xA", "src_ip": "9.9.9.9"},
+]
+MAPPED = 'map search="search EventCode=4624 TargetLogonId=$TargetLogonId$"'
+
+
+def test_rule_m3_each_result_runs_the_template_in_turn() -> None:
+    # ESCU: appendpipe [| map search="search ... TargetLogonId=$TargetLogonId$"]. Row 0xA
+    # finds the logons 0xa (t=4, the value matches case-insensitively as a search term)
+    # and 0xA (t=1), newest first; then row 0xB finds t=3.
+    spl = (
+        "EventCode=4662 | rename Logon_ID as TargetLogonId | table TargetLogonId user "
+        f"| appendpipe [| {MAPPED}] | table TargetLogonId user src_ip"
+    )
+    assert rows(spl, LOGONS) == [
+        ("0xA", "u1", None),
+        ("0xB", "u2", None),
+        ("0xa", None, "1.2.3.4"),
+        ("0xA", None, "9.9.9.9"),
+        ("0xB", None, "5.6.7.8"),
+    ]
+
+
+def test_rule_m1_maxsearches_limits_the_results_that_run_a_search() -> None:
+    spl = (
+        "EventCode=4662 | rename Logon_ID as TargetLogonId "
+        f"| map maxsearches=1 {MAPPED.removeprefix('map ')} | table src_ip"
+    )
+    assert rows(spl, LOGONS) == [("1.2.3.4",), ("9.9.9.9",)]
+
+
+def test_rule_m2_a_result_without_the_field_finds_nothing() -> None:
+    # the 4662 events have no TargetLogonId before the rename: no search matches
+    assert rows(f"EventCode=4662 | {MAPPED}", LOGONS) == []
+
+
+def test_map_template_macros_are_expanded(tmp_path: Path) -> None:
+    import json
+
+    from stagehunt.api import run_spl
+    from stagehunt.spl.macros import MacroLibrary
+    from stagehunt.store.event_store import EventStore
+
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in LOGONS), encoding="utf-8")
+    macros = MacroLibrary.from_text("[logons]\ndefinition = EventCode=4624\n")
+    spl = (
+        "EventCode=4662 | rename Logon_ID as TargetLogonId "
+        '| map search="search `logons` TargetLogonId=$TargetLogonId$" | table src_ip'
+    )
+    with EventStore(in_memory=True) as store:
+        store.load([path])
+        assert run_spl(spl, store, macros=macros).rows == [
+            ("1.2.3.4",),
+            ("9.9.9.9",),
+            ("5.6.7.8",),
+        ]
+
+
+def test_map_refuses_templates_it_cannot_bind() -> None:
+    with pytest.raises(SplUnsupportedError, match="bare search term"):
+        rows('EventCode=4662 | map search="search $Logon_ID$"', LOGONS)
+    with pytest.raises(SplUnsupportedError, match="generating command"):
+        rows('EventCode=4662 | map search="| makeresults | eval x=$Logon_ID$"', LOGONS)

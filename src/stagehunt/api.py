@@ -42,7 +42,8 @@ def compile_query(
     add-ons' search-time fields apply and ``tstats`` reads its data models; ``probe``
     runs statements on the data while compiling (chart/timechart split-by columns)."""
     # always expand: a macro call with no library is an "unknown macro" error, not a term
-    text = (macros or MacroLibrary()).expand(spl)
+    macros = macros or MacroLibrary()
+    text = macros.expand(spl)
     compiler = Compiler(
         schema,
         table=table,
@@ -51,6 +52,7 @@ def compile_query(
         lookups=lookups,
         knowledge=knowledge,
         probe=probe,
+        macros=macros,
     )
     return compiler.compile(parse(text))
 

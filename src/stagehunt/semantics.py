@@ -181,3 +181,11 @@ IPLOCATION_UNKNOWN_LEAVES_FIELDS_UNSET = True
 # A2 append/appendpipe/inputlookup append=t: a field numeric on one side and text on the
 # other becomes text (numbers as Splunk shows them); multivalue on one side: multivalue.
 APPEND_MERGES_KINDS_AS_TEXT = True
+
+# M1 map (Search Reference, map: maxsearches default 10): only the first this many results
+# each run the template search; the rest run nothing.
+MAP_MAXSEARCHES = 10
+
+# M2 map (UNCONFIRMED): a $field$ token takes the result's value as text (a multivalue
+# field's first value); a result lacking the field runs a search that matches nothing.
+MAP_MISSING_TOKEN_MATCHES_NOTHING = True

@@ -36,6 +36,7 @@ from stagehunt.knowledge import Knowledge
 from stagehunt.lookups import LookupLibrary, LookupTable
 from stagehunt.spl import ast
 from stagehunt.spl.errors import SplSemanticError, SplUnsupportedError
+from stagehunt.spl.macros import MacroLibrary
 from stagehunt.store.schema import EVENTS_TABLE, SEQ_COLUMN, ColumnKind
 
 
@@ -84,8 +85,11 @@ class Compiler:
         lookups: LookupLibrary | None = None,
         knowledge: Knowledge | None = None,
         probe: Probe | None = None,
+        macros: MacroLibrary | None = None,
     ) -> None:
         self.schema = dict(schema)
+        #: expands macros in search text found while compiling (map's template)
+        self.macros = macros or MacroLibrary()
         #: runs a statement on the data while compiling (chart/timechart split-by columns);
         #: None when compiling without an engine
         self._probe = probe

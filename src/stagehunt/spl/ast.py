@@ -417,6 +417,17 @@ class ChartCmd(Command):
 
 
 @dataclass(frozen=True)
+class MapCmd(Command):
+    """``map [maxsearches=N] search="template"``: the template (``$field$`` tokens in it)
+    as written; it is expanded and parsed when compiled."""
+
+    template: str
+    maxsearches: int
+    pos: int
+    template_pos: int
+
+
+@dataclass(frozen=True)
 class OutputlookupCmd(Command):
     """``outputlookup [append=] [create_empty=] [override_if_empty=] [max=] NAME``."""
 
