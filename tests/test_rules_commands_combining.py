@@ -678,3 +678,14 @@ def test_map_refuses_templates_it_cannot_bind() -> None:
         rows('EventCode=4662 | map search="search $Logon_ID$"', LOGONS)
     with pytest.raises(SplUnsupportedError, match="generating command"):
         rows('EventCode=4662 | map search="| makeresults | eval x=$Logon_ID$"', LOGONS)
+
+
+def test_rule_g4_cli_geoip_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from stagehunt.cli import main
+
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"_time": 1, "src": "8.8.8.8"}\n', encoding="utf-8")
+    missing = tmp_path / "none.mmdb"
+    code = main(["search", "src=* | iplocation src", str(events), "--geoip", str(missing)])
+    assert code == 2
+    assert "none.mmdb (--geoip) is not a file" in capsys.readouterr().err
