@@ -111,8 +111,9 @@ JOIN_MATCH_EXACT_STRINGS = True
 # lacks keeps the main result's value; only values the row has overwrite.
 JOIN_OVERWRITE_KEEPS_WHEN_SUB_NULL = True
 
-# A1 append (Search Reference, append: maxout default 50000): at most this many subsearch
-# results are appended.
+# A1 append (Search Reference, append: the maxout option, default 50000 as for appendcols;
+# UNCONFIRMED: the page's description also cites the general 10,000-result subsearch limit):
+# at most this many subsearch results are appended.
 APPEND_SUBSEARCH_MAXOUT = 50_000
 
 # S1 subsearch in a search (Search Manual, "About subsearches": 10,000 results by
