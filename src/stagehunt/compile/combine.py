@@ -97,6 +97,12 @@ def stack(b: QueryBuilder, branches: Sequence[Relation], *, events: bool = False
     select = exp.select(
         *[q.col(f.alias) for f in fields], exp.alias_(row_number(order), q.ident(SEQ))
     ).from_(exp.to_identifier(source))
+    pinned = frozenset(n for rel in branches for n in rel.pinned if n in names)
     return Relation(
-        b.add(select), tuple(fields), (ordered(q.col(SEQ), False),), (SEQ,), events=events
+        b.add(select),
+        tuple(fields),
+        (ordered(q.col(SEQ), False),),
+        (SEQ,),
+        pinned=pinned,
+        events=events,
     )
