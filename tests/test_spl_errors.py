@@ -83,10 +83,14 @@ CASES: list[Case] = [
     Case("trailing_pipe", "host=a |", ("|", "$")),
     Case("trailing_pipe_after_eval", "host=a | eval x=1 |", ("|#2", "$")),
     Case("unknown_command", "host=a | frobnicate x", ("frobnicate",)),
-    Case("unsupported_transaction", "host=a | transaction host", ("transaction",), UNSUPPORTED),
-    Case("unsupported_transaction", "host=a | transaction host", ("transaction",), UNSUPPORTED),
+    Case("unsupported_geostats", "host=a | geostats count", ("geostats",), UNSUPPORTED),
     Case("makeresults_not_first", "host=a | makeresults", ("makeresults",)),
-    Case("subsearch_not_supported", "host=a [search x]", ("[",), UNSUPPORTED),
+    Case(
+        "subsearch_search_field_not_supported",
+        'host=a [| makeresults | eval search="x"]',
+        ("[",),
+        UNSUPPORTED,
+    ),
     # -- eval functions and expressions
     Case("unknown_eval_function", "host=a | eval x=frob(y)", ("frob",)),
     Case("wrong_arg_count_len", "host=a | eval x=len(y, z)", ("len",)),
@@ -208,7 +212,7 @@ def test_valid_query_still_exits_zero(capsys: pytest.CaptureFixture[str]) -> Non
     ("query", "kind"),
     [
         ("host=a | eval x=frob(y)", "error"),
-        ("host=a | streamstats count", "not supported"),
+        ("host=a | geostats count", "not supported"),
     ],
 )
 def test_subprocess_exit_code_2_and_no_traceback(query: str, kind: str) -> None:

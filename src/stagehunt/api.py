@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
-from stagehunt.backends.base import Backend, run_compiled, run_compiled_events
+from stagehunt.backends.base import Backend, build_deferred, run_compiled, run_compiled_events
 from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.compile import CompiledQuery, Compiler
+from stagehunt.compile.compiler import Probe
 from stagehunt.knowledge import Knowledge
 from stagehunt.lookups import LookupLibrary
 from stagehunt.result import ResultTable
@@ -35,13 +36,23 @@ def compile_query(
     now: float | None = None,
     lookups: LookupLibrary | None = None,
     knowledge: Knowledge | None = None,
+    probe: Probe | None = None,
 ) -> CompiledQuery:
     """Parse (after macro expansion) and compile one SPL query; with ``knowledge``, the
-    add-ons' search-time fields apply and ``tstats`` reads its data models."""
+    add-ons' search-time fields apply and ``tstats`` reads its data models; ``probe``
+    runs statements on the data while compiling (chart/timechart split-by columns)."""
     # always expand: a macro call with no library is an "unknown macro" error, not a term
-    text = (macros or MacroLibrary()).expand(spl)
+    macros = macros or MacroLibrary()
+    text = macros.expand(spl)
     compiler = Compiler(
-        schema, table=table, physical=physical, now=now, lookups=lookups, knowledge=knowledge
+        schema,
+        table=table,
+        physical=physical,
+        now=now,
+        lookups=lookups,
+        knowledge=knowledge,
+        probe=probe,
+        macros=macros,
     )
     return compiler.compile(parse(text))
 
@@ -102,7 +113,20 @@ def compile_on(
         now=now,
         lookups=lookups,
         knowledge=knowledge,
+        probe=prober(backend),
     )
+
+
+def prober(backend: Backend) -> Probe:
+    """Runs statements on ``backend`` while a query compiles for it."""
+
+    def probe(compiled: CompiledQuery) -> list[tuple[object, ...]]:
+        if not backend.schema() and compiled.reads_events:
+            return []  # no events table yet: no values
+        compiled = build_deferred(backend, compiled)
+        return backend.execute(compiled, compiled.render(backend.dialect))
+
+    return probe
 
 
 def run_on(

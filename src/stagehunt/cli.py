@@ -125,6 +125,12 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
         type=Path,
         help="folder of lookup CSV files (and an optional transforms.conf) for lookup/inputlookup",
     )
+    p.add_argument(
+        "--geoip",
+        type=Path,
+        help="GeoIP database (MaxMind DB .mmdb, e.g. GeoLite2-City) for iplocation "
+        "(default: $STAGEHUNT_GEOIP, else DB-IP City Lite from the stagehunt[geoip] extra)",
+    )
     _add_input_options(p)
     _add_engine_options(p)
 
@@ -475,7 +481,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             raise CliError(str(unknown.args[0]), EXIT_USAGE) from None
         spl = detection.spl
         lookups_dir = lookups_dir or detection.lookups
-    lookups = LookupLibrary(lookups_dir)
+    lookups = LookupLibrary(lookups_dir, geoip=args.geoip)
     paths: list[Path] = list(args.paths)
     # parse before loading: a broken query fails fast
     compile_query(spl, {}, macros=macros, lookups=lookups)

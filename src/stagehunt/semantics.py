@@ -119,3 +119,99 @@ FROM_DATAMODEL_IS_DATAMODEL_SEARCH = True
 # field for one event, the first stanza in load order (file name, then file order) wins;
 # Splunk ranks source:: over host:: over sourcetype stanzas.
 KNOWLEDGE_FIRST_STANZA_WINS = True
+# J2 join (Search Reference, join: "A maximum of 50,000 rows in the right-side dataset"):
+# the subsearch's first rows, in its result order, take part; the rest are ignored.
+JOIN_SUBSEARCH_MAXOUT = 50_000
+
+# J3 join max=1 (UNCONFIRMED which row is "first"): the first matching row in the
+# subsearch's result order (its search order or the order its last command produced).
+JOIN_FIRST_IS_SUBSEARCH_ORDER = True
+
+# J4 join (UNCONFIRMED): values match when equal as strings, case-sensitively (numbers
+# rendered as Splunk shows them, a multivalue value as its values joined by newlines);
+# a result lacking a join field matches nothing.
+JOIN_MATCH_EXACT_STRINGS = True
+
+# J5 join overwrite=true (UNCONFIRMED for null values): a field the matched subsearch row
+# lacks keeps the main result's value; only values the row has overwrite.
+JOIN_OVERWRITE_KEEPS_WHEN_SUB_NULL = True
+
+# A1 append (Search Reference, append: the maxout option, default 50000 as for appendcols;
+# UNCONFIRMED: the page's description also cites the general 10,000-result subsearch limit):
+# at most this many subsearch results are appended.
+APPEND_SUBSEARCH_MAXOUT = 50_000
+
+# S1 subsearch in a search (Search Manual, "About subsearches": 10,000 results by
+# default): the subsearch's first rows, in its result order, become the filter.
+SUBSEARCH_MAXOUT = 10_000
+
+# S3 subsearch filter (UNCONFIRMED): Splunk's format writes `NOT ()` for a subsearch
+# without results; we read an empty subsearch as matching nothing, so `search [empty]`
+# keeps nothing and `search NOT [empty]` keeps every result.
+SUBSEARCH_EMPTY_MATCHES_NOTHING = True
+
+# T1 transaction (Search Reference, transaction: maxevents default 1000): at most this
+# many events per transaction; the newest ones fill a transaction first.
+TRANSACTION_MAXEVENTS = 1000
+
+# T2 transaction with several fields (UNCONFIRMED, approximated): an event joins a
+# transaction only when it has every listed field, all equal (Splunk also links events
+# sharing only some of the fields, and connected=false loosens that further); events
+# lacking a listed field take part in no transaction.
+TRANSACTION_NEEDS_EVERY_FIELD = True
+
+# T3 transaction maxspan (approximated): Splunk reads events newest first and starts a new
+# transaction at the first event that would make it span maxspan or more; we cut each run
+# of events into windows of maxspan counted back from the run's newest event, so a run
+# longer than maxspan may be split at a different event than Splunk splits it.
+TRANSACTION_MAXSPAN_FIXED_WINDOWS = True
+
+# T4 transaction startswith/endswith (UNCONFIRMED): a transaction is closed when its
+# oldest event matches startswith (if given) and its newest matches endswith (if given);
+# open ("evicted") ones are dropped unless keepevicted=true, which adds closed_txn=0/1.
+TRANSACTION_CLOSED_NEEDS_BOTH_ENDS = True
+
+# R3 streamstats (UNCONFIRMED): a result lacking a by-field belongs to no group and gets no
+# statistics (its output fields are null); it still passes through.
+STREAMSTATS_NULL_BY_GETS_NOTHING = True
+
+# C2 chart/timechart by (Search Reference, chart/timechart `limit`, `agg=`; ranking by sum):
+# series are ranked by the sum over rows of the first function's values; ties in byte order.
+CHART_SERIES_RANKED_BY_SUM = True
+
+# C5 chart/timechart by (UNCONFIRMED): series columns come in byte order of their values,
+# then NULL (results without the split field), then OTHER.
+CHART_SERIES_COLUMNS_SORTED = True
+
+# C6 chart/timechart (UNCONFIRMED for chart): a count (count, dc) of an empty cell or
+# bucket is 0; other functions leave it empty.
+CHART_EMPTY_COUNT_IS_ZERO = True
+
+# C4 timechart (approximated): empty buckets are filled from the first to the last bucket
+# that has events; Splunk fills the whole time range of the search, which a query run here
+# does not have.
+TIMECHART_FILLS_BETWEEN_DATA = True
+
+# O2 outputlookup (UNCONFIRMED): a multivalue value is written as its values joined by
+# newlines in one CSV cell; numbers as Splunk shows them (2.0 is "2"); every field of the
+# results is written, internal ones included.
+OUTPUTLOOKUP_MV_NEWLINES = True
+
+# G2 iplocation (UNCONFIRMED): a multivalue field is located by its first value.
+IPLOCATION_MV_FIRST_VALUE = True
+
+# G3 iplocation (UNCONFIRMED): an address the database does not know (private, reserved,
+# not an address) leaves the location fields unset (null), not empty strings.
+IPLOCATION_UNKNOWN_LEAVES_FIELDS_UNSET = True
+
+# A2 append/appendpipe/inputlookup append=t: a field numeric on one side and text on the
+# other becomes text (numbers as Splunk shows them); multivalue on one side: multivalue.
+APPEND_MERGES_KINDS_AS_TEXT = True
+
+# M1 map (Search Reference, map: maxsearches default 10): only the first this many results
+# each run the template search; the rest run nothing.
+MAP_MAXSEARCHES = 10
+
+# M2 map (UNCONFIRMED): a $field$ token takes the result's value as text (a multivalue
+# field's first value); a result lacking the field runs a search that matches nothing.
+MAP_MISSING_TOKEN_MATCHES_NOTHING = True

@@ -9,7 +9,7 @@ order-sensitive commands (head, dedup, first/last, sort ties) see what Splunk se
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -21,13 +21,23 @@ from stagehunt.compile import sqlfn as q
 from stagehunt.compile.commands import GENERATORS, TRANSFORMS, is_streaming
 from stagehunt.compile.kinds import Kind, kind_of_column
 from stagehunt.compile.ordering import ordered
-from stagehunt.compile.relation import SEQ, TIME_KEY, Field, QueryBuilder, Relation, alias_for
+from stagehunt.compile.outputs import DeferredTable, LookupOutput
+from stagehunt.compile.relation import (
+    SEQ,
+    TIME_KEY,
+    Field,
+    QueryBuilder,
+    Relation,
+    alias_for,
+    parenthesize,
+)
 from stagehunt.compile.search import time_range
 from stagehunt.knowledge import Knowledge
 from stagehunt.knowledge import bundled as bundled_knowledge
 from stagehunt.lookups import LookupLibrary, LookupTable
 from stagehunt.spl import ast
 from stagehunt.spl.errors import SplSemanticError, SplUnsupportedError
+from stagehunt.spl.macros import MacroLibrary
 from stagehunt.store.schema import EVENTS_TABLE, SEQ_COLUMN, ColumnKind
 
 
@@ -51,10 +61,18 @@ class CompiledQuery:
     event_rows: bool = False
     #: ``[earliest, latest)`` of the leading search (None: unbounded): storage may prune
     time_range: tuple[float | None, float | None] = (None, None)
+    #: lookups ``outputlookup`` writes once the statement has run (in pipeline order)
+    outputs: tuple[LookupOutput, ...] = ()
+    #: tables built from the data before the statement runs (in pipeline order)
+    deferred: tuple[DeferredTable, ...] = ()
 
     def render(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """SQL text for ``dialect`` (``duckdb`` or ``spark``; see :mod:`.dialects`)."""
         return dialects.render(self.sql, dialect, pretty)
+
+
+#: Runs a compiled statement on the engine the query is compiled for (Compiler.probe).
+Probe = Callable[[CompiledQuery], list[tuple[object, ...]]]
 
 
 class Compiler:
@@ -67,8 +85,15 @@ class Compiler:
         now: float | None = None,
         lookups: LookupLibrary | None = None,
         knowledge: Knowledge | None = None,
+        probe: Probe | None = None,
+        macros: MacroLibrary | None = None,
     ) -> None:
         self.schema = dict(schema)
+        #: expands macros in search text found while compiling (map's template)
+        self.macros = macros or MacroLibrary()
+        #: runs a statement on the data while compiling (chart/timechart split-by columns);
+        #: None when compiling without an engine
+        self._probe = probe
         #: add-ons and data models applied at search time (None: events as stored)
         self.knowledge = knowledge
         self._base: Relation | None = None
@@ -82,9 +107,32 @@ class Compiler:
         self.reads_events = False
         self.event_rows = False
         self.time_range: tuple[float | None, float | None] = (None, None)
+        self.outputs: list[LookupOutput] = []
+        self.deferred: list[DeferredTable] = []
 
     def error(self, message: str, pos: int) -> SplSemanticError:
         return SplSemanticError(message, pos, self.query)
+
+    def probe(self, select: exp.Select, what: str, pos: int) -> list[tuple[object, ...]]:
+        """Rows of ``select`` over this statement's CTEs so far, run on the data now:
+        for output columns named by values (chart ... by). Refused without an engine."""
+        if self._probe is None:
+            raise SplUnsupportedError(
+                f"{what} names its columns after the data's values: it compiles only "
+                "against data (run it, or --explain it on an engine)",
+                pos,
+                self.query,
+            )
+        for name, cte in self.b.ctes:
+            select = select.with_(exp.to_identifier(name), as_=cte.copy(), copy=False)
+        statement = CompiledQuery(
+            parenthesize(select),
+            (),
+            tuple(self.lookups.loaded()),
+            self.reads_events,
+            deferred=tuple(self.deferred),
+        )
+        return self._probe(statement)
 
     # ------------------------------------------------------------------ entry
     def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
@@ -196,6 +244,8 @@ class Compiler:
             self.reads_events,
             self.event_rows,
             self.time_range,
+            tuple(self.outputs),
+            tuple(self.deferred),
         )
 
 

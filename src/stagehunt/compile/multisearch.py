@@ -15,31 +15,14 @@ from sqlglot import exp
 
 from stagehunt import semantics
 from stagehunt.compile import sqlfn as q
+from stagehunt.compile.combine import BRANCH, SQL_TYPE, as_kind, merged_kind
 from stagehunt.compile.kinds import Kind
 from stagehunt.compile.ordering import ordered, row_number
 from stagehunt.compile.relation import SEQ, TIME_KEY, Field, QueryBuilder, Relation, alias_for
 
-BRANCH = "__b"
-_SQL_TYPE = {Kind.STR: "VARCHAR", Kind.NUM: "DOUBLE", Kind.MV: "VARCHAR[]"}
-
-
-def _merged_kind(kinds: Sequence[Kind]) -> Kind:
-    """One kind for a field across branches: any multivalue wins, then string, then number."""
-    present = {k for k in kinds if k is not Kind.NULL}
-    for k in (Kind.MV, Kind.STR, Kind.NUM):
-        if k in present:
-            return k
-    return Kind.NULL
-
 
 def _as_kind(f: Field, kind: Kind) -> exp.Expression:
-    value = q.col(f.alias)
-    if f.kind is kind:
-        return value
-    text = q.number_to_string(value) if f.kind is Kind.NUM else value
-    if kind is Kind.MV:
-        return q.case((q.not_null(value), exp.Array(expressions=[text])))
-    return text
+    return as_kind(q.col(f.alias), f.kind, kind)
 
 
 def union(b: QueryBuilder, branches: Sequence[Relation]) -> Relation:
@@ -48,8 +31,7 @@ def union(b: QueryBuilder, branches: Sequence[Relation]) -> Relation:
     for rel in branches:
         names += [f.name for f in rel.fields if f.name not in names]
     kinds = {
-        n: _merged_kind([f.kind for rel in branches if (f := rel.get(n)) is not None])
-        for n in names
+        n: merged_kind([f.kind for rel in branches if (f := rel.get(n)) is not None]) for n in names
     }
     names = [n for n in names if kinds[n] is not Kind.NULL]
     taken: set[str] = {TIME_KEY, SEQ, BRANCH}
@@ -60,7 +42,7 @@ def union(b: QueryBuilder, branches: Sequence[Relation]) -> Relation:
         for f in fields:
             mine = rel.get(f.name)
             if mine is None or mine.kind is Kind.NULL:
-                value: exp.Expression = exp.cast(exp.Null(), _SQL_TYPE[f.kind])
+                value: exp.Expression = exp.cast(exp.Null(), SQL_TYPE[f.kind])
             else:
                 value = _as_kind(mine, f.kind)
             items.append(exp.alias_(value, q.ident(f.alias)))

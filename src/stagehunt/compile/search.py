@@ -10,7 +10,7 @@ NULL never leaks out, so ``NOT`` behaves as Splunk's search ``NOT``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlglot import exp
 
@@ -28,10 +28,22 @@ _CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$")
 
 
 class SearchCompiler:
-    def __init__(self, rel: Relation, query: str, now: float) -> None:
+    def __init__(
+        self,
+        rel: Relation,
+        query: str,
+        now: float,
+        *,
+        subsearches: Mapping[int, str] | None = None,
+        bindings: Mapping[str, exp.Expression] | None = None,
+    ) -> None:
         self.rel = rel
         self.query = query
         self.now = now
+        #: subsearch position → hidden Boolean column holding its match (subsearch.py)
+        self.subsearches = dict(subsearches or {})
+        #: placeholder word → the SQL value it stands for (map's $field$ tokens)
+        self.bindings = dict(bindings or {})
 
     def compile(self, node: ast.SearchExpr) -> exp.Expression:
         if isinstance(node, ast.SearchAnd):
@@ -48,8 +60,16 @@ class SearchCompiler:
             preds = [self.equals(node.field, v) for v in node.values]
             return exp.paren(q.or_(*preds), copy=False)
         if isinstance(node, ast.TermMatch):
+            if any(word in node.value.text for word in self.bindings):
+                raise SplUnsupportedError(
+                    "a $token$ as a bare search term is not supported (write field=$token$)",
+                    node.pos,
+                    self.query,
+                )
             return self.term(node.value)
         if isinstance(node, ast.Subsearch):
+            if node.pos in self.subsearches:
+                return q.col(self.subsearches[node.pos])
             raise SplUnsupportedError(
                 "subsearches [ ... ] are not supported yet", node.pos, self.query
             )
@@ -64,6 +84,8 @@ class SearchCompiler:
     def field_match(self, node: ast.FieldMatch) -> exp.Expression:
         if "*" in node.field:
             raise self._wild_field(node.pos)
+        if self.bindings and any(word in node.value.text for word in self.bindings):
+            return self.bound_match(node)
         if node.field in ("earliest", "latest") and not node.value.quoted:
             return self.time_bound(node)
         if node.op == "=":
@@ -71,6 +93,44 @@ class SearchCompiler:
         if node.op == "!=":
             return self.not_equals(node.field, node.value)
         return self.compare(node.field, node.op, node.value)
+
+    def bound_match(self, node: ast.FieldMatch) -> exp.Expression:
+        """``field=...$token$...``: the value is known only per row (map): a glob built
+        at run time from the literal parts and the bound values."""
+        if node.op not in ("=", "!="):
+            raise SplUnsupportedError(
+                f"a $token$ value with '{node.op}' is not supported", node.pos, self.query
+            )
+        parts: list[exp.Expression] = []
+        rest = node.value.text
+        while rest:
+            word, at = min(
+                ((w, rest.find(w)) for w in self.bindings if w in rest),
+                key=lambda hit: hit[1],
+                default=("", -1),
+            )
+            if at < 0:
+                parts.append(q.string(rest))
+                break
+            if at:
+                parts.append(q.string(rest[:at]))
+            parts.append(self.bindings[word])
+            rest = rest[at + len(word) :]
+        pattern = parts[0] if len(parts) == 1 else exp.DPipe(this=parts[0], expression=parts[1])
+        for more in parts[2:]:
+            pattern = exp.DPipe(this=pattern, expression=more)
+        from stagehunt.compile.subsearch import like_pattern
+
+        field = self.rel.typed(node.field)
+
+        def glob(v: exp.Expression) -> exp.Expression:
+            like = exp.Like(this=q.fn("lower", v), expression=like_pattern(pattern))
+            return exp.Escape(this=like, expression=q.string("!"))
+
+        matches = self._any(field, glob)
+        if node.op == "=":
+            return matches
+        return exp.false() if field.is_null else q.and_(q.not_null(field.sql), q.not_(matches))
 
     def _any(self, field: Typed, pred: Pred) -> exp.Expression:
         """``pred`` holds for the field (any value of a multivalue field), never NULL."""

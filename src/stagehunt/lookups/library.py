@@ -61,6 +61,10 @@ class LookupLibrary:
     folder: Path | None
     _stanzas: dict[str, dict[str, str]] = field(default_factory=dict)
     _loaded: dict[str, LookupTable] = field(default_factory=dict)
+    #: name -> (file, its write count when loaded): outputlookup may rewrite it
+    _seen: dict[str, tuple[Path, int]] = field(default_factory=dict)
+    #: the GeoIP database ``iplocation`` reads (None: found by stagehunt.geoip)
+    geoip: Path | None = None
 
     def __post_init__(self) -> None:
         if self.folder is not None:
@@ -69,7 +73,8 @@ class LookupLibrary:
                 self._stanzas = _read_conf(conf.read_text(encoding="utf-8"))
 
     def get(self, name: str) -> LookupTable:
-        if name not in self._loaded:
+        seen = self._seen.get(name)
+        if name not in self._loaded or (seen and _WRITES.get(seen[0], 0) != seen[1]):
             self._loaded[name] = self._load(name)
         return self._loaded[name]
 
@@ -82,6 +87,7 @@ class LookupLibrary:
         stanza = self._stanzas.get(name, {})
         filename = stanza.get("filename") or (name if name.endswith(".csv") else f"{name}.csv")
         path = self._inside(filename, name)
+        self._seen[name] = (path, _WRITES.get(path, 0))
         options = _match_options(stanza.get("match_type", ""))
         try:
             max_matches = int(stanza.get("max_matches", DEFAULT_MAX_MATCHES))
@@ -124,6 +130,28 @@ class LookupLibrary:
             }
         )
         return LookupTable(**{**table.__dict__, "data": arrow})
+
+    def output_path(self, name: str) -> Path:
+        """Where ``outputlookup NAME`` writes: ``NAME``'s ``filename`` (or ``NAME.csv``)
+        inside the folder. Absolute names, ``..`` and symlinks leading out are refused."""
+        if self.folder is None:
+            raise LookupError_(
+                f"outputlookup '{name}': no lookups folder given (use --lookups DIR)"
+            )
+        stanza = self._stanzas.get(name, {})
+        filename = stanza.get("filename") or (name if name.endswith(".csv") else f"{name}.csv")
+        relative = Path(filename)
+        if relative.is_absolute() or ".." in relative.parts or "\\" in filename:
+            raise LookupError_(
+                f"outputlookup '{name}': '{filename}' must be a file name inside the lookups folder"
+            )
+        root = self.folder.resolve()
+        path = (root / relative).resolve()
+        if not path.is_relative_to(root):
+            raise LookupError_(
+                f"outputlookup '{name}': '{filename}' leads outside the lookups folder"
+            )
+        return path
 
     def _inside(self, filename: str, name: str) -> Path:
         assert self.folder is not None
@@ -195,3 +223,39 @@ def _network(value: object, name: str) -> tuple[int, int] | None:
     except ValueError:
         raise LookupError_(f"lookup '{name}': '{value}' is not an IPv4 CIDR") from None
     return int(net.network_address), int(net.netmask)
+
+
+#: how many times this process wrote each lookup file (cached copies compare with it)
+_WRITES: dict[Path, int] = {}
+
+
+def write_csv(
+    path: Path,
+    columns: list[str],
+    rows: list[list[str | None]],
+    *,
+    append: bool,
+) -> None:
+    """Write (or, with ``append``, extend) a CSV lookup. Appending keeps the file's
+    columns first and adds new ones after them; rows lacking a column get an empty cell.
+    The file is replaced atomically, so a reader never sees half of it."""
+    old_columns: list[str] = []
+    old_rows: list[dict[str, str]] = []
+    if append and path.is_file():
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            old_columns = list(reader.fieldnames or [])
+            old_rows = [dict(r) for r in reader]
+    header = old_columns + [c for c in columns if c not in old_columns]
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        if header:
+            writer.writerow(header)
+        for old in old_rows:
+            writer.writerow([old.get(c) or "" for c in header])
+        for row in rows:
+            cells = dict(zip(columns, row, strict=True))
+            writer.writerow([cells.get(c) or "" for c in header])
+    tmp.replace(path)
+    _WRITES[path] = _WRITES.get(path, 0) + 1

@@ -286,6 +286,7 @@ class LookupCmd(Command):
 class InputlookupCmd(Command):
     table: str
     pos: int
+    append: bool = False  # `inputlookup append=t NAME` after the first command
 
 
 @dataclass(frozen=True)
@@ -328,6 +329,127 @@ class MultisearchCmd(Command):
     pos: int
 
 
+# ------------------------------------------------ join append appendpipe transaction
+# ------------------------------------------------ streamstats timechart chart from
+# ------------------------------------------------ outputlookup iplocation
+
+
+@dataclass(frozen=True)
+class FromCmd(Command):
+    """``| from <type>:<name>`` (or ``from <type> <name>``): a dataset as the results."""
+
+    dataset_type: str  # lower-cased: lookup, inputlookup, datamodel, savedsearch, ...
+    name: str
+    pos: int
+    name_pos: int = 0
+
+
+@dataclass(frozen=True)
+class JoinCmd(Command):
+    """``join [type=] [max=] [overwrite=] [usetime=] [f, ...] [subsearch]``."""
+
+    fields: tuple[str, ...]  # empty: every field both sides have
+    join_type: str  # "inner" | "left" ("outer" is "left")
+    max: int  # matches kept per result; 0 = all
+    overwrite: bool
+    subsearch: Pipeline
+    pos: int
+    sub_pos: int
+
+
+@dataclass(frozen=True)
+class AppendCmd(Command):
+    """``append [maxout=N] [maxtime=] [extendtimerange=] [subsearch]``."""
+
+    subsearch: Pipeline
+    maxout: int
+    pos: int
+
+
+@dataclass(frozen=True)
+class AppendpipeCmd(Command):
+    """``appendpipe [subpipeline]``: the subpipeline over the results so far, appended."""
+
+    commands: tuple[Command, ...]
+    pos: int
+
+
+@dataclass(frozen=True)
+class TransactionCmd(Command):
+    """``transaction f ... [maxspan=] [maxpause=] [maxevents=] [startswith=] [endswith=]
+    [keepevicted=]``; spans in seconds (None: no limit)."""
+
+    fields: tuple[str, ...]
+    maxspan: float | None
+    maxpause: float | None
+    maxevents: int
+    startswith: SearchExpr | None
+    endswith: SearchExpr | None
+    keepevicted: bool
+    pos: int
+
+
+@dataclass(frozen=True)
+class StreamstatsCmd(Command):
+    """``streamstats [current=] [window=N] [global=] aggs [by f ...]``."""
+
+    aggregations: tuple[Aggregation, ...]
+    by: tuple[str, ...]
+    current: bool
+    window: int  # 0 = every earlier result
+    pos: int
+    #: with window=N and by-fields: True, the last N results of all groups (Splunk's
+    #: default); False, the last N results of the result's own group
+    global_window: bool = True
+
+
+@dataclass(frozen=True)
+class ChartCmd(Command):
+    """``chart aggs [over x] [by y]`` or ``timechart [span=] aggs [by y]`` (``name``)."""
+
+    name: str
+    aggregations: tuple[Aggregation, ...]
+    over: str | None  # timechart: _time
+    by: str | None
+    span: float  # timechart bucket, seconds (0: chart)
+    limit: int  # top-N by-values kept as columns; 0 = all
+    useother: bool
+    pos: int
+
+
+@dataclass(frozen=True)
+class MapCmd(Command):
+    """``map [maxsearches=N] search="template"``: the template (``$field$`` tokens in it)
+    as written; it is expanded and parsed when compiled."""
+
+    template: str
+    maxsearches: int
+    pos: int
+    template_pos: int
+
+
+@dataclass(frozen=True)
+class OutputlookupCmd(Command):
+    """``outputlookup [append=] [create_empty=] [override_if_empty=] [max=] NAME``."""
+
+    table: str
+    append: bool
+    create_empty: bool
+    override_if_empty: bool
+    max: int  # 0 = every result
+    pos: int
+
+
+@dataclass(frozen=True)
+class IplocationCmd(Command):
+    """``iplocation [prefix=] [allfields=] [lang=] ip_field``."""
+
+    field: str
+    prefix: str
+    allfields: bool
+    pos: int
+
+
 @dataclass(frozen=True)
 class Pipeline:
     commands: tuple[Command, ...]
@@ -365,13 +487,3 @@ class DatamodelCmd(Command):
     flat: bool
     strict_fields: bool
     pos: int
-
-
-@dataclass(frozen=True)
-class FromCmd(Command):
-    """``| from datamodel:Model.Dataset`` (also ``datamodel Model.Dataset``)."""
-
-    dataset_type: str
-    dataset: str
-    pos: int
-    dataset_pos: int

@@ -47,9 +47,17 @@ class SplSyntaxError(SplError):
 
 
 class SplUnsupportedError(SplError):
-    """The query parses but uses something the engine does not run (yet)."""
+    """The query parses but uses something the engine does not run (yet).
+
+    ``needs`` names what is missing when the command itself is understood but has nothing
+    to run on here ("a GeoIP database", "a metrics store"), so that a census can count
+    those apart from commands not built yet."""
 
     kind = "not supported"
+
+    def __init__(self, message: str, pos: int, query: str, *, needs: str | None = None) -> None:
+        super().__init__(message, pos, query)
+        self.needs = needs
 
 
 class SplSemanticError(SplError):

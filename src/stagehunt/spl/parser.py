@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from stagehunt import semantics
 from stagehunt.spl import ast
-from stagehunt.spl.commands import PARSERS, SPLUNK_COMMANDS
+from stagehunt.spl.commands import PARSERS, SPLUNK_COMMANDS, SPLUNK_GENERATING
 from stagehunt.spl.errors import SplSyntaxError, SplUnsupportedError
 from stagehunt.spl.lexer import Mode, Scanner, T, Token, unescape_eval, unescape_search
 
@@ -82,6 +82,8 @@ class Parser:
         ):
             self.next(Mode.SEARCH)  # an explicit leading `search` is the implicit one
             commands.append(self.parse_search(first.pos))
+        elif nested and self._names_generating_command(first):
+            commands.append(self.parse_command(first_command=True))
         else:
             commands.append(self.parse_search(first.pos))
         while True:
@@ -99,6 +101,16 @@ class Parser:
             self.next(Mode.ARGS)
             commands.append(self.parse_command(first_command=False))
         return ast.Pipeline(tuple(commands), self.text)
+
+    def _names_generating_command(self, tok: Token) -> bool:
+        """In a subsearch, a first word naming a generating command is that command
+        (``append [mstats ...]``), unless it is a term's field (``tstats=x``)."""
+        if tok.type is not T.WORD:
+            return False
+        name = tok.text.lower()
+        syntax = PARSERS.get(name)
+        known = (syntax is not None and syntax.generating) or name in SPLUNK_GENERATING
+        return known and name != "search" and self._word_stands_alone(tok)
 
     def _word_stands_alone(self, tok: Token) -> bool:
         """True unless the word is the field of a term (``search=x``) or the only term."""
@@ -443,6 +455,15 @@ class Parser:
         if text in _FALSE_WORDS:
             return False
         raise self.error(f"{what} must be true or false, found {tok.describe()}", tok)
+
+    def subsearch(self, what: str) -> tuple[ast.Pipeline, int]:
+        """``[ ... ]``: a nested pipeline and the position of its '['."""
+        tok = self.next(Mode.ARGS)
+        if tok.type is not T.LBRACKET:
+            raise self.error(f"{what} needs a [subsearch], found {tok.describe()}", tok)
+        pipeline = self.parse_pipeline(nested=True)
+        self.expect(T.RBRACKET, Mode.ARGS, "']' to close the subsearch")
+        return pipeline, tok.pos
 
     def end_of_command(self, name: str) -> None:
         tok = self.peek(Mode.ARGS)

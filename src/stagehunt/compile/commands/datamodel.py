@@ -1,5 +1,5 @@
-"""``| datamodel M D search|flat`` and ``| from datamodel:M.D``: a data model dataset's
-events (docs/cim.md D6, D7; rows built by compile/datamodel.py)."""
+"""``| datamodel M D search|flat`` (and ``| from datamodel:M.D``, see from_.py): a data model
+dataset's events (docs/cim.md D6, D7; rows built by compile/datamodel.py)."""
 
 from __future__ import annotations
 
@@ -31,10 +31,3 @@ def datamodel_(c: Compiler, cmd: ast.DatamodelCmd) -> Relation:
         if target != source
     ]
     return c.b.project(rel, prefixed)
-
-
-@generates(ast.FromCmd)
-def from_(c: Compiler, cmd: ast.FromCmd) -> Relation:
-    knowledge = c.data_knowledge()
-    model, obj = datamodel.resolve(c, knowledge, cmd.dataset, cmd.dataset_pos)
-    return datamodel.object_rows(c, knowledge, model, obj, extra=("_raw",))

@@ -8,9 +8,15 @@ module of the same name under :mod:`stagehunt.compile.commands`.
 import importlib
 import pkgutil
 
-from stagehunt.spl.commands.registry import PARSERS, SPLUNK_COMMANDS, Syntax, command
+from stagehunt.spl.commands.registry import (
+    PARSERS,
+    SPLUNK_COMMANDS,
+    SPLUNK_GENERATING,
+    Syntax,
+    command,
+)
 
-__all__ = ["PARSERS", "SPLUNK_COMMANDS", "Syntax", "command"]
+__all__ = ["PARSERS", "SPLUNK_COMMANDS", "SPLUNK_GENERATING", "Syntax", "command"]
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name != "registry":

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from stagehunt.spl import ast
 from stagehunt.spl.commands.registry import command
 from stagehunt.spl.errors import SplUnsupportedError
-from stagehunt.spl.lexer import Mode, T, Token, unescape_search
+from stagehunt.spl.lexer import Token
 
 if TYPE_CHECKING:
     from stagehunt.spl.parser import Parser
@@ -50,26 +50,3 @@ def parse_datamodel(p: Parser, tok: Token) -> ast.DatamodelCmd:
             p.text,
         )
     return ast.DatamodelCmd(words[0].text, words[1].text, mode == "flat", strict, tok.pos)
-
-
-@command("from", generating=True)
-def parse_from(p: Parser, tok: Token) -> ast.FromCmd:
-    """``datamodel:"M.D"``, ``datamodel:M.D`` or ``datamodel M.D``."""
-    head = p.next(Mode.ARGS)
-    if head.type is not T.WORD:
-        raise p.error(f"expected a dataset type such as datamodel:, found {head.describe()}", head)
-    kind, colon, name = head.text.partition(":")
-    if colon and name:
-        dataset = Token(T.WORD, name, head.pos + len(kind) + 1, head.end)
-    else:
-        nxt = p.next(Mode.ARGS)
-        if nxt.type not in (T.WORD, T.STRING):
-            raise p.error(f"expected a dataset name after {head.text}, found {nxt.describe()}", nxt)
-        text = unescape_search(nxt.text) if nxt.type is T.STRING else nxt.text
-        dataset = Token(T.WORD, text, nxt.pos, nxt.end)
-    p.end_of_command("from")
-    if kind.lower() != "datamodel":
-        raise SplUnsupportedError(
-            f"from {kind}: is not supported (only datamodel:)", head.pos, p.text
-        )
-    return ast.FromCmd(kind.lower(), dataset.text, tok.pos, dataset.pos)

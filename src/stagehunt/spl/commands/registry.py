@@ -62,3 +62,13 @@ SPLUNK_COMMANDS = frozenset(
     xmlunescape xpath xyseries apply fit summary score fromjson
     """.split()
 )
+
+#: Splunk's generating commands: in a subsearch the first word may name one without a
+#: leading pipe (``append [mstats ...]``, ``join x [inputlookup t]``).
+SPLUNK_GENERATING = frozenset(
+    """
+    datamodel dbinspect eventcount from gentimes inputcsv inputintelligence inputlookup
+    loadjob makeresults metadata metasearch mpreview msearch mstats multisearch pivot rest
+    savedsearch search searchtxn set tstats union
+    """.split()
+)
