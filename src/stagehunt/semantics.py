@@ -93,3 +93,10 @@ MULTIVALUE_SCALAR_USES_FIRST = True
 # 8 regex (no spec rule; decided): `regex f!="re"` keeps events that lack f (a missing value
 # does not match, so it passes the "does not match" filter); `regex f="re"` drops them.
 REGEX_NOT_EQUAL_KEEPS_ABSENT = True
+
+# ---------------------------------------------------------------- commands (docs/commands.md)
+
+# 2.2 (ESCU: `source=PINGID "result.message"="*Paired*"`): in a search, a double-quoted string
+# right before a comparison operator or `IN (` is a field name, not a phrase; Splunk's docs
+# do not say so, ESCU's detections rely on it.
+SEARCH_QUOTED_FIELD_NAME = True
