@@ -100,3 +100,15 @@ REGEX_NOT_EQUAL_KEEPS_ABSENT = True
 # right before a comparison operator or `IN (` is a field name, not a phrase; Splunk's docs
 # do not say so, ESCU's detections rely on it.
 SEARCH_QUOTED_FIELD_NAME = True
+
+# C-convert-4..12: a value a convert function cannot convert (ctime of "abc", dur2sec of
+# "soon") stays as it was; the Search Reference says so only for auto(). num() removes it.
+CONVERT_KEEPS_UNCONVERTIBLE = True
+
+# C-convert-14: convert on a multivalue field converts each value.
+CONVERT_MULTIVALUE_EACH_VALUE = True
+
+# C-convert-3: the forms auto() and num() know: a number (NUMBER_PATTERN, spaces trimmed) or
+# a number with thousands commas ("1,500"). Units, durations and sizes are left to rmunit,
+# dur2sec and memk (the Reference does not list what "the best conversion" tries).
+CONVERT_AUTO_FORMS = ("number", "thousands-commas")

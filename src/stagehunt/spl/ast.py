@@ -328,6 +328,30 @@ class MultisearchCmd(Command):
     pos: int
 
 
+# ------------------------------------------------ convert rex spath fromjson xmlkv extract
+# ------------------------------------------------ foreach mvexpand makemv replace addtotals
+# ------------------------------------------------ top rare  (docs/commands.md)
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """One ``func(field) [AS name]`` of ``convert``; ``field`` may hold ``*`` wildcards."""
+
+    func: str  # auto ctime dur2sec memk mktime mstime none num rmcomma rmunit
+    field: str
+    alias: str | None
+    pos: int
+
+
+@dataclass(frozen=True)
+class ConvertCmd(Command):
+    """``convert [timeformat=F] func(field) [AS name] ...`` (C-convert)."""
+
+    timeformat: str
+    conversions: tuple[Conversion, ...]
+    pos: int
+
+
 @dataclass(frozen=True)
 class Pipeline:
     commands: tuple[Command, ...]

@@ -1,0 +1,124 @@
+"""convert, rex, spath, fromjson, xmlkv, extract, foreach, mvexpand, makemv, replace,
+addtotals, top and rare against the rules of docs/commands.md (C-<command>-N).
+
+Every expected value is worked out by hand from the rule cited in the test name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pytest
+
+from stagehunt.api import search_records
+from stagehunt.result import Value
+from stagehunt.spl.errors import SplError
+
+
+def rows(spl: str, records: Sequence[Mapping[str, object]] = ()) -> list[tuple[Value, ...]]:
+    return search_records(spl, list(records)).rows
+
+
+def one(spl: str, records: Sequence[Mapping[str, object]] = ()) -> Value:
+    result = rows(spl, records)
+    assert len(result) == 1 and len(result[0]) == 1, result
+    return result[0][0]
+
+
+MK = "| makeresults | eval "
+
+
+# ----------------------------------------------------------------------------- convert
+
+
+def test_rule_c_convert_4_ctime_of_a_number_with_escu_timeformat() -> None:
+    # the security_content_ctime macro: 1700000000 s after the epoch is 2023-11-14 22:13:20
+    # UTC (19675 days = 2023-11-14, 80000 s = 22:13:20); the fraction is dropped by %S
+    spl = MK + 't=1700000000.5 | convert timeformat="%Y-%m-%dT%H:%M:%S" ctime(t) | table t'
+    assert one(spl) == "2023-11-14T22:13:20"
+
+
+def test_rule_c_convert_2_default_timeformat() -> None:
+    # default %m/%d/%Y %H:%M:%S; a stats min(_time) is a number (rule 6): firstTime=86400
+    # is 1970-01-02 00:00:00
+    events = [{"_time": 86400, "a": "x"}, {"_time": 90000, "a": "x"}]
+    spl = "a=* | stats min(_time) as firstTime by a | convert ctime(firstTime) | table firstTime"
+    assert one(spl, events) == "01/02/1970 00:00:00"
+
+
+def test_rule_c_convert_4_ctime_keeps_a_value_that_is_not_a_number() -> None:
+    # semantics.CONVERT_KEEPS_UNCONVERTIBLE: "abc" is no epoch time, it stays; AS writes the
+    # new field and leaves the original (C-convert-1)
+    spl = MK + 't="0", u="abc" | convert ctime(t) AS ct ctime(u) | table t ct u'
+    assert rows(spl) == [("0", "01/01/1970 00:00:00", "abc")]
+
+
+def test_rule_c_convert_5_dur2sec() -> None:
+    # "00:10:15" = 10*60+15 = 615 (the Search Reference's sendmail example);
+    # "1+02:00:01" = 86400 + 7200 + 1 = 93601; "soon" is no duration and stays
+    spl = MK + 'a="00:10:15", b="1+02:00:01", c="soon" | convert dur2sec(a) dur2sec(b) dur2sec(c)'
+    assert rows(spl + " | table a b c") == [("615", "93601", "soon")]
+
+
+def test_rule_c_convert_6_memk() -> None:
+    # no letter = kilobytes; m = 1024 KB; g = 1024*1024 KB
+    spl = MK + 'a="10", b="2m", c="1.5g" | convert memk(a) memk(b) memk(c) | table a b c'
+    assert rows(spl) == [("10", "2048", "1572864")]
+
+
+def test_rule_c_convert_7_mktime_uses_timeformat() -> None:
+    # 01/02/1970 00:00:00 in the default format is 86400 s after the epoch (UTC)
+    spl = MK + 'a="01/02/1970 00:00:00", b="yesterday" | convert mktime(a) mktime(b) | table a b'
+    assert rows(spl) == [("86400", "yesterday")]
+
+
+def test_rule_c_convert_8_mstime() -> None:
+    # "[MM:]SS.SSS": 1:02.5 = 60 + 2.5 = 62.5; 7.25 = 7.25
+    spl = MK + 'a="1:02.5", b="7.25" | convert mstime(a) mstime(b) | table a b'
+    assert rows(spl) == [("62.5", "7.25")]
+
+
+def test_rule_c_convert_11_12_rmunit_and_rmcomma() -> None:
+    # rmunit: "212 sec" -> 212 (Search Reference example); rmcomma: the Reference's own
+    # example keeps the fraction as written: 1,000,000.00 -> 1000000.00
+    spl = MK + 'd="212 sec", n="1,000,000.00" | convert rmunit(d) rmcomma(n) | table d n'
+    assert rows(spl) == [("212", "1000000.00")]
+
+
+def test_rule_c_convert_10_num_removes_what_does_not_convert() -> None:
+    # num(): "1,000" -> 1000 (a number), "n/a" -> removed (null)
+    events = [{"_time": 2, "v": "1,000"}, {"_time": 1, "v": "n/a"}]
+    assert rows("v=* | convert num(v) | table v", events) == [(1000,), (None,)]
+
+
+def test_rule_c_convert_3_auto_is_all_or_nothing_per_field() -> None:
+    # a: both values convert -> converted ("1,500" -> "1500"); b: "x" does not, so no value of
+    # b is converted, "2,000" included
+    events = [{"_time": 2, "a": "1,500", "b": "2,000"}, {"_time": 1, "a": "7", "b": "x"}]
+    assert rows("a=* | convert auto(a) auto(b) | table a b", events) == [
+        ("1500", "2,000"),
+        ("7", "x"),
+    ]
+
+
+def test_rule_c_convert_9_none_exempts_fields_from_wildcards() -> None:
+    # rmcomma(*) converts every field but the one none() names
+    spl = MK + 'a="1,2", b="3,4" | convert rmcomma(*) none(b) | table a b'
+    assert rows(spl) == [("12", "3,4")]
+
+
+def test_rule_c_convert_13_wildcard_with_as() -> None:
+    # ctime(*Time) AS *_c: firstTime -> first_c, lastTime -> last_c (the * carries "first"/"last")
+    spl = MK + "firstTime=0, lastTime=60 | convert ctime(*Time) AS *_c | table first_c last_c"
+    assert rows(spl) == [("01/01/1970 00:00:00", "01/01/1970 00:01:00")]
+
+
+def test_rule_c_convert_14_each_value_of_a_multivalue_field() -> None:
+    # semantics.CONVERT_MULTIVALUE_EACH_VALUE: rmunit on each value
+    spl = MK + 'a=split("5 s;7 s", ";") | convert rmunit(a) | table a'
+    assert one(spl) == ["5", "7"]
+
+
+def test_rule_c_convert_1_unknown_function_is_a_syntax_error() -> None:
+    with pytest.raises(SplError, match="expected a convert function"):
+        rows(MK + "a=1 | convert frob(a)")
