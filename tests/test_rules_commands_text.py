@@ -122,3 +122,62 @@ def test_rule_c_convert_14_each_value_of_a_multivalue_field() -> None:
 def test_rule_c_convert_1_unknown_function_is_a_syntax_error() -> None:
     with pytest.raises(SplError, match="expected a convert function"):
         rows(MK + "a=1 | convert frob(a)")
+
+
+# ----------------------------------------------------------------------------- rex
+
+
+def test_rule_c_rex_2_max_match_zero_is_every_match() -> None:
+    # the Search Reference's example 2: "a$1,b$2" matched twice: field = a, b; value = 1, 2
+    spl = MK + 'test="a$1,b$2" | rex field=test max_match=0 "((?<field>[^$]*)\\$(?<value>[^,]*),?)"'
+    assert rows(spl + " | table field value") == [(["a", "b"], ["1", "2"])]
+
+
+def test_rule_c_rex_2_max_match_caps_the_matches() -> None:
+    # three two-letter runs, max_match=2 keeps the first two, as a multivalue field
+    spl = MK + 't="AABBCC" | rex max_match=2 field=t "(?P<x>[A-Z]{2})" | table x'
+    assert one(spl) == ["AA", "BB"]
+
+
+def test_rule_c_rex_2_no_match_keeps_the_old_value() -> None:
+    # rule 8 (rex): where the pattern does not match, the field keeps its value; with
+    # max_match other than 1 the field is a multivalue field, so "old" is a one-value list
+    spl = MK + 't="none", x="old" | rex max_match=5 field=t "(?<x>\\d+)" | table x'
+    assert one(spl) == ["old"]
+
+
+def test_rule_c_rex_3_each_value_of_a_multivalue_field() -> None:
+    # semantics.REX_MULTIVALUE_EACH_VALUE: values "a1", "b2": every match over both values
+    # with max_match=0; the first value's match with max_match=1
+    base = MK + 't=split("a1;b2", ";") | rex field=t '
+    assert one(base + 'max_match=0 "(?<d>\\d)" | table d') == ["1", "2"]
+    assert one(base + '"(?<d>\\d)" | table d') == "1"
+
+
+def test_rule_c_rex_4_sed_first_and_global() -> None:
+    # no flag: the first match only; g: every match; \1 is the first group (the Reference's
+    # example 5 style)
+    spl = (
+        MK + 'a="x-y-z", b="x-y-z" | rex field=a mode=sed "s/-/+/" '
+        '| rex field=b mode=sed "s/(\\w)-/\\1=/g" | table a b'
+    )
+    assert rows(spl) == [("x+y-z", "x=y=z")]
+
+
+def test_rule_c_rex_5_sed_nth_occurrence() -> None:
+    # flag 2: only the second "-" of a-b-c-d becomes "+"; flag 5 with two matches: unchanged
+    spl = (
+        MK + 'a="a-b-c-d", b="a-b-c" | rex field=a mode=sed "s/-/+/2" '
+        '| rex field=b mode=sed "s/-/+/5" | table a b'
+    )
+    assert rows(spl) == [("a-b+c-d", "a-b-c")]
+
+
+def test_rule_c_rex_6_sed_y_maps_characters() -> None:
+    # y/abc/xyz/: a->x, b->y, c->z, other characters unchanged
+    assert one(MK + 'v="cab!" | rex field=v mode=sed "y/abc/xyz/" | table v') == "zxy!"
+
+
+def test_rule_c_rex_7_offset_field_is_refused() -> None:
+    with pytest.raises(SplError, match="offset_field"):
+        rows(MK + 'v="a" | rex offset_field=off field=v "(?<x>a)"')

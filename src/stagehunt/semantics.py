@@ -112,3 +112,7 @@ CONVERT_MULTIVALUE_EACH_VALUE = True
 # a number with thousands commas ("1,500"). Units, durations and sizes are left to rmunit,
 # dur2sec and memk (the Reference does not list what "the best conversion" tries).
 CONVERT_AUTO_FORMS = ("number", "thousands-commas")
+
+# C-rex-3: rex on a multivalue field matches each value in turn (matches counted over all
+# values for max_match); the Reference says nothing of multivalue input.
+REX_MULTIVALUE_EACH_VALUE = True

@@ -300,13 +300,26 @@ class RegexCmd(Command):
 
 
 @dataclass(frozen=True)
+class SedExpr:
+    """``s/regex/replacement/flags`` or ``y/from/to/`` of ``rex mode=sed`` (C-rex-4..6)."""
+
+    kind: str  # "s" or "y"
+    pattern: str  # s: the regex (PCRE); y: the characters to replace
+    replacement: str  # s: with \N back-references; y: the characters that replace them
+    occurrence: int  # s: 0 = every match (g), N = the Nth match only (default 1)
+
+
+@dataclass(frozen=True)
 class RexCmd(Command):
-    """``rex [field=f] "(?<name>...)"``: named groups become fields (rule 8, rex)."""
+    """``rex [field=f] [max_match=N] "(?<name>...)"``: named groups become fields (rule 8,
+    rex; C-rex-1..3); ``rex [field=f] mode=sed "s/.../.../"`` edits the field (C-rex-4..6)."""
 
     field: str
     pattern: str
     pos: int
     pattern_pos: int
+    max_match: int = 1  # 0 = unlimited
+    sed: SedExpr | None = None
 
 
 @dataclass(frozen=True)
