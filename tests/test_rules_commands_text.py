@@ -181,3 +181,177 @@ def test_rule_c_rex_6_sed_y_maps_characters() -> None:
 def test_rule_c_rex_7_offset_field_is_refused() -> None:
     with pytest.raises(SplError, match="offset_field"):
         rows(MK + 'v="a" | rex offset_field=off field=v "(?<x>a)"')
+
+
+# ----------------------------------------------------------------------------- mvexpand
+
+
+def test_rule_c_mvexpand_1_one_result_per_value_in_order() -> None:
+    # event 1 (newest) has values a, b; event 2 has c: results a, b, c, each a copy of its
+    # event (w carries over)
+    events = [{"_time": 2, "v": ["a", "b"], "w": "1"}, {"_time": 1, "v": "c", "w": "2"}]
+    assert rows("v=* | mvexpand v | table v w", events) == [("a", "1"), ("b", "1"), ("c", "2")]
+
+
+def test_rule_c_mvexpand_2_limit() -> None:
+    # limit=2: the first two values of a;b;c
+    spl = MK + 'v=split("a;b;c", ";") | mvexpand v limit=2 | table v'
+    assert rows(spl) == [("a",), ("b",)]
+
+
+def test_rule_c_mvexpand_3_results_without_the_field_are_dropped() -> None:
+    # semantics.MVEXPAND_DROPS_MISSING: the event without v yields no result
+    events = [{"_time": 2, "v": ["a", "b"]}, {"_time": 1, "w": "x"}]
+    assert rows("* | mvexpand v | table v", events) == [("a",), ("b",)]
+
+
+def test_rule_c_mvexpand_1_then_stats_counts_each_value() -> None:
+    # the ESCU shape `mvexpand findings | stats count by findings`: a, b, a -> a:2, b:1
+    events = [{"_time": 2, "v": ["a", "b"]}, {"_time": 1, "v": "a"}]
+    assert rows("v=* | mvexpand v | stats count by v", events) == [("a", 2), ("b", 1)]
+
+
+# ----------------------------------------------------------------------------- makemv
+
+
+def test_rule_c_makemv_1_default_delimiter_is_a_space() -> None:
+    # "a  b c" split on " ": a, "", b, c; the empty value is dropped (C-makemv-3)
+    assert one(MK + 's="a  b c" | makemv s | table s') == ["a", "b", "c"]
+
+
+def test_rule_c_makemv_3_allowempty_keeps_empty_values() -> None:
+    # the Reference: delim="," on "a,,b" gives no empty value unless allowempty=true
+    spl = MK + 's="a,,b", t="a,,b" | makemv delim="," allowempty=true s | makemv delim="," t'
+    assert rows(spl + " | table s t") == [(["a", "", "b"], ["a", "b"])]
+
+
+def test_rule_c_makemv_2_tokenizer_first_group() -> None:
+    # the Reference's example 3: tokenizer "([^,]+),?" on one,two,three
+    spl = MK + 'v="one,two,three" | makemv tokenizer="([^,]+),?" v | table v'
+    assert one(spl) == ["one", "two", "three"]
+
+
+def test_rule_c_makemv_4_setsv_is_refused() -> None:
+    with pytest.raises(SplError, match="setsv"):
+        rows(MK + 'v="a b" | makemv setsv=true v')
+
+
+# ----------------------------------------------------------------------------- replace
+
+
+def test_rule_c_replace_1_wildcards_carry_what_they_matched() -> None:
+    # the ESCU shape `replace "::ffff:*" with * in src`: the * after ::ffff: is 10.1.1.1;
+    # a value that does not match stays
+    events = [{"_time": 2, "src": "::ffff:10.1.1.1"}, {"_time": 1, "src": "10.2.2.2"}]
+    spl = 'src=* | replace "::ffff:*" with * in src | table src'
+    assert rows(spl, events) == [("10.1.1.1",), ("10.2.2.2",)]
+
+
+def test_rule_c_replace_1_whole_values_only() -> None:
+    # "%%14674" is replaced only where it is the whole value (no wildcard)
+    spl = (
+        MK + 'a="%%14674", b="x %%14674" | replace "%%14674" with "Value Added", '
+        '"%%14675" with "Value Deleted" in a b | table a b'
+    )
+    assert rows(spl) == [("Value Added", "x %%14674")]
+
+
+def test_rule_c_replace_2_later_exact_pair_wins() -> None:
+    # two non-wildcard pairs for one value: the later one takes precedence
+    assert one(MK + 'a="x" | replace x WITH 1, x WITH 2 IN a | table a') == "2"
+
+
+def test_rule_c_replace_3_fuller_wildcard_match_wins() -> None:
+    # "ab*" (2 literal characters) is fuller than "a*" (1), whatever the order
+    assert one(MK + 'a="abc" | replace "a*" WITH one, "ab*" WITH two IN a | table a') == "two"
+
+
+def test_rule_c_replace_5_each_value_of_a_multivalue_field() -> None:
+    spl = MK + 'a=split("x;y", ";") | replace x WITH z IN a | table a'
+    assert one(spl) == ["z", "y"]
+
+
+# ----------------------------------------------------------------------------- addtotals
+
+
+def test_rule_c_addtotals_1_row_total_of_listed_fields() -> None:
+    # the ESCU shape `addtotals fieldname=Score a b c`: 1 + 2 + (c="x" is not numeric) = 3
+    spl = MK + 'a=1, b="2", c="x" | addtotals fieldname=Score a b c | table Score'
+    assert one(spl) == 3
+
+
+def test_rule_c_addtotals_2_default_is_every_numeric_field() -> None:
+    # no field list: a=1 and b=2.5 add up, the text field and _time do not: Total = 3.5
+    spl = MK + 'a=1, b="2.5", c="x" | addtotals | table Total'
+    assert one(spl) == 3.5
+
+
+def test_rule_c_addtotals_3_column_totals_with_label() -> None:
+    # the Reference's example 5 shape: two rows a=1,b=2 -> row totals 3; the summary row
+    # has a=2, b=4, Total=6 and label "Sum" in the label field
+    spl = (
+        '| makeresults count=2 | eval a=1, b=2, name="n" '
+        "| addtotals col=t labelfield=name label=Sum | table name a b Total"
+    )
+    assert rows(spl) == [("n", 1, 2, 3), ("n", 1, 2, 3), ("Sum", 2, 4, 6)]
+
+
+# ----------------------------------------------------------------------------- top / rare
+
+EVENTS_TOP = [{"_time": i, "a": v} for i, v in enumerate("x x x y y z w".split(), start=1)]
+
+
+def test_rule_c_top_1_counts_and_percent_of_the_total() -> None:
+    # 7 events: x 3 (3/7 = 42.857143%), y 2 (28.571429%), z and w 1 (14.285714%); the tie
+    # z/w in descending value order (C-top-4): z before w
+    assert rows("a=* | top a", EVENTS_TOP) == [
+        ("x", 3, 42.857143),
+        ("y", 2, 28.571429),
+        ("z", 1, 14.285714),
+        ("w", 1, 14.285714),
+    ]
+
+
+def test_rule_c_top_4_ties_last_value_first_reference_example() -> None:
+    # the Reference's "Lexicographic order" example: each user has Orlando, Dallas, Atlanta
+    # once; top limit=1 keeps Orlando (the last lexicographically) with 1/3 = 33.333333%
+    spl = (
+        '| makeresults | eval location="Orlando Dallas Atlanta" | makemv location '
+        '| mvexpand location | eval user="Alex Kai Morgan" | makemv user | mvexpand user '
+        "| top limit=1 location by user"
+    )
+    assert rows(spl) == [
+        ("Alex", "Orlando", 1, 33.333333),
+        ("Kai", "Orlando", 1, 33.333333),
+        ("Morgan", "Orlando", 1, 33.333333),
+    ]
+
+
+def test_rule_c_top_6_useother() -> None:
+    # limit=2 keeps x and y; z and w (1 + 1 = 2 events, 2/7) become one OTHER row
+    assert rows("a=* | top limit=2 useother=t a", EVENTS_TOP) == [
+        ("x", 3, 42.857143),
+        ("y", 2, 28.571429),
+        ("OTHER", 2, 28.571429),
+    ]
+
+
+def test_rule_c_top_5_countfield_and_showperc() -> None:
+    # count renamed, no percent column
+    assert rows("a=* | top 1 a countfield=n showperc=f", EVENTS_TOP) == [("x", 3)]
+
+
+def test_rule_c_rare_1_least_common_first() -> None:
+    # ascending counts; ties in ascending value order: w before z
+    assert rows("a=* | rare a showperc=f", EVENTS_TOP) == [
+        ("w", 1),
+        ("z", 1),
+        ("y", 2),
+        ("x", 3),
+    ]
+
+
+def test_rule_c_top_3_results_without_the_field_are_not_counted() -> None:
+    # one event lacks a: 2 events with a: x 1 of 2 = 50%
+    events = [{"_time": 3, "a": "x"}, {"_time": 2, "a": "y"}, {"_time": 1, "b": "1"}]
+    assert rows("* | top a", events) == [("y", 1, 50), ("x", 1, 50)]

@@ -116,3 +116,25 @@ CONVERT_AUTO_FORMS = ("number", "thousands-commas")
 # C-rex-3: rex on a multivalue field matches each value in turn (matches counted over all
 # values for max_match); the Reference says nothing of multivalue input.
 REX_MULTIVALUE_EACH_VALUE = True
+
+# C-top-5: top/rare's percent is rounded to 6 decimals (the Reference's example shows
+# 33.333333).
+TOP_PERCENT_DECIMALS = 6
+
+# C-mvexpand-3: mvexpand drops a result that lacks the field (the Reference says nothing;
+# community answers report it, and recommend fillnull first).
+MVEXPAND_DROPS_MISSING = True
+
+# C-replace-1..3: replace matches whole values case-sensitively (the Reference is silent);
+# among wildcard values the "fuller match" is the one with the most literal characters.
+REPLACE_CASE_SENSITIVE = True
+
+# C-top-3/4: top and rare count only results that have every field of the list (and the
+# by-fields); percent is count over the group's counted total; ties are ordered by value,
+# descending for top (the Reference's "last lexicographical value" example) and ascending
+# for rare.
+TOP_TIES_BY_VALUE = True
+
+# C-addtotals-2: a value that is not a number adds nothing, a result with no numeric value
+# gets a total of 0; each numeric value of a multivalue field is added.
+ADDTOTALS_EMPTY_IS_ZERO = True

@@ -114,7 +114,7 @@ def to_re2(pattern: str) -> Re2Pattern:
     return Re2Pattern("".join(out), tuple(groups))
 
 
-def _translate(pattern: str, pos: int, query: str) -> Re2Pattern:
+def translate(pattern: str, pos: int, query: str) -> Re2Pattern:
     try:
         return to_re2(pattern)
     except PcreOnly as e:
@@ -139,7 +139,7 @@ def regex(b: QueryBuilder, rel: Relation, cmd: ast.RegexCmd, query: str, now: fl
     An event without the field never matches, so ``!=`` keeps it
     (semantics.REGEX_NOT_EQUAL_KEEPS_ABSENT); a multivalue field matches when any value does.
     """
-    pattern = _translate(cmd.pattern, cmd.pattern_pos, query)
+    pattern = translate(cmd.pattern, cmd.pattern_pos, query)
     subject = rel.typed(cmd.field)
     c = ExprCompiler(rel, query, now)
     hit = exp.false() if subject.is_null else _matches(subject, pattern.text, c)
@@ -153,7 +153,7 @@ def rex(b: QueryBuilder, rel: Relation, cmd: ast.RexCmd, query: str, now: float)
     value is matched in turn (C-rex-3). ``mode=sed`` edits the field (C-rex-4..6)."""
     if cmd.sed is not None:
         return _sed(b, rel, cmd, cmd.sed, query, now)
-    pattern = _translate(cmd.pattern, cmd.pattern_pos, query)
+    pattern = translate(cmd.pattern, cmd.pattern_pos, query)
     names = [(i + 1, g) for i, g in enumerate(pattern.groups) if g is not None]
     if not names:
         raise SplSemanticError(
@@ -240,7 +240,7 @@ def _sed(
         return rel
     c = ExprCompiler(rel, query, now)
     if sed.kind == "s":
-        regex = _translate(sed.pattern, cmd.pattern_pos + 2, query).text
+        regex = translate(sed.pattern, cmd.pattern_pos + 2, query).text
 
         def edit(text: exp.Expression) -> exp.Expression:
             return _substitute(text, regex, sed.replacement, sed.occurrence)

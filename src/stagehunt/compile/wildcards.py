@@ -40,3 +40,13 @@ def mapping(names: Iterable[str], wildcard: str, target: str) -> list[tuple[str,
             renamed = renamed.replace("*", part, 1)
         out.append((name, renamed, parts))
     return out
+
+
+def re2_escape(text: str) -> str:
+    """``text`` as a literal in an RE2 pattern (RE2 refuses some of Python's escapes)."""
+    return "".join("\\" + ch if ch in "\\.^$|?*+()[]{}" else ch for ch in text)
+
+
+def re2_pattern(wildcard: str) -> str:
+    """An anchored RE2 pattern for a wildcard value, one group per ``*``."""
+    return "^" + "(.*)".join(re2_escape(part) for part in wildcard.split("*")) + "$"

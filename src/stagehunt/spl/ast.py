@@ -366,6 +366,65 @@ class ConvertCmd(Command):
 
 
 @dataclass(frozen=True)
+class MvexpandCmd(Command):
+    """``mvexpand field [limit=N]``: one result per value (C-mvexpand)."""
+
+    field: str
+    limit: int  # 0 = every value
+    pos: int
+
+
+@dataclass(frozen=True)
+class MakemvCmd(Command):
+    """``makemv [delim=s | tokenizer=re] [allowempty=b] [setsv=b] field`` (C-makemv)."""
+
+    field: str
+    delim: str
+    tokenizer: str | None
+    allowempty: bool
+    pos: int
+
+
+@dataclass(frozen=True)
+class ReplaceCmd(Command):
+    """``replace old WITH new, ... [IN f, ...]``: whole values, ``*`` wildcards (C-replace)."""
+
+    pairs: tuple[tuple[str, str], ...]
+    fields: tuple[str, ...]  # empty = every field but the internal ones
+    pos: int
+
+
+@dataclass(frozen=True)
+class AddtotalsCmd(Command):
+    """``addtotals [row=b] [col=b] [labelfield=f] [label=s] [fieldname=f] [f ...]``."""
+
+    row: bool
+    col: bool
+    labelfield: str | None
+    label: str
+    fieldname: str
+    fields: tuple[str, ...]  # may hold wildcards; empty = every numeric field
+    pos: int
+
+
+@dataclass(frozen=True)
+class TopCmd(Command):
+    """``top``/``rare`` ``[N] [options] f, ... [BY g, ...]`` (C-top, C-rare)."""
+
+    name: str  # "top" or "rare"
+    fields: tuple[str, ...]
+    by: tuple[str, ...]
+    limit: int  # 0 = all
+    countfield: str
+    percentfield: str
+    showcount: bool
+    showperc: bool
+    useother: bool
+    otherstr: str
+    pos: int
+
+
+@dataclass(frozen=True)
 class Pipeline:
     commands: tuple[Command, ...]
     text: str = field(compare=False)  # the query the positions refer to
