@@ -355,3 +355,54 @@ def test_rule_c_top_3_results_without_the_field_are_not_counted() -> None:
     # one event lacks a: 2 events with a: x 1 of 2 = 50%
     events = [{"_time": 3, "a": "x"}, {"_time": 2, "a": "y"}, {"_time": 1, "b": "1"}]
     assert rows("* | top a", events) == [("y", 1, 50), ("x", 1, 50)]
+
+
+# ----------------------------------------------------------------------------- foreach
+
+
+def test_rule_c_foreach_1_template_per_matching_field() -> None:
+    # the Reference's example 2: total = 0 + test1 + test2 + test3 = 6
+    spl = MK + "total=0, test1=1, test2=2, test3=3 | foreach test* [eval total=total + <<FIELD>>]"
+    assert one(spl + " | table total") == 6
+
+
+def test_rule_c_foreach_2_matchstr() -> None:
+    # the Reference's example 5: test1 = 5 + 1, test2 = 10 + 2
+    spl = MK + "test1 = 5, test2 = 10 | foreach test* [eval <<FIELD>> = <<FIELD>> + <<MATCHSTR>>]"
+    assert rows(spl + " | table test1 test2") == [(6, 12)]
+
+
+def test_rule_c_foreach_3_matchseg_and_renamed_placeholders() -> None:
+    # the Reference's example 6: test1ab2 = 5 + 1 + 2, test2ab3 = 10 + 2 + 3
+    spl = (
+        MK + "test1ab2=5, test2ab3=10 | foreach test*ab* fieldstr=MYFIELD matchseg1=SEG1 "
+        "matchseg2=SEG2 [eval MYFIELD = MYFIELD + SEG1 + SEG2] | table test1ab2 test2ab3"
+    )
+    assert rows(spl) == [(8, 15)]
+
+
+def test_rule_c_foreach_1_star_over_every_field_escu_null_cleanup() -> None:
+    # the ESCU shape `foreach * [eval <<FIELD>> = if(<<FIELD>>="null",null(),<<FIELD>>)]`:
+    # a="null" becomes null, b keeps "x"; _time is not touched (FOREACH_SKIPS_INTERNAL)
+    spl = (
+        MK + 'a="null", b="x" | foreach * [ eval <<FIELD>> = if(<<FIELD>>="null",null(),<<FIELD>>)]'
+    )
+    assert rows(spl + " | table a b") == [(None, "x")]
+
+
+def test_rule_c_foreach_4_only_streaming_commands() -> None:
+    with pytest.raises(SplError, match="streaming commands only"):
+        rows(MK + "a=1 | foreach a [stats count]")
+
+
+def test_rule_c_foreach_5_other_modes_are_refused() -> None:
+    with pytest.raises(SplError, match="mode=multivalue"):
+        rows(MK + "a=1 | foreach mode=multivalue a [eval b=<<ITEM>>]")
+
+
+def test_rule_c_foreach_5_template_syntax_error_points_into_the_template() -> None:
+    # the masked template parses at parse time: the error is at the stray ')' of the query
+    query = MK + "a=1 | foreach a [eval <<FIELD>> = )]"
+    with pytest.raises(SplError) as err:
+        rows(query)
+    assert err.value.pos == query.index(")")

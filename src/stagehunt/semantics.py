@@ -138,3 +138,7 @@ TOP_TIES_BY_VALUE = True
 # C-addtotals-2: a value that is not a number adds nothing, a result with no numeric value
 # gets a total of 0; each numeric value of a multivalue field is added.
 ADDTOTALS_EMPTY_IS_ZERO = True
+
+# C-foreach-1/3: `foreach *` skips internal fields (`_time`, `_raw`, ...); <<MATCHSTR>> is
+# what every wildcard matched, joined (the Reference shows one wildcard only).
+FOREACH_SKIPS_INTERNAL = True

@@ -425,6 +425,19 @@ class TopCmd(Command):
 
 
 @dataclass(frozen=True)
+class ForeachCmd(Command):
+    """``foreach [mode=multifield] [fieldstr=...] <wc-field> ... [<template>]`` (C-foreach):
+    ``template`` is the subsearch text, with ``<<FIELD>>``-style placeholders, that becomes
+    commands once per matching field at compile time."""
+
+    fields: tuple[str, ...]
+    template: str
+    template_pos: int  # offset of the template's first character in the query
+    placeholders: tuple[tuple[str, str], ...]  # (option, placeholder): fieldstr, matchstr, ...
+    pos: int
+
+
+@dataclass(frozen=True)
 class Pipeline:
     commands: tuple[Command, ...]
     text: str = field(compare=False)  # the query the positions refer to

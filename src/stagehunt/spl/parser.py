@@ -592,6 +592,24 @@ class Parser:
         return keys, reverse
 
 
+def parse_commands(text: str, start: int = 0) -> list[ast.Command]:
+    """The commands of a subsearch template from ``start`` to the end of ``text``: ``eval
+    ...`` or ``eval ... | where ...`` (foreach's ``[ ... ]``, the first word a command)."""
+    parser = Parser(text)
+    parser.s.pos = start
+    commands = [parser.parse_command(first_command=False)]
+    while True:
+        tok = parser.peek(Mode.ARGS)
+        if tok.type is T.EOF:
+            return commands
+        if tok.type is not T.PIPE:
+            raise parser.error(
+                f"expected '|' or the end of the subsearch, found {tok.describe()}", tok
+            )
+        parser.next(Mode.ARGS)
+        commands.append(parser.parse_command(first_command=False))
+
+
 def parse(text: str) -> ast.Pipeline:
     """Parse an SPL query (macros already expanded) into a pipeline."""
     if not text.strip():
