@@ -406,3 +406,134 @@ def test_rule_c_foreach_5_template_syntax_error_points_into_the_template() -> No
     with pytest.raises(SplError) as err:
         rows(query)
     assert err.value.pos == query.index(")")
+
+
+# ----------------------------------------------------------------------------- spath
+
+RAW = (
+    '{"a": {"b": [1, 2, {"c": "x"}]}, "d": true, "n": null, '
+    '"findings": [{"severity": "HIGH", "name": "n1"}, {"severity": "LOW", "name": "n2"}]}'
+)
+JSON_EVENTS = [{"_time": 1, "_raw": RAW, "sourcetype": "j"}]
+
+
+def test_rule_c_spath_3_auto_extract_every_json_path() -> None:
+    # a.b is an array: its scalar elements 1, 2 are a.b{}; the object element's c is a.b{}.c;
+    # true stays "true", null becomes "null" (semantics.SPATH_JSON_NULL_TEXT); fields named
+    # at run time are multivalue fields (docs/commands.md, "Fields named at run time")
+    spl = "sourcetype=j | spath | table a.b{} a.b{}.c d n"
+    assert rows(spl, JSON_EVENTS) == [(["1", "2"], ["x"], ["true"], ["null"])]
+
+
+def test_rule_c_spath_1_path_with_array_wildcard_and_index() -> None:
+    # findings{}.severity: both elements' severity, in order; a.b{1}: the second element
+    # (JSON indices count from 0); output= names the field, else the path does (C-spath-2)
+    spl = "sourcetype=j | spath output=s path=findings{}.severity | spath a.b{1} | table s a.b{1}"
+    assert rows(spl, JSON_EVENTS) == [(["HIGH", "LOW"], "2")]
+
+
+def test_rule_c_spath_3_escu_ecr_shape() -> None:
+    # the ECR detections: objects of findings{} as JSON text, expanded, then spath on each:
+    # only the first finding has severity HIGH
+    spl = (
+        "sourcetype=j | spath path=findings{} output=findings | mvexpand findings "
+        "| spath input=findings | search severity=HIGH | table name"
+    )
+    assert rows(spl, JSON_EVENTS) == [(["n1"],)]
+
+
+def test_rule_c_spath_2_missing_path_keeps_the_output_field() -> None:
+    # semantics.SPATH_MISSING_PATH_KEEPS: no such path, x keeps "old"
+    spl = 'sourcetype=j | eval x="old" | spath output=x path=nope.here | table x'
+    assert rows(spl, JSON_EVENTS) == [("old",)]
+
+
+def test_rule_c_spath_6_existing_fields_keep_their_values() -> None:
+    # a field the results already had keeps its value (and kind); the map only fills it
+    # where it is null: user is "static", other (null before) takes the JSON's "o"
+    spl = (
+        MK + '_raw="{\\"user\\":\\"u\\",\\"other\\":\\"o\\"}", user="static", other=null() '
+        "| spath | table user other"
+    )
+    assert rows(spl) == [("static", ["o"])]
+
+
+def test_rule_c_spath_4_xml_auto_extract_and_rename_wildcard() -> None:
+    # the AppLocker detections: XML paths from the root element, then
+    # `rename RuleAndFileData.* as *` (run-time names renamed too)
+    xml = (
+        '<RuleAndFileData xmlns=\\"a\\"><PolicyName>EXE</PolicyName>'
+        "<FilePath>p</FilePath></RuleAndFileData>"
+    )
+    spl = (
+        MK + f'U="{xml}", Computer="c" | spath input=U | rename RuleAndFileData.* as *, '
+        "Computer as dest | stats count by dest PolicyName FilePath"
+    )
+    assert rows(spl) == [("c", "EXE", "p", 1)]
+
+
+def test_rule_c_spath_5_xml_path_and_attribute() -> None:
+    # path on XML: the last step's elements (C-spath-5); {@attr} reads an attribute
+    xml = '<a><b k=\\"v1\\">t1</b><b k=\\"v2\\">t2</b></a>'
+    spl = (
+        MK
+        + f'X="{xml}" | spath input=X output=t path=a.b{{}} | spath input=X output=k path=a.b{{@k}}'
+    )
+    assert rows(spl + " | table t k") == [(["t1", "t2"], "v1")]
+
+
+def test_rule_c_spath_3_not_json_extracts_nothing() -> None:
+    spl = MK + '_raw="plain text" | spath | eval r=if(isnull(x), "none", "x") | table r'
+    assert one(spl) == "none"
+
+
+# ----------------------------------------------------------------------------- fromjson
+
+
+def test_rule_c_fromjson_1_top_level_keys_become_fields() -> None:
+    # the O365 ZAP shape: fromjson Data, values(zu) by f3u; zu is an array: two values
+    data = '{\\"f3u\\":\\"bob\\",\\"zu\\":[\\"u1\\",\\"u2\\"],\\"o\\":{\\"k\\":1}}'
+    spl = MK + f'Data="{data}" | fromjson Data | stats values(zu) as url values(o) as o by f3u'
+    assert rows(spl) == [("bob", ["u1", "u2"], ['{"k":1}'])]
+
+
+def test_rule_c_fromjson_2_prefix() -> None:
+    spl = MK + 'Data="{\\"age\\":63}" | fromjson Data prefix=json_ | table json_age'
+    assert rows(spl) == [(["63"],)]
+
+
+# ----------------------------------------------------------------------------- xmlkv
+
+
+def test_rule_c_xmlkv_1_tag_text_pairs() -> None:
+    # the scheduled-task detections: `xmlkv Message | search Command IN ("*rundll32*")`
+    xml = "<Task><Exec><Command>rundll32.exe</Command><Arguments>x</Arguments></Exec></Task>"
+    spl = MK + f'Message="{xml}" | xmlkv Message | search Command IN ("*rundll32*")'
+    assert rows(spl + " | table Command Arguments") == [(["rundll32.exe"], ["x"])]
+
+
+def test_rule_c_xmlkv_1_repeated_tags_give_every_value() -> None:
+    # semantics.XMLKV_REPEATS_MULTIVALUE: two <name> elements: both values, in order (the
+    # Reference's games example)
+    xml = "<game><name>Catan</name></game><game><name>Ticket</name></game>"
+    assert one(MK + f'_raw="{xml}" | xmlkv | table name') == ["Catan", "Ticket"]
+
+
+# ----------------------------------------------------------------------------- extract
+
+
+def test_rule_c_extract_1_pair_and_key_delimiters() -> None:
+    # the O365 "reported by user" shape: pairdelim ";" kvdelim ":"; the key "x y" is cleaned
+    # to x_y (semantics.EXTRACT_CLEAN_KEYS)
+    spl = MK + '_raw="RescanVerdict:Phish;x y:1" | extract pairdelim=";" kvdelim=":"'
+    assert rows(spl + " | table RescanVerdict x_y") == [(["Phish"], ["1"])]
+
+
+def test_rule_c_extract_2_key_equals_value_without_delimiters() -> None:
+    spl = MK + '_raw="a=1 b=\\"two words\\"" | kv | table a b'
+    assert rows(spl) == [(["1"], ["two words"])]
+
+
+def test_rule_c_multikv_is_refused() -> None:
+    with pytest.raises(SplError, match="multikv"):
+        rows(MK + "a=1 | multikv")

@@ -142,3 +142,24 @@ ADDTOTALS_EMPTY_IS_ZERO = True
 # C-foreach-1/3: `foreach *` skips internal fields (`_time`, `_raw`, ...); <<MATCHSTR>> is
 # what every wildcard matched, joined (the Reference shows one wildcard only).
 FOREACH_SKIPS_INTERNAL = True
+
+# C-spath-3: a JSON null leaf extracts as the text "null", true/false as "true"/"false", a
+# number as written; object and array values (a path ending on one) as compact JSON text.
+SPATH_JSON_NULL_TEXT = "null"
+
+# C-spath-2: a path the document lacks leaves the output field as it was (as rex does where
+# it does not match); the Reference is silent.
+SPATH_MISSING_PATH_KEEPS = True
+
+# C-spath-6: fields named at run time do not replace fields the results already have; they
+# fill them only where they are null (the store's fields came from the same JSON at ingest,
+# and keep their kind). A name only the data holds is a multivalue field.
+RUNTIME_FIELDS_FILL_ONLY = True
+
+# C-xmlkv-1: a tag that appears more than once gives a multivalue field (every value, in
+# order); the Reference shows one value per tag.
+XMLKV_REPEATS_MULTIVALUE = True
+
+# C-extract-1: keys are cleaned as CLEAN_KEYS does (characters other than letters, digits
+# and "_" become "_", "_" trimmed at both ends); repeated keys give every value.
+EXTRACT_CLEAN_KEYS = True

@@ -21,7 +21,16 @@ from stagehunt.compile import sqlfn as q
 from stagehunt.compile.commands import GENERATORS, TRANSFORMS, is_streaming
 from stagehunt.compile.kinds import Kind, kind_of_column
 from stagehunt.compile.ordering import ordered
-from stagehunt.compile.relation import SEQ, TIME_KEY, Field, QueryBuilder, Relation, alias_for
+from stagehunt.compile.relation import (
+    SEQ,
+    TIME_KEY,
+    Field,
+    QueryBuilder,
+    Relation,
+    alias_for,
+    materialize,
+    referenced_names,
+)
 from stagehunt.compile.search import time_range
 from stagehunt.knowledge import Knowledge
 from stagehunt.lookups import LookupLibrary, LookupTable
@@ -146,6 +155,8 @@ class Compiler:
         """Apply one command to the results so far (its module in compile/commands/)."""
         entry = TRANSFORMS.get(type(cmd))
         if entry is not None:
+            if rel.dynamic:  # fields named at run time become fields before a command uses them
+                rel = materialize(self.b, rel, referenced_names(cmd))
             result: Relation = entry.run(self, rel, cmd)
             return result
         if type(cmd) in GENERATORS:

@@ -438,6 +438,42 @@ class ForeachCmd(Command):
 
 
 @dataclass(frozen=True)
+class SpathCmd(Command):
+    """``spath [input=f] [output=f] [path=]p`` (C-spath); no path: every path (auto-extract)."""
+
+    input: str
+    output: str | None
+    path: str | None
+    pos: int
+
+
+@dataclass(frozen=True)
+class FromjsonCmd(Command):
+    """``fromjson <field> [prefix=s]``: a JSON object's top-level keys become fields."""
+
+    field: str
+    prefix: str
+    pos: int
+
+
+@dataclass(frozen=True)
+class XmlkvCmd(Command):
+    """``xmlkv [<field>] [maxinputs=N]``: ``<tag>value</tag>`` pairs become fields."""
+
+    field: str
+    pos: int
+
+
+@dataclass(frozen=True)
+class ExtractCmd(Command):
+    """``extract``/``kv`` ``[pairdelim=s kvdelim=s]``: key/value pairs of ``_raw``."""
+
+    pairdelim: str | None
+    kvdelim: str | None
+    pos: int
+
+
+@dataclass(frozen=True)
 class Pipeline:
     commands: tuple[Command, ...]
     text: str = field(compare=False)  # the query the positions refer to
