@@ -95,3 +95,11 @@ def test_escaped_quote_in_a_search_word_does_not_hide_a_macro() -> None:
     library = MacroLibrary({"x_filter": Macro("x_filter", (), "search *")})
     text = library.expand('a=*\\"privileged\\":true* | `x_filter`')
     assert text == 'a=*\\"privileged\\":true* | search *'
+
+
+def test_stats_alias_with_parentheses() -> None:
+    # windows_ad_dcshadow_privileges_acl_addition: `values(aceFlags) as aceFlags(inheritance)`
+    # names the field "aceFlags(inheritance)"
+    events = [{"_time": 1, "aceFlags": "CI"}]
+    result = search_records("aceFlags=* | stats values(aceFlags) as aceFlags(inheritance)", events)
+    assert result.columns == ["aceFlags(inheritance)"] and result.rows == [(["CI"],)]

@@ -540,10 +540,30 @@ class Parser:
         alias = label
         if self.at_keyword(Mode.ARGS, "as"):
             self.next(Mode.ARGS)
-            alias = self.field_name("a name after AS").text
+            alias = self._alias_name()
         elif isinstance(arg, ast.BinOp | ast.UnaryOp | ast.Call | ast.Str | ast.Num):
             raise self.error(f"{fn.text}(eval(...)) needs 'AS name'", fn)
         return ast.Aggregation(func, arg, alias, fn.pos)
+
+    def _alias_name(self) -> str:
+        """A name after AS; ``(...)`` right after it belongs to it: ESCU's
+        ``values(aceFlags) as aceFlags(inheritance)`` names the field
+        ``aceFlags(inheritance)``."""
+        name = self.field_name("a name after AS")
+        nxt = self.peek(Mode.ARGS)
+        if name.type is not T.WORD or nxt.type is not T.LPAREN or nxt.pos != name.end:
+            return name.text
+        depth = 0
+        while True:
+            tok = self.next(Mode.ARGS)
+            if tok.type is T.LPAREN:
+                depth += 1
+            elif tok.type is T.RPAREN:
+                depth -= 1
+                if depth == 0:
+                    return self.text[name.pos : tok.end]
+            elif tok.type in (T.EOF, T.PIPE):
+                raise self.error(f"expected ')' in the name after AS, found {tok.describe()}", tok)
 
     def sort_keys(self, stop_words: tuple[str, ...] = ()) -> tuple[list[ast.SortKey], bool]:
         """``[+|-]field``, ``num(f)``/``str(f)``/``ip(f)``/``auto(f)`` ... up to ``stop_words``;
