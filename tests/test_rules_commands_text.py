@@ -537,3 +537,10 @@ def test_rule_c_extract_2_key_equals_value_without_delimiters() -> None:
 def test_rule_c_multikv_is_refused() -> None:
     with pytest.raises(SplError, match="multikv"):
         rows(MK + "a=1 | multikv")
+
+
+def test_rule_c_rex_1_more_than_nine_groups() -> None:
+    # kubernetes_nginx_ingress_rfi has 16 named groups; the 11th here is "k"
+    pattern = "".join(f"(?<g{i}>{chr(97 + i)})" for i in range(11))
+    spl = MK + f'v="abcdefghijk" | rex field=v "{pattern}" | table g0 g10'
+    assert rows(spl) == [("a", "k")]

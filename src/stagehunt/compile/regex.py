@@ -221,8 +221,15 @@ def _rex_first(
     text = c.string(subject)
     matched = q.fn("regexp_matches", text, q.string(pattern.text))
     assignments: list[tuple[str, Typed]] = []
+    # DuckDB takes group numbers up to 9; past that, every group by name in one struct
+    labels = [g if g is not None else f"__g{i}" for i, g in enumerate(pattern.groups)]
+    groups = exp.Array(expressions=[q.string(label) for label in labels])
     for index, name in names:
-        group = q.fn("regexp_extract", text, q.string(pattern.text), q.number(index))
+        if len(pattern.groups) > 9:
+            found = q.fn("regexp_extract", text, q.string(pattern.text), groups)
+            group = q.fn("struct_extract", found, q.string(name))
+        else:
+            group = q.fn("regexp_extract", text, q.string(pattern.text), q.number(index))
         value = exp.Nullif(this=group, expression=q.string(""))
         before = rel.typed(name)
         keep = c.string(before) if not before.is_null else q.null_str()
