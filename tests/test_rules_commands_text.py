@@ -544,3 +544,17 @@ def test_rule_c_rex_1_more_than_nine_groups() -> None:
     pattern = "".join(f"(?<g{i}>{chr(97 + i)})" for i in range(11))
     spl = MK + f'v="abcdefghijk" | rex field=v "{pattern}" | table g0 g10'
     assert rows(spl) == [("a", "k")]
+
+
+def test_fields_named_at_run_time_are_refused_on_spark() -> None:
+    # docs/commands.md, "Fields named at run time": DuckDB only; Spark says so in one line
+    from stagehunt.compile import Compiler
+    from stagehunt.compile.dialects import DialectUnsupported
+    from stagehunt.spl.parser import parse
+    from stagehunt.store.schema import ColumnKind
+
+    schema = {"_raw": ColumnKind.STRING, "_time": ColumnKind.NUMBER}
+    for spl in ("* | spath | table a", "* | fromjson _raw | table a", "* | xmlkv | table a"):
+        compiled = Compiler(schema).compile(parse(spl))
+        with pytest.raises(DialectUnsupported):
+            compiled.render("spark")

@@ -135,7 +135,10 @@ def _spark_now(node: exp.Expression) -> exp.Expression:
 
 
 def _spark_list_reduce(node: exp.Expression) -> exp.Expression:
-    lst, fn = _args(node)
+    args = _args(node)
+    if len(args) != 2:
+        raise DialectUnsupported("list_reduce with an initial value (spath on XML)", "spark")
+    lst, fn = args
     assert isinstance(fn, exp.Lambda)
     acc, x = (i.name for i in fn.expressions)
     first = exp.Bracket(this=lst, expressions=[_num(0)])
@@ -282,6 +285,10 @@ _SPARK_FUNCTIONS: dict[str, Rewrite] = {
     "list_zip": _unsupported("mvzip/mvdedup (list_zip)"),
     "try_strptime": _unsupported("strptime()"),
     "range": _spark_range,
+    # fields named at run time (docs/commands.md): DuckDB's json_tree and maps
+    "json_tree": _unsupported("spath auto-extract (json_tree)"),
+    "json_each": _unsupported("fromjson (json_each)"),
+    "map_extract_value": _unsupported("fields named at run time (spath, fromjson, xmlkv)"),
 }
 
 
