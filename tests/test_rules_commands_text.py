@@ -558,3 +558,26 @@ def test_fields_named_at_run_time_are_refused_on_spark() -> None:
         compiled = Compiler(schema).compile(parse(spl))
         with pytest.raises(DialectUnsupported):
             compiled.render("spark")
+
+
+def test_field_names_with_braces_dots_dashes_colons_and_slashes() -> None:
+    # Splunk field names as ESCU writes them: `ModifiedProperties{}.NewValue`,
+    # `data.labels.authorization.k8s.io/decision`, `a-b:c`
+    events = [
+        {
+            "_time": 1,
+            "ModifiedProperties{}.NewValue": ["1", "2"],
+            "data.labels.authorization.k8s.io/decision": "allow",
+            "a-b:c": "0",
+        }
+    ]
+    spl = (
+        "* | convert ctime(a-b:c) | mvexpand ModifiedProperties{}.NewValue "
+        "| top ModifiedProperties{}.NewValue data.labels.authorization.k8s.io/decision a-b:c "
+        "showperc=f"
+    )
+    # two results after mvexpand, one tuple each: counts 1; ties in descending value order
+    assert rows(spl, events) == [
+        ("2", "allow", "01/01/1970 00:00:00", 1),
+        ("1", "allow", "01/01/1970 00:00:00", 1),
+    ]

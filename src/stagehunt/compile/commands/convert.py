@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from stagehunt import semantics
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile import wildcards
 from stagehunt.compile.commands.registry import transforms
@@ -197,6 +196,3 @@ def _auto(c: ExprCompiler, value: Typed) -> Typed:
         converted = Typed(q.coalesce(_auto_number(text), text), Kind.STR)
     any_bad = exp.Window(this=q.fn("bool_or", bad))
     return Typed(q.case((any_bad, value.sql), default=converted.sql), converted.kind)
-
-
-_unused = semantics.CONVERT_KEEPS_UNCONVERTIBLE
