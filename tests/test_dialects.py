@@ -49,3 +49,10 @@ def test_time_range_of_the_leading_search(
 ) -> None:
     schema = {"_time": ColumnKind.NUMBER, "host": ColumnKind.STRING, "index": ColumnKind.STRING}
     assert compile_query(spl, schema, now=1000.0).time_range == expected
+
+
+def test_regexp_extract_all_keeps_its_group_on_spark() -> None:
+    # rex max_match reads group 0 to count matches: DuckDB's default group is 0, Spark's 1
+    query = compile_query('| makeresults | eval t="a1b2" | rex max_match=0 field=t "(?<d>\\d)"', {})
+    spark = query.render("spark").upper()
+    assert "REGEXP_EXTRACT_ALL(" in spark and ", 0)" in spark

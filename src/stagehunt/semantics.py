@@ -215,3 +215,72 @@ MAP_MAXSEARCHES = 10
 # M2 map (UNCONFIRMED): a $field$ token takes the result's value as text (a multivalue
 # field's first value); a result lacking the field runs a search that matches nothing.
 MAP_MISSING_TOKEN_MATCHES_NOTHING = True
+# ---------------------------------------------------------------- commands (docs/commands.md)
+
+# 2.2 (ESCU: `source=PINGID "result.message"="*Paired*"`): in a search, a double-quoted string
+# right before a comparison operator or `IN (` is a field name, not a phrase; Splunk's docs
+# do not say so, ESCU's detections rely on it.
+SEARCH_QUOTED_FIELD_NAME = True
+
+# C-convert-4..12: a value a convert function cannot convert (ctime of "abc", dur2sec of
+# "soon") stays as it was; the Search Reference says so only for auto(). num() removes it.
+CONVERT_KEEPS_UNCONVERTIBLE = True
+
+# C-convert-14: convert on a multivalue field converts each value.
+CONVERT_MULTIVALUE_EACH_VALUE = True
+
+# C-convert-3: the forms auto() and num() know: a number (NUMBER_PATTERN, spaces trimmed) or
+# a number with thousands commas ("1,500"). Units, durations and sizes are left to rmunit,
+# dur2sec and memk (the Reference does not list what "the best conversion" tries).
+CONVERT_AUTO_FORMS = ("number", "thousands-commas")
+
+# C-rex-3: rex on a multivalue field matches each value in turn (matches counted over all
+# values for max_match); the Reference says nothing of multivalue input.
+REX_MULTIVALUE_EACH_VALUE = True
+
+# C-top-5: top/rare's percent is rounded to 6 decimals (the Reference's example shows
+# 33.333333).
+TOP_PERCENT_DECIMALS = 6
+
+# C-mvexpand-3: mvexpand drops a result that lacks the field (the Reference says nothing;
+# community answers report it, and recommend fillnull first).
+MVEXPAND_DROPS_MISSING = True
+
+# C-replace-1..3: replace matches whole values case-sensitively (the Reference is silent);
+# among wildcard values the "fuller match" is the one with the most literal characters.
+REPLACE_CASE_SENSITIVE = True
+
+# C-top-3/4: top and rare count only results that have every field of the list (and the
+# by-fields); percent is count over the group's counted total; ties are ordered by value,
+# descending for top (the Reference's "last lexicographical value" example) and ascending
+# for rare.
+TOP_TIES_BY_VALUE = True
+
+# C-addtotals-2: a value that is not a number adds nothing, a result with no numeric value
+# gets a total of 0; each numeric value of a multivalue field is added.
+ADDTOTALS_EMPTY_IS_ZERO = True
+
+# C-foreach-1/3: `foreach *` skips internal fields (`_time`, `_raw`, ...); <<MATCHSTR>> is
+# what every wildcard matched, joined (the Reference shows one wildcard only).
+FOREACH_SKIPS_INTERNAL = True
+
+# C-spath-3: a JSON null leaf extracts as the text "null", true/false as "true"/"false", a
+# number as written; object and array values (a path ending on one) as compact JSON text.
+SPATH_JSON_NULL_TEXT = "null"
+
+# C-spath-2: a path the document lacks leaves the output field as it was (as rex does where
+# it does not match); the Reference is silent.
+SPATH_MISSING_PATH_KEEPS = True
+
+# C-spath-6: fields named at run time do not replace fields the results already have; they
+# fill them only where they are null (the store's fields came from the same JSON at ingest,
+# and keep their kind). A name only the data holds is a multivalue field.
+RUNTIME_FIELDS_FILL_ONLY = True
+
+# C-xmlkv-1: a tag that appears more than once gives a multivalue field (every value, in
+# order); the Reference shows one value per tag.
+XMLKV_REPEATS_MULTIVALUE = True
+
+# C-extract-1: keys are cleaned as CLEAN_KEYS does (characters other than letters, digits
+# and "_" become "_", "_" trimmed at both ends); repeated keys give every value.
+EXTRACT_CLEAN_KEYS = True

@@ -29,7 +29,9 @@ from stagehunt.compile.relation import (
     QueryBuilder,
     Relation,
     alias_for,
+    materialize,
     parenthesize,
+    referenced_names,
 )
 from stagehunt.compile.search import time_range
 from stagehunt.knowledge import Knowledge
@@ -218,6 +220,8 @@ class Compiler:
         """Apply one command to the results so far (its module in compile/commands/)."""
         entry = TRANSFORMS.get(type(cmd))
         if entry is not None:
+            if rel.dynamic:  # fields named at run time become fields before a command uses them
+                rel = materialize(self.b, rel, referenced_names(cmd))
             result: Relation = entry.run(self, rel, cmd)
             return result
         if type(cmd) in GENERATORS:

@@ -135,7 +135,10 @@ def _spark_now(node: exp.Expression) -> exp.Expression:
 
 
 def _spark_list_reduce(node: exp.Expression) -> exp.Expression:
-    lst, fn = _args(node)
+    args = _args(node)
+    if len(args) != 2:
+        raise DialectUnsupported("list_reduce with an initial value (spath on XML)", "spark")
+    lst, fn = args
     assert isinstance(fn, exp.Lambda)
     acc, x = (i.name for i in fn.expressions)
     first = exp.Bracket(this=lst, expressions=[_num(0)])
@@ -262,6 +265,18 @@ def _spark_window(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _spark_extract_all(node: exp.Expression) -> exp.Expression:
+    """``regexp_extract_all(s, re[, g])``: DuckDB's group defaults to 0, Spark's to 1 (and
+    sqlglot drops it), so the group is always written."""
+    group = node.args.get("group") or _num(0)
+    return _anon("REGEXP_EXTRACT_ALL", node.this, node.expression, group)
+
+
+def _spark_split_regex(node: exp.Expression) -> exp.Expression:
+    text, regex = _args(node)
+    return _anon("SPLIT", text, regex)
+
+
 def _unsupported(construct: str) -> Rewrite:
     def fail(node: exp.Expression) -> exp.Expression:
         raise DialectUnsupported(construct, "spark")
@@ -282,6 +297,11 @@ _SPARK_FUNCTIONS: dict[str, Rewrite] = {
     "list_zip": _unsupported("mvzip/mvdedup (list_zip)"),
     "try_strptime": _unsupported("strptime()"),
     "range": _spark_range,
+    "regexp_split_to_array": _spark_split_regex,
+    # fields named at run time (docs/commands.md): DuckDB's json_tree and maps
+    "json_tree": _unsupported("spath auto-extract (json_tree)"),
+    "json_each": _unsupported("fromjson (json_each)"),
+    "map_extract_value": _unsupported("fields named at run time (spath, fromjson, xmlkv)"),
 }
 
 
@@ -302,6 +322,7 @@ SPARK_REWRITES: dict[type[exp.Expression], Rewrite] = {
     exp.Unnest: _spark_unnest,
     exp.PercentileCont: _spark_quantile,
     exp.Window: _spark_window,
+    exp.RegexpExtractAll: _spark_extract_all,
 }
 
 

@@ -859,7 +859,12 @@ def _strftime(c: ExprCompiler, node: ast.Call) -> Typed:
     if t.is_null:
         return NULL
     fmt = _literal_string(c, node.args[1], "the strftime() format")
-    epoch = c.number(t)
+    return Typed(format_epoch(c.number(t), fmt), Kind.STR)
+
+
+def format_epoch(epoch: exp.Expression, fmt: str) -> exp.Expression:
+    """Epoch seconds as text in Splunk's time format ``fmt`` (UTC: DISPLAY_TIMEZONE); shared
+    by strftime() and ``convert ctime()``."""
     if "%s" in fmt:
         fmt = fmt.replace("%s", "\x00")
     out: exp.Expression = q.fn("strftime", _timestamp(epoch), q.string(translate_time_format(fmt)))
@@ -870,7 +875,14 @@ def _strftime(c: ExprCompiler, node: ast.Call) -> Typed:
             q.string("\x00"),
             exp.cast(exp.cast(q.fn("floor", epoch), "BIGINT"), "VARCHAR"),
         )
-    return Typed(out, Kind.STR)
+    return out
+
+
+def parse_time(text: exp.Expression, fmt: str) -> exp.Expression:
+    """Text in Splunk's time format ``fmt`` as epoch seconds (NULL when it does not parse);
+    shared by strptime() and ``convert mktime()``."""
+    parsed = q.fn("try_strptime", text, q.string(translate_time_format(fmt)))
+    return exp.Div(this=q.fn("epoch_us", parsed), expression=exp.Literal.number(1000000.0))
 
 
 @register("strptime", 2)
@@ -878,11 +890,8 @@ def _strptime(c: ExprCompiler, node: ast.Call) -> Typed:
     s = c.compile(node.args[0])
     if s.is_null:
         return NULL
-    fmt = translate_time_format(_literal_string(c, node.args[1], "the strptime() format"))
-    parsed = q.fn("try_strptime", c.string(s), q.string(fmt))
-    return Typed(
-        exp.Div(this=q.fn("epoch_us", parsed), expression=exp.Literal.number(1000000.0)), Kind.NUM
-    )
+    fmt = _literal_string(c, node.args[1], "the strptime() format")
+    return Typed(parse_time(c.string(s), fmt), Kind.NUM)
 
 
 @register("relative_time", 2)

@@ -114,7 +114,7 @@ def to_re2(pattern: str) -> Re2Pattern:
     return Re2Pattern("".join(out), tuple(groups))
 
 
-def _translate(pattern: str, pos: int, query: str) -> Re2Pattern:
+def translate(pattern: str, pos: int, query: str) -> Re2Pattern:
     try:
         return to_re2(pattern)
     except PcreOnly as e:
@@ -139,7 +139,7 @@ def regex(b: QueryBuilder, rel: Relation, cmd: ast.RegexCmd, query: str, now: fl
     An event without the field never matches, so ``!=`` keeps it
     (semantics.REGEX_NOT_EQUAL_KEEPS_ABSENT); a multivalue field matches when any value does.
     """
-    pattern = _translate(cmd.pattern, cmd.pattern_pos, query)
+    pattern = translate(cmd.pattern, cmd.pattern_pos, query)
     subject = rel.typed(cmd.field)
     c = ExprCompiler(rel, query, now)
     hit = exp.false() if subject.is_null else _matches(subject, pattern.text, c)
@@ -147,9 +147,13 @@ def regex(b: QueryBuilder, rel: Relation, cmd: ast.RegexCmd, query: str, now: fl
 
 
 def rex(b: QueryBuilder, rel: Relation, cmd: ast.RexCmd, query: str, now: float) -> Relation:
-    """Each named group becomes a field where the pattern matches (first match); elsewhere
-    the field keeps the value it had (rule 8, rex: unanchored, default field ``_raw``)."""
-    pattern = _translate(cmd.pattern, cmd.pattern_pos, query)
+    """Each named group becomes a field where the pattern matches; elsewhere the field keeps
+    the value it had (rule 8, rex: unanchored, default field ``_raw``). ``max_match`` other
+    than 1 makes multivalue fields of up to N matches (C-rex-2); on a multivalue field each
+    value is matched in turn (C-rex-3). ``mode=sed`` edits the field (C-rex-4..6)."""
+    if cmd.sed is not None:
+        return _sed(b, rel, cmd, cmd.sed, query, now)
+    pattern = translate(cmd.pattern, cmd.pattern_pos, query)
     names = [(i + 1, g) for i, g in enumerate(pattern.groups) if g is not None]
     if not names:
         raise SplSemanticError(
@@ -159,13 +163,140 @@ def rex(b: QueryBuilder, rel: Relation, cmd: ast.RexCmd, query: str, now: float)
     if subject.is_null:
         return rel
     c = ExprCompiler(rel, query, now)
+    if cmd.max_match == 1 and subject.kind is not Kind.MV:
+        return _rex_first(b, rel, c, subject, pattern, names)
+    regex = q.string(pattern.text)
+
+    def matches(group: int) -> exp.Expression:
+        """Group ``group`` of every match, in order, over every value; at most max_match."""
+        if subject.kind is Kind.MV:
+            per_value = q.fn(
+                "list_transform",
+                subject.sql,
+                q.lam(q.fn("regexp_extract_all", q.element(), regex, q.number(group))),
+            )
+            found = q.fn("flatten", per_value)
+        else:
+            found = q.fn("regexp_extract_all", c.string(subject), regex, q.number(group))
+        if cmd.max_match > 0:
+            found = q.fn("list_slice", found, q.number(1), q.number(cmd.max_match))
+        return found
+
+    matched = exp.GT(this=q.coalesce(q.list_len(matches(0)), q.number(0)), expression=q.number(0))
+    assignments: list[tuple[str, Typed]] = []
+    for index, name in names:
+        values = q.fn(
+            "list_filter", matches(index), q.lam(exp.NEQ(this=q.element(), expression=q.string("")))
+        )
+        before = rel.typed(name)
+        if cmd.max_match == 1:
+            value: exp.Expression = exp.Nullif(this=q.item(values, 1), expression=q.string(""))
+            keep = c.string(before) if not before.is_null else q.null_str()
+            kind = Kind.STR
+        else:
+            value = q.case((exp.GT(this=q.list_len(values), expression=q.number(0)), values))
+            keep = _as_list(c, before)
+            kind = Kind.MV
+        assignments.append((name, Typed(q.case((matched, value), default=keep), kind)))
+    return b.project(rel, assignments)
+
+
+def _as_list(c: ExprCompiler, t: Typed) -> exp.Expression:
+    if t.kind is Kind.MV:
+        return t.sql
+    if t.is_null:
+        return exp.cast(exp.Null(), "VARCHAR[]")
+    return q.case((q.not_null(t.sql), exp.Array(expressions=[c.string(t)])))
+
+
+def _rex_first(
+    b: QueryBuilder,
+    rel: Relation,
+    c: ExprCompiler,
+    subject: Typed,
+    pattern: Re2Pattern,
+    names: list[tuple[int, str]],
+) -> Relation:
+    """max_match=1 on a single value: the first match's groups (rule 8, rex)."""
     text = c.string(subject)
     matched = q.fn("regexp_matches", text, q.string(pattern.text))
     assignments: list[tuple[str, Typed]] = []
+    # DuckDB takes group numbers up to 9; past that, every group by name in one struct
+    labels = [g if g is not None else f"__g{i}" for i, g in enumerate(pattern.groups)]
+    groups = exp.Array(expressions=[q.string(label) for label in labels])
     for index, name in names:
-        group = q.fn("regexp_extract", text, q.string(pattern.text), q.number(index))
+        if len(pattern.groups) > 9:
+            found = q.fn("regexp_extract", text, q.string(pattern.text), groups)
+            group = q.fn("struct_extract", found, q.string(name))
+        else:
+            group = q.fn("regexp_extract", text, q.string(pattern.text), q.number(index))
         value = exp.Nullif(this=group, expression=q.string(""))
         before = rel.typed(name)
         keep = c.string(before) if not before.is_null else q.null_str()
         assignments.append((name, Typed(q.case((matched, value), default=keep), Kind.STR)))
     return b.project(rel, assignments)
+
+
+def _sed(
+    b: QueryBuilder, rel: Relation, cmd: ast.RexCmd, sed: ast.SedExpr, query: str, now: float
+) -> Relation:
+    """C-rex-4..6: ``s/re/repl/`` replaces the first match, ``g`` every match, ``N`` the Nth;
+    ``y/abc/xyz/`` maps characters. Each value of a multivalue field is edited."""
+    subject = rel.typed(cmd.field)
+    if subject.is_null:
+        return rel
+    c = ExprCompiler(rel, query, now)
+    if sed.kind == "s":
+        regex = translate(sed.pattern, cmd.pattern_pos + 2, query).text
+
+        def edit(text: exp.Expression) -> exp.Expression:
+            return _substitute(text, regex, sed.replacement, sed.occurrence)
+    else:
+
+        def edit(text: exp.Expression) -> exp.Expression:
+            return q.fn("translate", text, q.string(sed.pattern), q.string(sed.replacement))
+
+    if subject.kind is Kind.MV:
+        value = Typed(q.fn("list_transform", subject.sql, q.lam(edit(q.element()))), Kind.MV)
+    else:
+        value = Typed(edit(c.string(subject)), Kind.STR)
+    return b.project(rel, [(cmd.field, value)])
+
+
+def _substitute(text: exp.Expression, regex: str, replacement: str, nth: int) -> exp.Expression:
+    """``text`` with the ``nth`` match of ``regex`` replaced (0: every match); back-references
+    ``\\1`` in ``replacement`` as RE2's rewrite strings take them."""
+    rewrite = q.string(replacement)
+    if nth == 0:
+        return q.fn("regexp_replace", text, q.string(regex), rewrite, q.string("g"))
+    if nth == 1:
+        return q.fn("regexp_replace", text, q.string(regex), rewrite)
+    # the pieces between matches and the matches, joined back with the Nth match rewritten
+    pieces = q.fn("regexp_split_to_array", text, q.string(regex))
+    found = q.fn("regexp_extract_all", text, q.string(regex))
+    out: exp.Expression = q.string("")
+    for i in range(1, nth + 1):
+        out = exp.DPipe(this=out, expression=q.item(pieces, i))
+        if i < nth:
+            out = exp.DPipe(this=out, expression=q.item(found, i))
+    anchored = q.string(f"^(?:{regex})$")
+    out = exp.DPipe(
+        this=out, expression=q.fn("regexp_replace", q.item(found, nth), anchored, rewrite)
+    )
+    rest = q.fn(
+        "list_transform",
+        q.fn("list_zip", _tail(pieces, nth + 1), _tail(found, nth + 1)),
+        q.lam(
+            exp.DPipe(
+                this=q.coalesce(q.item(q.element(), 1), q.string("")),
+                expression=q.coalesce(q.item(q.element(), 2), q.string("")),
+            )
+        ),
+    )
+    out = exp.DPipe(this=out, expression=q.fn("array_to_string", rest, q.string("")))
+    enough = exp.GTE(this=q.list_len(found), expression=q.number(nth))
+    return q.case((enough, out), default=text)
+
+
+def _tail(lst: exp.Expression, start: int) -> exp.Expression:
+    return q.fn("list_slice", lst, q.number(start), q.list_len(lst))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from sqlglot import exp
 
 from stagehunt.compile.kinds import NULL, Kind, Typed
-from stagehunt.compile.sqlfn import col, ident, own
+from stagehunt.compile.sqlfn import coalesce, col, ident, number_to_string, own, to_number
 
 #: Hidden column: ``_time`` as it was when the events were read (search order key).
 TIME_KEY = "__t"
@@ -30,6 +30,22 @@ class Field:
 
 
 @dataclass(frozen=True)
+class Dynamic:
+    """Fields whose names are known only at run time (spath, fromjson, xmlkv, extract).
+
+    ``column`` is a hidden column holding a ``MAP(VARCHAR, VARCHAR[])``: field name → its
+    values. A name the map holds is looked up when a later command names it
+    (:meth:`Relation.typed`). ``shadowed``: the fields the results had when the map was made;
+    they keep their value and kind, the map only fills them where they are null. ``masked``:
+    names set or removed since; the map no longer speaks for them (docs/commands.md,
+    "Fields named at run time")."""
+
+    column: str
+    shadowed: frozenset[str]
+    masked: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Relation:
     source: str
     fields: tuple[Field, ...]
@@ -39,6 +55,8 @@ class Relation:
     pinned: frozenset[str] = frozenset()
     #: True until a transforming command (stats) runs: results are still events with _raw
     events: bool = True
+    #: maps of fields named at run time, oldest first (see :class:`Dynamic`)
+    dynamic: tuple[Dynamic, ...] = ()
 
     def get(self, name: str) -> Field | None:
         for f in self.fields:
@@ -47,11 +65,29 @@ class Relation:
         return None
 
     def typed(self, name: str) -> Typed:
-        """The field as a typed expression; a field the results never had is NULL."""
+        """The field as a typed expression; a field the results never had is NULL. A name
+        that a run-time map may hold is looked up there too (:class:`Dynamic`)."""
         f = self.get(name)
-        if f is None or f.kind is Kind.NULL:
-            return NULL
-        return Typed(col(f.alias), f.kind)
+        static = NULL if f is None or f.kind is Kind.NULL else Typed(col(f.alias), f.kind)
+        maps = [d for d in reversed(self.dynamic) if name not in d.masked]
+        if not maps or name.startswith("_"):
+            return static
+        found = [map_values(d.column, name) for d in maps]
+        if f is not None and name in maps[0].shadowed:
+            return _fill(static, found)
+        if not static.is_null:
+            found.append(as_list(static))
+        return Typed(found[0] if len(found) == 1 else coalesce(*found), Kind.MV)
+
+    def dynamic_names(self, names: list[str]) -> list[str]:
+        """Those of ``names`` the results lack but a run-time map may hold."""
+        return [
+            n
+            for n in names
+            if self.get(n) is None
+            and not n.startswith("_")
+            and any(n not in d.masked for d in self.dynamic)
+        ]
 
     def names(self) -> list[str]:
         return [f.name for f in self.fields]
@@ -67,6 +103,38 @@ class Relation:
             elif p not in out:
                 out.append(p)
         return out
+
+
+def map_values(column: str, name: str) -> exp.Expression:
+    """The values a run-time map holds for ``name`` (NULL when it holds none)."""
+    return exp.func("map_extract_value", col(column), exp.Literal.string(name), dialect="duckdb")
+
+
+def as_list(t: Typed) -> exp.Expression:
+    """A value as a list of strings (NULL stays NULL)."""
+    if t.kind is Kind.MV:
+        return t.sql
+    if t.kind is Kind.NUM:
+        text: exp.Expression = number_to_string(t.sql)
+    elif t.kind is Kind.BOOL:
+        text = exp.cast(t.sql, "VARCHAR")
+    else:
+        text = t.sql
+    return exp.Case().when(
+        exp.Not(this=exp.Is(this=t.sql, expression=exp.Null())), exp.Array(expressions=[text])
+    )
+
+
+def _fill(static: Typed, found: list[exp.Expression]) -> Typed:
+    """A field the results had when the map was made: its own value, else the map's
+    (first value for a single-value field), in the field's kind."""
+    values = found[0] if len(found) == 1 else coalesce(*found)
+    if static.kind is Kind.MV:
+        return Typed(coalesce(static.sql, values), Kind.MV)
+    first = exp.Bracket(this=values, expressions=[exp.Literal.number(0)])
+    if static.kind is Kind.NUM:
+        return Typed(coalesce(static.sql, to_number(first)), Kind.NUM)
+    return Typed(coalesce(static.sql, first), Kind.STR)
 
 
 def alias_for(name: str, taken: set[str]) -> str:
@@ -150,12 +218,16 @@ class QueryBuilder:
         for h, _ in extra_hidden or []:
             if h not in hidden:
                 hidden.append(h)
+        touched = {name for name, _ in assignments} | set(drop or ())
         return replace(
             rel,
             source=self.add(select),
             fields=tuple(final),
             hidden=tuple(hidden),
             pinned=frozenset(p for p in rel.pinned if any(f.name == p for f in final)),
+            dynamic=tuple(replace(d, masked=d.masked | touched) for d in rel.dynamic)
+            if touched
+            else rel.dynamic,
         )
 
     def passthrough(self, rel: Relation) -> list[exp.Expression]:
@@ -186,3 +258,46 @@ def parenthesize(tree: exp.Expression) -> exp.Expression:
             if isinstance(child, exp.Binary | exp.Not | exp.Neg) and not isinstance(child, exp.Dot):
                 node.set(key, exp.paren(child, copy=False))
     return tree
+
+
+def materialize(b: QueryBuilder, rel: Relation, names: list[str]) -> Relation:
+    """The relation with those of ``names`` that only a run-time map may hold made fields
+    (table and fields list fields; a map has no list of its names)."""
+    wanted = rel.dynamic_names(names)
+    if not wanted:
+        return rel
+    return b.project(rel, [(n, rel.typed(n)) for n in wanted])
+
+
+#: command node attributes that name fields (``field``, ``by``, ...)
+_FIELD_ATTRIBUTES = frozenset(("field", "fields", "by", "input"))
+
+
+def referenced_names(node: object) -> list[str]:
+    """Field names a command node uses: every field reference of its expressions and the
+    names in its field attributes (no wildcards); rename's old names."""
+    import dataclasses
+
+    from stagehunt.spl import ast
+
+    out: list[str] = []
+
+    def walk(value: object, attribute: str) -> None:
+        if isinstance(value, ast.FieldRef):
+            out.append(value.name)
+        elif isinstance(value, ast.RenameCmd):
+            out.extend(old for old, _ in value.pairs)
+        elif isinstance(value, str):
+            if attribute in _FIELD_ATTRIBUTES and "*" not in value:
+                out.append(value)
+            return
+        elif isinstance(value, tuple | list):
+            for item in value:
+                walk(item, attribute)
+            return
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for f in dataclasses.fields(value):
+                walk(getattr(value, f.name), f.name)
+
+    walk(node, "")
+    return list(dict.fromkeys(out))

@@ -301,13 +301,26 @@ class RegexCmd(Command):
 
 
 @dataclass(frozen=True)
+class SedExpr:
+    """``s/regex/replacement/flags`` or ``y/from/to/`` of ``rex mode=sed`` (C-rex-4..6)."""
+
+    kind: str  # "s" or "y"
+    pattern: str  # s: the regex (PCRE); y: the characters to replace
+    replacement: str  # s: with \N back-references; y: the characters that replace them
+    occurrence: int  # s: 0 = every match (g), N = the Nth match only (default 1)
+
+
+@dataclass(frozen=True)
 class RexCmd(Command):
-    """``rex [field=f] "(?<name>...)"``: named groups become fields (rule 8, rex)."""
+    """``rex [field=f] [max_match=N] "(?<name>...)"``: named groups become fields (rule 8,
+    rex; C-rex-1..3); ``rex [field=f] mode=sed "s/.../.../"`` edits the field (C-rex-4..6)."""
 
     field: str
     pattern: str
     pos: int
     pattern_pos: int
+    max_match: int = 1  # 0 = unlimited
+    sed: SedExpr | None = None
 
 
 @dataclass(frozen=True)
@@ -447,6 +460,138 @@ class IplocationCmd(Command):
     field: str
     prefix: str
     allfields: bool
+    pos: int
+
+
+# ------------------------------------------------ convert rex spath fromjson xmlkv extract
+# ------------------------------------------------ foreach mvexpand makemv replace addtotals
+# ------------------------------------------------ top rare  (docs/commands.md)
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """One ``func(field) [AS name]`` of ``convert``; ``field`` may hold ``*`` wildcards."""
+
+    func: str  # auto ctime dur2sec memk mktime mstime none num rmcomma rmunit
+    field: str
+    alias: str | None
+    pos: int
+
+
+@dataclass(frozen=True)
+class ConvertCmd(Command):
+    """``convert [timeformat=F] func(field) [AS name] ...`` (C-convert)."""
+
+    timeformat: str
+    conversions: tuple[Conversion, ...]
+    pos: int
+
+
+@dataclass(frozen=True)
+class MvexpandCmd(Command):
+    """``mvexpand field [limit=N]``: one result per value (C-mvexpand)."""
+
+    field: str
+    limit: int  # 0 = every value
+    pos: int
+
+
+@dataclass(frozen=True)
+class MakemvCmd(Command):
+    """``makemv [delim=s | tokenizer=re] [allowempty=b] [setsv=b] field`` (C-makemv)."""
+
+    field: str
+    delim: str
+    tokenizer: str | None
+    allowempty: bool
+    pos: int
+
+
+@dataclass(frozen=True)
+class ReplaceCmd(Command):
+    """``replace old WITH new, ... [IN f, ...]``: whole values, ``*`` wildcards (C-replace)."""
+
+    pairs: tuple[tuple[str, str], ...]
+    fields: tuple[str, ...]  # empty = every field but the internal ones
+    pos: int
+
+
+@dataclass(frozen=True)
+class AddtotalsCmd(Command):
+    """``addtotals [row=b] [col=b] [labelfield=f] [label=s] [fieldname=f] [f ...]``."""
+
+    row: bool
+    col: bool
+    labelfield: str | None
+    label: str
+    fieldname: str
+    fields: tuple[str, ...]  # may hold wildcards; empty = every numeric field
+    pos: int
+
+
+@dataclass(frozen=True)
+class TopCmd(Command):
+    """``top``/``rare`` ``[N] [options] f, ... [BY g, ...]`` (C-top, C-rare)."""
+
+    name: str  # "top" or "rare"
+    fields: tuple[str, ...]
+    by: tuple[str, ...]
+    limit: int  # 0 = all
+    countfield: str
+    percentfield: str
+    showcount: bool
+    showperc: bool
+    useother: bool
+    otherstr: str
+    pos: int
+
+
+@dataclass(frozen=True)
+class ForeachCmd(Command):
+    """``foreach [mode=multifield] [fieldstr=...] <wc-field> ... [<template>]`` (C-foreach):
+    ``template`` is the subsearch text, with ``<<FIELD>>``-style placeholders, that becomes
+    commands once per matching field at compile time."""
+
+    fields: tuple[str, ...]
+    template: str
+    template_pos: int  # offset of the template's first character in the query
+    placeholders: tuple[tuple[str, str], ...]  # (option, placeholder): fieldstr, matchstr, ...
+    pos: int
+
+
+@dataclass(frozen=True)
+class SpathCmd(Command):
+    """``spath [input=f] [output=f] [path=]p`` (C-spath); no path: every path (auto-extract)."""
+
+    input: str
+    output: str | None
+    path: str | None
+    pos: int
+
+
+@dataclass(frozen=True)
+class FromjsonCmd(Command):
+    """``fromjson <field> [prefix=s]``: a JSON object's top-level keys become fields."""
+
+    field: str
+    prefix: str
+    pos: int
+
+
+@dataclass(frozen=True)
+class XmlkvCmd(Command):
+    """``xmlkv [<field>] [maxinputs=N]``: ``<tag>value</tag>`` pairs become fields."""
+
+    field: str
+    pos: int
+
+
+@dataclass(frozen=True)
+class ExtractCmd(Command):
+    """``extract``/``kv`` ``[pairdelim=s kvdelim=s]``: key/value pairs of ``_raw``."""
+
+    pairdelim: str | None
+    kvdelim: str | None
     pos: int
 
 

@@ -80,6 +80,10 @@ class MacroLibrary:
         i = 0
         while i < len(text):
             ch = text[i]
+            if ch == "\\":  # an escaped character (``\"`` in a search word) opens nothing
+                out.append(text[i : i + 2])
+                i += 2
+                continue
             if ch == '"':  # backticks inside quoted strings are literal
                 j = _end_of_string(text, i)
                 out.append(text[i:j])

@@ -28,6 +28,8 @@ _SPAN_UNITS: dict[str, float] = {
 _MONTH_UNITS = frozenset(("mon", "month", "months"))
 _SPAN = re.compile(r"(\d+(?:\.\d+)?)([A-Za-z]*)")
 _TRUE_WORDS = {"true", "t", "1", "yes"}
+#: words that are operators even before '(' (``NOT (a=1)``); LIKE and IN are also functions
+_OPERATOR_WORDS = frozenset(("AND", "OR", "XOR", "NOT"))
 _FALSE_WORDS = {"false", "f", "0", "no"}
 
 
@@ -193,6 +195,9 @@ class Parser:
             self.expect(T.RBRACKET, Mode.ARGS, "']' to close the subsearch")
             return ast.Subsearch(pipeline, tok.pos)
         if tok.type is T.STRING:
+            field = self._field_condition(tok, unescape_search(tok.text))
+            if field is not None:  # ``"result.message"="x"``: a quoted field name
+                return field
             return ast.TermMatch(
                 ast.SearchValue(unescape_search(tok.text), tok.pos, quoted=True), tok.pos
             )
@@ -202,24 +207,36 @@ class Parser:
             directive = self._directive(tok)
             if directive is not None:
                 return ast.TermMatch(directive, tok.pos)
-            nxt = self.peek(Mode.SEARCH)
-            if nxt.type is T.OP:
-                op = self.next(Mode.SEARCH)
-                value = self.search_value(op)
-                return ast.FieldMatch(tok.text, "=" if op.text == "==" else op.text, value, tok.pos)
-            if nxt.type is T.WORD and nxt.text.upper() == "IN":
-                after = self.s._scan(nxt.end, Mode.SEARCH)
-                if after.type is T.LPAREN:
-                    self.next(Mode.SEARCH)
-                    self.next(Mode.SEARCH)
-                    values = self._in_values()
-                    return ast.FieldIn(tok.text, tuple(values), tok.pos)
+            field = self._field_condition(tok, tok.text)
+            if field is not None:
+                return field
             return ast.TermMatch(ast.SearchValue(unescape_search(tok.text), tok.pos), tok.pos)
         if tok.type is T.OP:
             raise self.error(f"'{tok.text}' needs a field name before it", tok)
         if tok.type is T.EOF:
             raise self.error("unexpected end of query in search", tok)
         raise self.error(f"unexpected {tok.describe()} in search", tok)
+
+    def _field_condition(self, tok: Token, name: str) -> ast.SearchExpr | None:
+        """``name OP value`` or ``name IN (...)`` when the tokens after ``tok`` say so.
+
+        A double-quoted string before the operator is a field name too
+        (semantics.SEARCH_QUOTED_FIELD_NAME): ``"result.message"="x"``."""
+        if tok.type is T.STRING and not semantics.SEARCH_QUOTED_FIELD_NAME:
+            return None
+        nxt = self.peek(Mode.SEARCH)
+        if nxt.type is T.OP:
+            op = self.next(Mode.SEARCH)
+            value = self.search_value(op)
+            return ast.FieldMatch(name, "=" if op.text == "==" else op.text, value, tok.pos)
+        if nxt.type is T.WORD and nxt.text.upper() == "IN":
+            after = self.s._scan(nxt.end, Mode.SEARCH)
+            if after.type is T.LPAREN:
+                self.next(Mode.SEARCH)
+                self.next(Mode.SEARCH)
+                values = self._in_values()
+                return ast.FieldIn(name, tuple(values), tok.pos)
+        return None
 
     def _in_values(self) -> list[ast.SearchValue]:
         values: list[ast.SearchValue] = []
@@ -319,11 +336,34 @@ class Parser:
                 op = "=" if tok.text == "==" else tok.text
             elif tok.type is T.WORD and tok.text.upper() == "LIKE":
                 op = "LIKE"
+            elif tok.type is T.WORD and tok.text.upper() == "IN" and self._paren_after(tok):
+                left = self._in_operator(left, tok)
+                continue
             else:
                 return left
             self.next(Mode.EVAL)
             self._need_operand(tok)
             left = ast.BinOp(op, left, self.expr_rel(), tok.pos)
+
+    def _paren_after(self, tok: Token) -> bool:
+        return self.s._scan(tok.end, Mode.EVAL).type is T.LPAREN
+
+    def _in_operator(self, left: ast.Expr, tok: Token) -> ast.Call:
+        """``x IN (a, b, ...)``: eval's IN operator, the same test as ``in(x, a, b, ...)``
+        (Search Reference, Comparison and Conditional functions, in())."""
+        self.next(Mode.EVAL)  # IN
+        self.next(Mode.EVAL)  # (
+        values: list[ast.Expr] = [left]
+        while True:
+            if self.peek(Mode.EVAL).type is T.RPAREN and len(values) > 1:
+                self.next(Mode.EVAL)
+                return ast.Call("in", tuple(values), tok.pos)
+            values.append(self.expression())
+            sep = self.next(Mode.EVAL)
+            if sep.type is T.RPAREN:
+                return ast.Call("in", tuple(values), tok.pos)
+            if sep.type is not T.COMMA:
+                raise self.error(f"expected ',' or ')' in IN list, found {sep.describe()}", sep)
 
     def expr_rel(self) -> ast.Expr:
         return self._binary_level(("<", ">", "<=", ">="), self.expr_concat, keyword=False)
@@ -363,7 +403,10 @@ class Parser:
             self.expect(T.RPAREN, Mode.EVAL, f"')' to close '(' at column {self._col(tok.pos)}")
             return inner
         if tok.type is T.WORD:
-            if self.peek(Mode.EVAL).type is T.LPAREN and self.peek(Mode.EVAL).pos == tok.end:
+            # a word before '(' is a function call, with or without space between
+            # (``LIKE (f, "%x%")``, ``mvindex ('a{}.b', 1)``): juxtaposition means nothing else
+            # in an expression
+            if self.peek(Mode.EVAL).type is T.LPAREN and tok.text.upper() not in _OPERATOR_WORDS:
                 return self._call(tok)
             if tok.text.upper() in ("AND", "OR", "XOR", "NOT", "LIKE"):
                 raise self.error(f"'{tok.text}' needs an expression before it", tok)
@@ -518,10 +561,30 @@ class Parser:
         alias = label
         if self.at_keyword(Mode.ARGS, "as"):
             self.next(Mode.ARGS)
-            alias = self.field_name("a name after AS").text
+            alias = self._alias_name()
         elif isinstance(arg, ast.BinOp | ast.UnaryOp | ast.Call | ast.Str | ast.Num):
             raise self.error(f"{fn.text}(eval(...)) needs 'AS name'", fn)
         return ast.Aggregation(func, arg, alias, fn.pos)
+
+    def _alias_name(self) -> str:
+        """A name after AS; ``(...)`` right after it belongs to it: ESCU's
+        ``values(aceFlags) as aceFlags(inheritance)`` names the field
+        ``aceFlags(inheritance)``."""
+        name = self.field_name("a name after AS")
+        nxt = self.peek(Mode.ARGS)
+        if name.type is not T.WORD or nxt.type is not T.LPAREN or nxt.pos != name.end:
+            return name.text
+        depth = 0
+        while True:
+            tok = self.next(Mode.ARGS)
+            if tok.type is T.LPAREN:
+                depth += 1
+            elif tok.type is T.RPAREN:
+                depth -= 1
+                if depth == 0:
+                    return self.text[name.pos : tok.end]
+            elif tok.type in (T.EOF, T.PIPE):
+                raise self.error(f"expected ')' in the name after AS, found {tok.describe()}", tok)
 
     def sort_keys(self, stop_words: tuple[str, ...] = ()) -> tuple[list[ast.SortKey], bool]:
         """``[+|-]field``, ``num(f)``/``str(f)``/``ip(f)``/``auto(f)`` ... up to ``stop_words``;
@@ -568,6 +631,24 @@ class Parser:
                 text = inner.text
             keys.append(ast.SortKey(text, desc, coerce, tok.pos))
         return keys, reverse
+
+
+def parse_commands(text: str, start: int = 0) -> list[ast.Command]:
+    """The commands of a subsearch template from ``start`` to the end of ``text``: ``eval
+    ...`` or ``eval ... | where ...`` (foreach's ``[ ... ]``, the first word a command)."""
+    parser = Parser(text)
+    parser.s.pos = start
+    commands = [parser.parse_command(first_command=False)]
+    while True:
+        tok = parser.peek(Mode.ARGS)
+        if tok.type is T.EOF:
+            return commands
+        if tok.type is not T.PIPE:
+            raise parser.error(
+                f"expected '|' or the end of the subsearch, found {tok.describe()}", tok
+            )
+        parser.next(Mode.ARGS)
+        commands.append(parser.parse_command(first_command=False))
 
 
 def parse(text: str) -> ast.Pipeline:

@@ -9,6 +9,7 @@ from sqlglot import exp
 
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.commands.registry import transforms
+from stagehunt.compile.relation import materialize
 from stagehunt.spl import ast
 
 if TYPE_CHECKING:
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 @transforms(ast.FieldsCmd, streaming=True)
 def fields(c: Compiler, rel: Relation, cmd: ast.FieldsCmd) -> Relation:
     names = rel.matching(cmd.fields)
+    if not cmd.remove:
+        rel = materialize(c.b, rel, names)
     if cmd.remove:
         keep = [f for f in rel.fields if f.name not in names]
     else:
@@ -27,6 +30,14 @@ def fields(c: Compiler, rel: Relation, cmd: ast.FieldsCmd) -> Relation:
         keep += [f for f in rel.fields if f.name in ("_time", "_raw") and f not in keep]
     select = [q.col(f.alias) for f in keep] + [q.col(h) for h in rel.hidden]
     source = c.b.add(exp.select(*select).from_(exp.to_identifier(rel.source)))
+    # run-time maps: removed names are masked; `fields +` keeps only what it lists
+    dynamic = (
+        tuple(replace(d, masked=d.masked | set(names)) for d in rel.dynamic) if cmd.remove else ()
+    )
     return replace(
-        rel, source=source, fields=tuple(keep), pinned=rel.pinned & {f.name for f in keep}
+        rel,
+        source=source,
+        fields=tuple(keep),
+        pinned=rel.pinned & {f.name for f in keep},
+        dynamic=dynamic,
     )

@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from sqlglot import exp
+
+from stagehunt.compile import dynamic, wildcards
+from stagehunt.compile import sqlfn as q
 from stagehunt.compile.commands.registry import transforms
 from stagehunt.spl import ast
 
@@ -20,7 +24,48 @@ def rename(c: Compiler, rel: Relation, cmd: ast.RenameCmd) -> Relation:
         for src, dst in _mapping(rel, old, new):
             if src != dst:
                 rel = c.b.project(rel, [(dst, rel.typed(src))], drop={src})
+        if "*" in old and rel.dynamic:
+            rel = _rename_dynamic(c, rel, old, new)
     return rel
+
+
+def _rename_dynamic(c: Compiler, rel: Relation, old: str, new: str) -> Relation:
+    """Fields named at run time (spath, xmlkv, ...) that the wildcard matches: a new map of
+    them under their new names (docs/commands.md, "Fields named at run time")."""
+    regex = wildcards.re2_pattern(old)
+    rewrite = "".join(
+        part.replace("\\", "\\\\") + (f"\\{i + 1}" if i < new.count("*") else "")
+        for i, part in enumerate(new.split("*"))
+    )
+    merged = (
+        q.fn("map_concat", *[q.col(d.column) for d in rel.dynamic])
+        if len(rel.dynamic) > 1
+        else q.col(rel.dynamic[0].column)
+    )
+    entry = q.element()
+    key = exp.Dot(this=entry, expression=exp.to_identifier("key"))
+    value = exp.Dot(this=entry, expression=exp.to_identifier("value"))
+    matching = q.fn(
+        "list_filter",
+        q.fn("map_entries", merged),
+        q.lam(q.fn("regexp_full_match", key, q.string(regex))),
+    )
+    renamed = q.fn(
+        "list_transform",
+        matching,
+        q.lam(
+            exp.Struct(
+                expressions=[
+                    exp.PropertyEQ(
+                        this=exp.to_identifier("key"),
+                        expression=q.fn("regexp_replace", key, q.string(regex), q.string(rewrite)),
+                    ),
+                    exp.PropertyEQ(this=exp.to_identifier("value"), expression=value),
+                ]
+            )
+        ),
+    )
+    return dynamic.add_map(c.b, rel, q.fn("map_from_entries", renamed))
 
 
 def _mapping(rel: Relation, old: str, new: str) -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from stagehunt import semantics
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.commands.registry import transforms
 from stagehunt.compile.kinds import Kind
-from stagehunt.compile.relation import Field, alias_for
+from stagehunt.compile.relation import Field, alias_for, materialize
 from stagehunt.spl import ast
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 @transforms(ast.TableCmd)
 def table(c: Compiler, rel: Relation, cmd: ast.TableCmd) -> Relation:
+    rel = materialize(c.b, rel, rel.matching(cmd.fields))
     fields: list[Field] = []
     pinned: set[str] = set()
     taken = {f.alias.lower() for f in rel.fields} | {h.lower() for h in rel.hidden}
@@ -37,4 +38,4 @@ def table(c: Compiler, rel: Relation, cmd: ast.TableCmd) -> Relation:
         for f in fields
     ] + [q.col(h) for h in rel.hidden]
     source = c.b.add(exp.select(*select).from_(exp.to_identifier(rel.source)))
-    return replace(rel, source=source, fields=tuple(fields), pinned=frozenset(pinned))
+    return replace(rel, source=source, fields=tuple(fields), pinned=frozenset(pinned), dynamic=())

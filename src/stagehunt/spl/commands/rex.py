@@ -1,4 +1,5 @@
-"""``rex [field=f] \"(?<name>...)\"``: named groups become fields."""
+"""``rex [field=f] [max_match=N] \"(?<name>...)\"`` and ``rex [field=f] mode=sed \"s/a/b/g\"``
+(rule 8, rex; docs/commands.md C-rex)."""
 
 from __future__ import annotations
 
@@ -16,24 +17,81 @@ if TYPE_CHECKING:
 @command("rex")
 def parse_rex(p: Parser, tok: Token) -> ast.RexCmd:
     field = "_raw"
-    while (opt := p.option()) is not None:
+    max_match = 1
+    sed = False
+    pattern: Token | None = None
+    while not p.at_command_end():
+        opt = p.option()
+        if opt is None:
+            if pattern is not None:
+                raise p.error(
+                    f"unexpected {p.peek(Mode.ARGS).describe()} in 'rex'", p.peek(Mode.ARGS)
+                )
+            pattern = p.next(Mode.ARGS)
+            if pattern.type is not T.STRING:
+                raise p.error(
+                    f"expected a quoted regular expression, found {pattern.describe()}", pattern
+                )
+            continue
         name, value = opt
         if name == "field":
             field = value.text
-        elif name == "max_match" and value.text == "1":
-            continue
+        elif name == "max_match":
+            max_match = p.int_value(value, "max_match")
+        elif name == "mode":
+            if value.text.lower() != "sed":
+                raise p.error(f"rex mode must be sed, found {value.describe()}", value)
+            sed = True
+        elif name == "offset_field":
+            raise SplUnsupportedError("rex offset_field= is not supported", value.pos, p.text)
         else:
-            raise SplUnsupportedError(
-                f"rex option '{name}={value.text}' is not supported", value.pos, p.text
-            )
-    pattern = p.next(Mode.ARGS)
-    if pattern.type is not T.STRING:
-        raise p.error(f"expected a quoted regular expression, found {pattern.describe()}", pattern)
-    while (opt := p.option()) is not None:  # options may also follow the pattern
-        if opt[0] != "field":
-            raise SplUnsupportedError(
-                f"rex option '{opt[0]}={opt[1].text}' is not supported", opt[1].pos, p.text
-            )
-        field = opt[1].text
-    p.end_of_command("rex")
-    return ast.RexCmd(field, unescape_search(pattern.text), tok.pos, pattern.pos)
+            raise p.error(f"unknown rex option '{name}'", value)
+    if pattern is None:
+        raise p.error("'rex' needs a quoted regular expression", p.peek(Mode.ARGS))
+    text = unescape_search(pattern.text)
+    expr = _sed(p, text, pattern) if sed else None
+    return ast.RexCmd(field, text, tok.pos, pattern.pos, max_match, expr)
+
+
+def _split(text: str) -> list[str]:
+    """``s/a/b/g`` → ``["s", "a", "b", "g"]``: split on unescaped ``/``; ``\\/`` is a slash."""
+    parts: list[str] = [""]
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            parts[-1] += nxt if nxt == "/" else text[i : i + 2]
+            i += 2
+            continue
+        if ch == "/":
+            parts.append("")
+        else:
+            parts[-1] += ch
+        i += 1
+    return parts
+
+
+def _sed(p: Parser, text: str, tok: Token) -> ast.SedExpr:
+    """C-rex-4..6: ``s/regex/replacement/[g|N]`` or ``y/abc/xyz/``."""
+    parts = _split(text)
+    if len(parts) != 4 or parts[0] not in ("s", "y"):
+        raise p.error("a sed expression is s/regex/replacement/flags or y/from/to/", tok)
+    kind, pattern, replacement, flags = parts
+    if kind == "y":
+        if flags:
+            raise p.error("y/from/to/ takes no flags", tok)
+        if len(pattern) != len(replacement):
+            raise p.error("y/from/to/ needs as many characters in 'to' as in 'from'", tok)
+        return ast.SedExpr("y", pattern, replacement, 0)
+    if flags == "g":
+        occurrence = 0
+    elif flags == "":
+        occurrence = 1
+    elif flags.isdigit() and int(flags) > 0:
+        occurrence = int(flags)
+    else:
+        raise p.error(f"sed flags must be g or a number, found '{flags}'", tok)
+    if not pattern:
+        raise p.error("the sed regex is empty", tok)
+    return ast.SedExpr("s", pattern, replacement, occurrence)
