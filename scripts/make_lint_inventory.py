@@ -29,6 +29,8 @@ DEFAULT_OUT = ROOT / "src" / "stagehunt" / "lint" / "inventory.json"
 
 SYSMON_CHANNEL = "Microsoft-Windows-Sysmon/Operational"
 LINUX_SYSMON_CHANNEL = "Linux-Sysmon/Operational"
+#: the source the ingest gives Sysmon for Linux events (mappings/windows.json)
+LINUX_SYSMON_SOURCE = "Syslog:Linux-Sysmon/Operational"
 
 #: Splunk default/internal fields every indexed event has (spl-semantics 1.2).
 DEFAULT_FIELDS = [
@@ -345,7 +347,7 @@ def build(schema_path: Path) -> dict[str, Any]:
             {
                 "name": "Sysmon for Linux",
                 "renderings": [
-                    {"sourcetype": "sysmon:linux", "source": LINUX_SYSMON_CHANNEL},
+                    {"sourcetype": "sysmon:linux", "source": LINUX_SYSMON_SOURCE},
                 ],
                 "common_fields": WINDOWS_SYSTEM_FIELDS,
                 "other_event_codes": None,

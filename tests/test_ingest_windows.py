@@ -339,6 +339,8 @@ def test_sentinel_sysmon_for_linux() -> None:
     assert dict(got) == {"5": 50, "1": 31, "3": 6, "11": 4, "23": 2}
     for r in recs:
         assert r["index"] == "linux" and r["sourcetype"] == "sysmon:linux"
+        # the source ESCU's data sources and `sysmon` macro name for Sysmon for Linux
+        assert r["source"] == "Syslog:Linux-Sysmon/Operational"
         assert r["host"] == "UBUNTU5"
     shell = [r for r in recs if r.get("CommandLine") == "bash -i"]
     assert shell and shell[0]["process_name"] == "bash" and shell[0]["User"] == "tomcat"

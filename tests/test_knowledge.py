@@ -70,7 +70,9 @@ def test_rule_K6_stanzas_match_source_and_sourcetype_globs() -> None:
 def test_sysmon_addon_fields_on_a_process_creation() -> None:
     """Splunk_TA_microsoft_sysmon on EventCode 1: user without its domain
     (replace(User, "(.*)\\\\(.+)$", "\\2")), process_name the Image's basename, process
-    the command line, signature from the eventcode lookup, tags process and report."""
+    the command line, signature from the eventcode lookup, tags process and report (its
+    ms-sysmon-process event type) and track_event_signatures (Splunk_TA_windows'
+    windows_event_signature event type names every XmlWinEventLog sourcetype)."""
     rec = {
         "_time": 1700000000,
         "source": SYSMON,
@@ -96,7 +98,7 @@ def test_sysmon_addon_fields_on_a_process_creation() -> None:
             "cmd.exe /c whoami",
             "allowed",
             "Process creation",
-            ["process", "report"],
+            ["process", "report", "track_event_signatures"],
         )
     ]
 

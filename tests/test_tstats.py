@@ -6,12 +6,10 @@ and the rules, as each test's docstring says."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from stagehunt.api import search_records
-from stagehunt.knowledge import Knowledge, bundled, load
+from stagehunt.knowledge import Knowledge, bundled
 from stagehunt.spl.errors import SplSemanticError, SplSyntaxError, SplUnsupportedError
 
 SYSMON = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
@@ -159,12 +157,14 @@ def test_rule_T7_values_are_distinct_and_lexicographic() -> None:
 
 
 def test_rule_T8_multivalue_cim_field_splits_in_by_and_counts_in_values() -> None:
-    """Processes.tag is multivalue (process, report): by it, each row counts under both
-    values; values() of it lists both."""
+    """Processes.tag is multivalue: process, report (the Sysmon add-on's ms-sysmon-process
+    event type) and track_event_signatures (Splunk_TA_windows' windows_event_signature event
+    type, which names every XmlWinEventLog sourcetype). By it, each row counts under all
+    three values; values() of it lists the three."""
     result = _run(PROCESSES + " by Processes.tag")
-    assert result.rows == [("process", 4), ("report", 4)]
+    assert result.rows == [("process", 4), ("report", 4), ("track_event_signatures", 4)]
     vals = _run("| tstats values(Processes.tag) as tags from datamodel=Endpoint.Processes")
-    assert vals.rows == [(["process", "report"],)]
+    assert vals.rows == [(["process", "report", "track_event_signatures"],)]
 
 
 def test_rule_T3_where_or_binds_tighter_than_and() -> None:
@@ -223,9 +223,13 @@ def test_rule_T2_nodename_and_quoted_dataset() -> None:
     assert quoted.rows == node.rows == [(4,)]
 
 
-def test_security_4688_needs_its_addon() -> None:
-    """A 4688 event (fields as our ingest names them) with the test Security stanza:
-    dest=Computer, user=SubjectUserName, process_name the NewProcessName basename."""
+def test_security_4688_rows_follow_the_windows_addon() -> None:
+    """A 4688 event (fields as our ingest names them) becomes a Processes row through
+    Splunk_TA_windows' [source::XmlWinEventLog:Security] stanza (docs/cim-sources.md):
+    dest=Computer, user=SubjectUserName, process_name/parent_process_name the basenames of
+    NewProcessName/ParentProcessName, and process rebuilt by the TA's EVAL-process: the
+    command line's first token ("reg") has no backslash, so process is NewProcessName + " "
+    + the arguments. Without any add-on the event is in no data model."""
     rec = {
         "_time": T0,
         "source": "XmlWinEventLog:Security",
@@ -237,20 +241,19 @@ def test_security_4688_needs_its_addon() -> None:
         "ParentProcessName": "C:\\Windows\\System32\\cmd.exe",
         "CommandLine": "reg save HKLM\\SYSTEM C:\\Windows\\Temp\\s",
     }
-    extra = load(Path(__file__).parent / "fixtures" / "knowledge")
-    knowledge = Knowledge(bundled().addons + extra.addons, bundled().datamodels)
     spl = (
         PROCESSES + " by Processes.dest Processes.user Processes.process_name "
         "Processes.parent_process_name Processes.process"
     )
-    assert _run(spl, [rec]).rows == []  # no add-on: not a process event
-    assert _run(spl, [rec], knowledge=knowledge).rows == [
+    no_addons = Knowledge(datamodels=bundled().datamodels)
+    assert _run(spl, [rec], knowledge=no_addons).rows == []
+    assert _run(spl, [rec]).rows == [
         (
             "DC01.lab",
             "Administrator",
             "reg.exe",
             "cmd.exe",
-            "reg save HKLM\\SYSTEM C:\\Windows\\Temp\\s",
+            "C:\\Windows\\System32\\reg.exe save HKLM\\SYSTEM C:\\Windows\\Temp\\s",
             1,
         )
     ]

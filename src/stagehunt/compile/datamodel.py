@@ -66,11 +66,15 @@ def resolve(
 
 def dataset_fields(model: DataModel, obj: DataObject) -> list[tuple[str, str]]:
     """(field, output name) for the dataset: the base fields, then each lineage dataset's
-    declared and calculated fields as ``Dataset.field`` (D4)."""
+    declared and calculated fields, prefixed with the declaring dataset's lineage:
+    ``Processes.process_name``, ``All_Changes.Account_Management.src_nt_domain`` (D4)."""
     wanted = [(name, name) for name in BASE_FIELDS]
+    path: list[str] = []
     for node in model.lineage(obj.name):
+        path.append(node.name)
+        prefix = ".".join(path)
         names = [f.name for f in node.fields] + [calc.field for calc in node.calculations]
-        wanted += [(name, f"{node.name}.{name}") for name in dict.fromkeys(names)]
+        wanted += [(name, f"{prefix}.{name}") for name in dict.fromkeys(names)]
     return wanted
 
 

@@ -52,7 +52,8 @@ def try_cast(e: exp.Expression, to: str) -> exp.Expression:
 def case(
     *whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None
 ) -> exp.Case:
-    # built directly: Case.when() copies the whole CASE built so far at every branch
+    """``CASE WHEN ... END`` built in one step: ``Case.when`` copies the whole expression
+    at each branch, quadratic for the add-ons' long case() lookups."""
     ifs = [exp.If(this=own(cond), true=own(value)) for cond, value in whens]
     return exp.Case(ifs=ifs, default=own(default) if default is not None else None)
 
