@@ -103,3 +103,14 @@ def test_stats_alias_with_parentheses() -> None:
     events = [{"_time": 1, "aceFlags": "CI"}]
     result = search_records("aceFlags=* | stats values(aceFlags) as aceFlags(inheritance)", events)
     assert result.columns == ["aceFlags(inheritance)"] and result.rows == [(["CI"],)]
+
+
+def test_quoted_part_glued_to_a_wildcard_is_one_field_pattern() -> None:
+    # cloud_provisioning_activity_from_previously_unseen_city: `drop_dm_object_name(
+    # "All_Changes")` expands to `rename "All_Changes".* AS *`; the quoted part and the `.*`
+    # written against it are one argument, All_Changes.* (rule 8, rename wildcards).
+    spl = (
+        '| makeresults | eval All_Changes.user="bob", All_Changes.src="10.0.0.1" '
+        '| rename "All_Changes".* AS * | table user src'
+    )
+    assert rows(spl) == [("bob", "10.0.0.1")]

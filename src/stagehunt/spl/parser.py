@@ -448,7 +448,16 @@ class Parser:
         if tok.type is T.WORD:
             return tok
         if tok.type is T.STRING:
-            return Token(T.WORD, unescape_search(tok.text), tok.pos, tok.end)
+            text, end = unescape_search(tok.text), tok.end
+            # a quoted part glued to what follows is one argument: ESCU's
+            # `drop_dm_object_name("All_Changes")` expands to `rename "All_Changes".* AS *`
+            nxt = self.peek(Mode.ARGS)
+            while nxt.pos == end and nxt.type in (T.WORD, T.STRING):
+                self.next(Mode.ARGS)
+                text += unescape_search(nxt.text) if nxt.type is T.STRING else nxt.text
+                end = nxt.end
+                nxt = self.peek(Mode.ARGS)
+            return Token(T.WORD, text, tok.pos, end)
         raise self.error(f"expected {what}, found {tok.describe()}", tok)
 
     def field_list(self, stop_words: tuple[str, ...] = ()) -> list[Token]:
