@@ -143,3 +143,81 @@ def test_bundled_knowledge_loads() -> None:
 def test_malformed_addon_names_the_entry() -> None:
     with pytest.raises(KnowledgeError, match=r"x.yml: stanzas\[0\]: alias 'a b' is not"):
         parse_addon({"stanzas": [{"match": ["st"], "aliases": ["a b"]}]}, "x.yml")
+
+
+# ------------------------------------------------------ which add-on fields a query needs
+
+
+@pytest.mark.parametrize(
+    ("spl", "expected"),
+    [
+        # named fields up to the stats, which keeps only its own (compile/reads.py)
+        (
+            "EventCode=1 process_name=7z.exe | eval d=lower(dest) | stats count by d user",
+            {"EventCode", "process_name", "d", "dest", "user"},
+        ),
+        # a rename's old name and a table's list
+        ("index=x | rename dest AS host_name | table host_name", {"index", "dest", "host_name"}),
+        # a subsearch filter's own fields
+        (
+            "x=1 [ search y=2 | fields user ] | table user",
+            {"x", "y", "user"},
+        ),
+    ],
+)
+def test_fields_read_names_the_fields_a_query_uses(spl: str, expected: set[str]) -> None:
+    from stagehunt.compile.reads import fields_read
+    from stagehunt.spl.parser import parse
+
+    assert fields_read(parse(spl)) == expected
+
+
+@pytest.mark.parametrize(
+    "spl",
+    [
+        "EventCode=1",  # every field reaches the output
+        "EventCode=1 | table *",  # a wildcard list
+        "EventCode=1 | rename Processes.* AS * | table a",  # a wildcard rename
+        "EventCode=1 | stats count by a | append [ search b=1 ]",  # all of b's fields join
+        "x=1 [ search y=2 ] | table user",  # the subsearch rows keep every field
+    ],
+)
+def test_fields_read_is_unknown_when_any_field_may_matter(spl: str) -> None:
+    from stagehunt.compile.reads import fields_read
+    from stagehunt.spl.parser import parse
+
+    assert fields_read(parse(spl)) is None
+
+
+def test_only_the_fields_read_change_nothing_in_the_results() -> None:
+    """The same detection with every add-on field (a `fields *` forces them) and with
+    only the fields it names gives the same rows: the definitions left out are those no
+    later command reads (K1 is about values, not about which are computed)."""
+    rec = {
+        "_time": 1700000000,
+        "source": SYSMON,
+        "sourcetype": "XmlWinEventLog",
+        "EventCode": "1",
+        "Computer": "WS1",
+        "User": "CORP\\alice",
+        "Image": "C:\\Program Files\\7-Zip\\7z.exe",
+        "CommandLine": "7z.exe a -pX out.7z C:\\Users\\alice\\Documents",
+        "ParentImage": "C:\\Windows\\System32\\cmd.exe",
+    }
+    tail = "| stats count by dest user process_name parent_process_name process tag"
+    pruned = search_records('process_name="7z.exe" ' + tail, [rec], knowledge=bundled())
+    full = search_records('process_name="7z.exe" | fields * ' + tail, [rec], knowledge=bundled())
+    # by a multivalue field, one row per value (rule 6.4), in value order (6.5)
+    common = (
+        "WS1",
+        "alice",
+        "7z.exe",
+        "cmd.exe",
+        "7z.exe a -pX out.7z C:\\Users\\alice\\Documents",
+    )
+    assert pruned.rows == full.rows
+    assert pruned.rows == [
+        (*common, "process", 1),
+        (*common, "report", 1),
+        (*common, "track_event_signatures", 1),
+    ]

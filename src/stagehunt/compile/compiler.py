@@ -22,6 +22,7 @@ from stagehunt.compile.commands import GENERATORS, TRANSFORMS, is_streaming
 from stagehunt.compile.kinds import Kind, kind_of_column
 from stagehunt.compile.ordering import ordered
 from stagehunt.compile.outputs import DeferredTable, LookupOutput
+from stagehunt.compile.reads import fields_read
 from stagehunt.compile.relation import (
     SEQ,
     TIME_KEY,
@@ -109,6 +110,8 @@ class Compiler:
         self.reads_events = False
         self.event_rows = False
         self.time_range: tuple[float | None, float | None] = (None, None)
+        #: event fields the statement can read (None: any; see compile/reads.py)
+        self.reads: frozenset[str] | None = None
         self.outputs: list[LookupOutput] = []
         self.deferred: list[DeferredTable] = []
 
@@ -143,6 +146,7 @@ class Compiler:
         if isinstance(first, ast.SearchCmd):
             self.time_range = time_range(first.expr, self.now)
         self.event_rows = type(first) not in GENERATORS
+        self.reads = fields_read(pipeline)
         rel = self.pipeline(pipeline)
         if any(not _keeps_events(cmd) for cmd in pipeline.commands):
             self.event_rows = False
@@ -169,7 +173,9 @@ class Compiler:
         if self._base is None:
             self._base = self.events()
             if self.knowledge is not None:
-                self._base = knowledge_layer.apply(self, self._base, self.knowledge)
+                self._base = knowledge_layer.apply(
+                    self, self._base, self.knowledge, self.reads
+                )
         return self._base
 
     def events(self) -> Relation:
