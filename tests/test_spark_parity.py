@@ -166,3 +166,16 @@ def parity(spark: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("rule_test", _rule_tests())
 def test_rule_test_gives_the_same_table_on_spark(parity: None, rule_test: Any) -> None:
     rule_test()
+
+
+def test_regex_replacements_mean_the_same_on_spark(spark: Any) -> None:
+    """replace() reads \\N as a group and replaces every match (rule 4, replace); rex
+    mode=sed without g replaces the first match only (C-rex-4); a $ in a replacement is a
+    plain character. Java's replacement syntax differs on all three (compile/dialects.py)."""
+    spl = (
+        '| makeresults | eval u="CORP\\\\alice", a=replace(u, "^(.*)\\\\\\\\(.+)$", "\\\\2"), '
+        'b="x.y.z", c=replace("a-b-c", "-", "$") | rex field=b mode=sed "s/\\\\./_/" | table a b c'
+    )
+    with EventStore(in_memory=True) as store:
+        result = _both(store, spark, spl)
+    assert result.rows == [("alice", "x_y.z", "a$b$c")]

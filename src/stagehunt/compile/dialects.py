@@ -277,6 +277,54 @@ def _spark_split_regex(node: exp.Expression) -> exp.Expression:
     return _anon("SPLIT", text, regex)
 
 
+def _java_replacement(rewrite: str, shift: int) -> str:
+    """An RE2 rewrite string (``\\1`` a group, ``\\\\`` a backslash) as a Java one (``$1``,
+    ``\\\\``, ``$`` escaped), group numbers moved up by ``shift``."""
+    out: list[str] = []
+    i = 0
+    while i < len(rewrite):
+        ch = rewrite[i]
+        nxt = rewrite[i + 1] if i + 1 < len(rewrite) else ""
+        if ch == "\\" and nxt.isdigit():
+            out.append(f"${int(nxt) + shift}")
+            i += 2
+            continue
+        if ch == "\\":
+            out.append("\\\\")
+            i += 2 if nxt == "\\" else 1
+            continue
+        out.append("\\$" if ch == "$" else ch)
+        i += 1
+    return "".join(out)
+
+
+def _spark_regexp_replace(node: exp.Expression) -> exp.Expression:
+    """DuckDB's ``regexp_replace(s, re, rewrite[, 'g'])`` replaces the first match (every
+    match with ``g``) and reads ``\\N`` as a group; Spark's replaces every match and reads
+    ``$N``. Without ``g`` the pattern is anchored after a lazy prefix kept as group 1."""
+    replacement = node.args.get("replacement")
+    if not (isinstance(replacement, exp.Literal) and replacement.is_string):
+        raise DialectUnsupported("replace() with a computed replacement", "spark")
+    modifiers = node.args.get("modifiers")
+    every = isinstance(modifiers, exp.Literal) and "g" in str(modifiers.this)
+    pattern = node.expression
+    if every:
+        return _anon(
+            "REGEXP_REPLACE",
+            node.this,
+            pattern,
+            exp.Literal.string(_java_replacement(replacement.this, 0)),
+        )
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        first: exp.Expression = exp.Literal.string(f"\\A(?s:(.*?))(?:{pattern.this})")
+    else:
+        first = exp.func(
+            "concat", exp.Literal.string("\\A(?s:(.*?))(?:"), pattern, exp.Literal.string(")")
+        )
+    rewrite = "$1" + _java_replacement(replacement.this, 1)
+    return _anon("REGEXP_REPLACE", node.this, first, exp.Literal.string(rewrite))
+
+
 def _unsupported(construct: str) -> Rewrite:
     def fail(node: exp.Expression) -> exp.Expression:
         raise DialectUnsupported(construct, "spark")
@@ -323,6 +371,7 @@ SPARK_REWRITES: dict[type[exp.Expression], Rewrite] = {
     exp.PercentileCont: _spark_quantile,
     exp.Window: _spark_window,
     exp.RegexpExtractAll: _spark_extract_all,
+    exp.RegexpReplace: _spark_regexp_replace,
 }
 
 
