@@ -369,6 +369,16 @@ def test_section_8_rename_wildcards() -> None:
     assert result.rows == [("x", "y")]
 
 
+def test_section_8_rename_keeps_the_field_in_its_place() -> None:
+    # ESCU's `stats ... by Processes.dest Processes.user | rename Processes.* AS *`: the
+    # renamed by-fields stay before the aggregates, as stats put them (6.5; rename changes
+    # a field's name, not its place)
+    events = [{"_time": 1, "P.dest": "h1", "P.user": "u1"}]
+    result = search_records("* | stats count by P.dest P.user | rename P.* AS *", events)
+    assert result.columns == ["dest", "user", "count"]
+    assert result.rows == [("h1", "u1", 1)]
+
+
 def test_section_8_rename_absent_onto_existing_nulls_it() -> None:
     events = [{"_time": 1, "product_id": "p1"}]
     assert rows("* | rename pid AS product_id | table product_id", events) == [(None,)]

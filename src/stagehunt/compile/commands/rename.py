@@ -4,6 +4,7 @@ renaming an absent field onto an existing one leaves the target null (8, rename)
 from __future__ import annotations
 
 import re
+from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -23,10 +24,23 @@ def rename(c: Compiler, rel: Relation, cmd: ast.RenameCmd) -> Relation:
     for old, new in cmd.pairs:
         for src, dst in _mapping(rel, old, new):
             if src != dst:
-                rel = c.b.project(rel, [(dst, rel.typed(src))], drop={src})
+                rel = _rename_field(c, rel, src, dst)
         if "*" in old and rel.dynamic:
             rel = _rename_dynamic(c, rel, old, new)
     return rel
+
+
+def _rename_field(c: Compiler, rel: Relation, src: str, dst: str) -> Relation:
+    """``dst`` takes ``src``'s value and its place among the fields (a field already called
+    ``dst`` goes; when ``src`` is absent, ``dst`` is left null)."""
+    place = next((i for i, f in enumerate(rel.fields) if f.name == src), None)
+    out = c.b.project(rel, [(dst, rel.typed(src))], drop={src})
+    moved = out.get(dst)
+    if place is None or moved is None:
+        return out
+    others = [f for f in out.fields if f.name != dst]
+    others.insert(min(place, len(others)), moved)
+    return dc_replace(out, fields=tuple(others))
 
 
 def _rename_dynamic(c: Compiler, rel: Relation, old: str, new: str) -> Relation:
