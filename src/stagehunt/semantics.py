@@ -93,3 +93,18 @@ MULTIVALUE_SCALAR_USES_FIRST = True
 # 8 regex (no spec rule; decided): `regex f!="re"` keeps events that lack f (a missing value
 # does not match, so it passes the "does not match" filter); `regex f="re"` drops them.
 REGEX_NOT_EQUAL_KEEPS_ABSENT = True
+
+# --- comments, lookups (issue 12: ESCU content) ---
+
+# Comments (Search Manual, "Add comments to searches"; UNCONFIRMED inside quotes): three
+# backticks inside a double-quoted string are text, not a comment, as a macro call inside
+# quotes is not expanded (same manual, "Use search macros in searches").
+COMMENT_INSIDE_QUOTES_IS_TEXT = True
+
+# lookup min_matches/default_match (transforms.conf; UNCONFIRMED for a missing input): an
+# event that lacks a match field is not looked up at all, so it gets no default_match.
+LOOKUP_DEFAULT_NEEDS_INPUT = True
+
+# lookup default_match (transforms.conf default: empty string; UNCONFIRMED): an empty
+# default_match writes nothing, as an empty lookup cell gives no value.
+LOOKUP_EMPTY_DEFAULT_WRITES_NOTHING = True

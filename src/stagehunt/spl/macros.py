@@ -3,7 +3,9 @@
 Splunk expands macros textually before parsing, so we do too. Stanzas follow
 ``macros.conf``: ``[name]`` or ``[name(N)]`` for N arguments, ``definition = ...``
 (continuation lines end in a backslash), ``args = a, b`` naming ``$a$``/``$b$`` in the
-definition.
+definition. Comments (```` ```...``` ````) are blanked first, in the query and in each
+definition (:mod:`stagehunt.spl.comments`). Outside quotes a backslash escapes the next
+character (rule 2.3.2), so ``\\"`` there opens no string and ``\\` `` calls no macro.
 """
 
 from __future__ import annotations
@@ -12,10 +14,19 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from stagehunt.spl.comments import end_of_string, strip_comments
 from stagehunt.spl.errors import SplSemanticError, SplSyntaxError
 
 _MAX_DEPTH = 20
 _STANZA = re.compile(r"^\[(?P<name>[^\]]+)\]\s*$")
+
+
+class UnknownMacro(SplSemanticError):
+    """A macro call that names no macro of the library (name and number of arguments)."""
+
+    def __init__(self, key: str, pos: int, query: str) -> None:
+        super().__init__(f"unknown macro `{key}`", pos, query)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -68,7 +79,8 @@ class MacroLibrary:
         return cls(macros)
 
     def expand(self, query: str) -> str:
-        """Expand every macro call in ``query`` (recursively)."""
+        """Expand every macro call in ``query`` (recursively), comments blanked first."""
+        query = strip_comments(query)
         return self._expand(query, query, 0)
 
     def _expand(self, text: str, original: str, depth: int) -> str:
@@ -80,8 +92,12 @@ class MacroLibrary:
         i = 0
         while i < len(text):
             ch = text[i]
+            if ch == "\\" and i + 1 < len(text):  # escaped: \" opens no string
+                out.append(text[i : i + 2])
+                i += 2
+                continue
             if ch == '"':  # backticks inside quoted strings are literal
-                j = _end_of_string(text, i)
+                j = end_of_string(text, i)
                 out.append(text[i:j])
                 i = j
                 continue
@@ -106,29 +122,17 @@ class MacroLibrary:
         key = f"{name}({len(args)})" if args else name
         macro = self.macros.get(key)
         if macro is None:
-            raise SplSemanticError(f"unknown macro `{key}`", pos, text)
+            raise UnknownMacro(key, pos, text)
         if len(macro.args) != len(args):
             raise SplSemanticError(
                 f"macro `{key}` declares {len(macro.args)} args but was given {len(args)}",
                 pos,
                 text,
             )
-        definition = macro.definition
+        definition = strip_comments(macro.definition)
         for arg_name, value in zip(macro.args, args, strict=True):
             definition = definition.replace(f"${arg_name}$", value)
         return definition
-
-
-def _end_of_string(text: str, i: int) -> int:
-    j = i + 1
-    while j < len(text):
-        if text[j] == "\\":
-            j += 2
-            continue
-        if text[j] == '"':
-            return j + 1
-        j += 1
-    return len(text)
 
 
 def _split_args(text: str) -> list[str]:
@@ -139,7 +143,7 @@ def _split_args(text: str) -> list[str]:
     while i < len(text):
         ch = text[i]
         if ch == '"':
-            j = _end_of_string(text, i)
+            j = end_of_string(text, i)
             current.append(text[i:j])
             i = j
             continue
