@@ -108,3 +108,12 @@ LOOKUP_DEFAULT_NEEDS_INPUT = True
 # lookup default_match (transforms.conf default: empty string; UNCONFIRMED): an empty
 # default_match writes nothing, as an empty lookup cell gives no value.
 LOOKUP_EMPTY_DEFAULT_WRITES_NOTHING = True
+
+# lookup CSV header (UNCONFIRMED): names are trimmed. ESCU ships headers such as
+# "EventCode, Description" and its detections read `OUTPUT Description`, which Splunk's
+# lookup refuses for a field the table does not have; values are kept as they are.
+LOOKUP_HEADER_NAMES_TRIMMED = True
+
+# lookup match_type (UNCONFIRMED): WILDCARD(f)/CIDR(f) naming no column of the table is
+# ignored (with a note), not an error: ESCU's char_conversion_matrix declares WILDCARD(data).
+LOOKUP_MATCH_TYPE_OF_NO_COLUMN_IGNORED = True

@@ -34,8 +34,9 @@ MATCHED = "__nmatch"
 class LookupUnavailable(SplSemanticError):
     """A lookup that cannot be read; ``missing`` when its file or definition is absent."""
 
-    def __init__(self, message: str, pos: int, query: str, *, missing: bool) -> None:
+    def __init__(self, message: str, pos: int, query: str, *, lookup: str, missing: bool) -> None:
         super().__init__(message, pos, query)
+        self.lookup = lookup
         self.missing = missing
 
 
@@ -50,7 +51,9 @@ class LookupCompiler:
             return self.library.get(name)
         except LookupError_ as err:
             missing = isinstance(err, LookupMissing)
-            raise LookupUnavailable(str(err), pos, self.query, missing=missing) from None
+            raise LookupUnavailable(
+                str(err), pos, self.query, lookup=name, missing=missing
+            ) from None
 
     def inputlookup(self, cmd: ast.InputlookupCmd) -> Relation:
         """The lookup's rows as results, in file order."""

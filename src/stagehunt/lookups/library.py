@@ -33,6 +33,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from stagehunt import semantics
+
 #: transforms.conf default for lookups that are not time-based.
 DEFAULT_MAX_MATCHES = 100
 #: transforms.conf: max_matches is 1 to 1000.
@@ -150,6 +152,11 @@ class LookupLibrary:
             columns, rows = _read_csv(path, name)
         data: dict[str, list[object]] = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
         data[ROW] = list(range(len(rows)))
+        unknown = [f"{kind}({f})" for f, kind in options if f not in columns]
+        if unknown and semantics.LOOKUP_MATCH_TYPE_OF_NO_COLUMN_IGNORED:
+            options = [(f, kind) for f, kind in options if f in columns]
+            ignored = f"lookup '{name}': {', '.join(unknown)} names no column (ignored)"
+            note = f"{note}; {ignored}" if note else ignored
         table = LookupTable(
             name,
             "__lookup_" + re.sub(r"\W", "_", name),
@@ -242,6 +249,8 @@ def _read_csv(path: Path, name: str) -> tuple[list[str], list[list[str | None]]]
             header = next(reader, None)
             if not header:
                 raise LookupError_(f"lookup '{name}': {path.name} has no header row")
+            if semantics.LOOKUP_HEADER_NAMES_TRIMMED:
+                header = [h.strip() for h in header]
             rows: list[list[str | None]] = []
             for lineno, row in enumerate(reader, start=2):
                 if not row:

@@ -34,6 +34,8 @@ class Macro:
     name: str
     args: tuple[str, ...]
     definition: str
+    #: macros.conf ``description`` (why the macro is there; not used in expansion)
+    description: str = ""
 
 
 class MacroLibrary:
@@ -75,15 +77,18 @@ class MacroLibrary:
         macros: dict[str, Macro] = {}
         for name, body in stanzas.items():
             args = tuple(a.strip() for a in body.get("args", "").split(",") if a.strip())
-            macros[name] = Macro(name, args, body.get("definition", ""))
+            macros[name] = Macro(
+                name, args, body.get("definition", ""), body.get("description", "")
+            )
         return cls(macros)
 
-    def expand(self, query: str) -> str:
-        """Expand every macro call in ``query`` (recursively), comments blanked first."""
+    def expand(self, query: str, used: list[str] | None = None) -> str:
+        """Expand every macro call in ``query`` (recursively), comments blanked first;
+        the keys of the macros expanded (``name`` or ``name(N)``) are appended to ``used``."""
         query = strip_comments(query)
-        return self._expand(query, query, 0)
+        return self._expand(query, query, 0, used)
 
-    def _expand(self, text: str, original: str, depth: int) -> str:
+    def _expand(self, text: str, original: str, depth: int, used: list[str] | None = None) -> str:
         if "`" not in text:
             return text
         if depth > _MAX_DEPTH:
@@ -109,11 +114,12 @@ class MacroLibrary:
             if end < 0:
                 raise SplSyntaxError("unterminated macro: missing closing backtick", i, text)
             call = text[i + 1 : end].strip()
-            out.append(self._expand(self._substitute(call, i, text), original, depth + 1))
+            definition = self._substitute(call, i, text, used)
+            out.append(self._expand(definition, original, depth + 1, used))
             i = end + 1
         return "".join(out)
 
-    def _substitute(self, call: str, pos: int, text: str) -> str:
+    def _substitute(self, call: str, pos: int, text: str, used: list[str] | None = None) -> str:
         m = re.fullmatch(r"(?P<name>[^()\s]+)\s*(?:\((?P<args>.*)\))?", call, re.S)
         if not m:
             raise SplSyntaxError(f"malformed macro call `{call}`", pos, text)
@@ -129,6 +135,8 @@ class MacroLibrary:
                 pos,
                 text,
             )
+        if used is not None:
+            used.append(key)
         definition = strip_comments(macro.definition)
         for arg_name, value in zip(macro.args, args, strict=True):
             definition = definition.replace(f"${arg_name}$", value)
