@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -19,9 +20,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from stagehunt.escu import Library, Outcome, Status, load_library  # noqa: E402
-from stagehunt.escu.compiler import compile_all  # noqa: E402
+from stagehunt.escu.compiler import compile_all, expand  # noqa: E402
 from stagehunt.escu.content import ENV_VAR  # noqa: E402
+from stagehunt.escu.lookups import ABSENT  # noqa: E402
 from stagehunt.escu.render import LABELS  # noqa: E402
+from stagehunt.lookups.library import LookupError_, LookupMissing  # noqa: E402
+from stagehunt.spl.errors import SplError  # noqa: E402
+
+#: a lookup command's table name (after its options) in expanded SPL
+LOOKUP_NAME = re.compile(r"(?:^|[|\[])\s*(?:input)?lookup\s+(?:[a-z_]+=\S+\s+)*([\w.]+)")
 
 TARGET = ROOT / "docs" / "escu-support.md"
 
@@ -87,12 +94,47 @@ def render(library: Library, outcomes: list[Outcome]) -> str:
     for group, members in ordered:
         status = LABELS[members[0].status]
         lines.append(f"| {_escape(group)} | {status} | {len(members)} |")
-    lines += ["", "## Detections by reason", ""]
+    missing = missing_lookups(library)
+    if missing:
+        lines += [
+            "## Lookups the content lacks",
+            "",
+            "Lookups named anywhere in a detection's search (whatever else stops it) that",
+            "have no file or no definition in the content folder: these detections will",
+            "say `missing` even once every command compiles.",
+            "",
+            "| lookup | where it comes from | detections |",
+            "|---|---|---:|",
+        ]
+        for name, names in sorted(missing.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            origin = ABSENT.get(name, "not in this content folder")
+            lines.append(f"| {_escape(name)} | {_escape(origin)} | {len(names)} |")
+        lines.append("")
+    lines += ["## Detections by reason", ""]
     for group, members in ordered:
         lines += [f"### {_escape(group)} ({len(members)})", ""]
         lines += [f"- {_escape(o.detection.name)}" for o in sorted(members, key=_name)]
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def missing_lookups(library: Library) -> dict[str, list[str]]:
+    """Lookup name → the detections naming it, for lookups whose file or definition the
+    content lacks (a text scan of each expanded search)."""
+    out: dict[str, list[str]] = {}
+    for d in library.detections:
+        try:
+            text = expand(library, d)
+        except SplError:
+            continue
+        for name in dict.fromkeys(LOOKUP_NAME.findall(text)):
+            try:
+                library.lookups.library.get(name)
+            except LookupMissing:
+                out.setdefault(name, []).append(d.name)
+            except LookupError_:
+                pass
+    return out
 
 
 def _name(o: Outcome) -> str:

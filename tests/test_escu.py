@@ -362,3 +362,10 @@ def test_escu_support_page_is_current(real_library: Library) -> None:
     page = module.render(real_library, list(compile_all(real_library)))
     current = (ROOT / "docs" / "escu-support.md").read_text(encoding="utf-8")
     assert current == page, "run scripts/make_escu_support.py"
+
+
+def test_every_local_override_is_documented_with_its_reason() -> None:
+    page = (ROOT / "docs" / "escu.md").read_text(encoding="utf-8")
+    for key, macro in local_overrides().macros.items():
+        assert f"| `{key}` |" in page, f"docs/escu.md: no row for the override `{key}`"
+        assert macro.description
