@@ -369,3 +369,19 @@ def test_every_local_override_is_documented_with_its_reason() -> None:
     for key, macro in local_overrides().macros.items():
         assert f"| `{key}` |" in page, f"docs/escu.md: no row for the override `{key}`"
         assert macro.description
+
+
+def test_cli_status_filter_prints_less_but_counts_everything(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = cli_run(
+        capsys, "escu", "run", str(EVENTS), "--content", str(FIXTURE),
+        "--status", "fired", "--format", "csv",
+    )  # fmt: skip
+    assert code == 1  # the run-time error still counts
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == [
+        "Fixture Privileged Pod - odd.name/v2",
+        "Fixture Robocopy To External Address",
+        "Fixture Unclassified Tool",
+    ]
+    assert "6 detections: compiled 4, ran 3, fired 3, errors 1" in err

@@ -38,6 +38,9 @@ EXIT_ERRORS = 1
 EXIT_USAGE = 2
 DEFAULT_ROWS = 5
 
+# --status selects what is printed; the summary and the exit code are always those of
+# every detection selected by name, --type and --data-source.
+
 
 class EscuUsageError(Exception):
     """Bad arguments or content: one line on stderr, exit code 2."""
@@ -205,7 +208,8 @@ def _write(text: str) -> None:
 
 
 def _list(library: Library, args: argparse.Namespace) -> int:
-    outcomes = _with_status(list(compile_all(library, _selected(library, args, []))), args)
+    everything = list(compile_all(library, _selected(library, args, [])))
+    outcomes = _with_status(everything, args)
     if args.format in ("json", "jsonl"):
         _records(outcomes, args.format)
     elif args.format == "csv":
@@ -217,7 +221,7 @@ def _list(library: Library, args: argparse.Namespace) -> int:
     else:
         for o in outcomes:
             _write(render.list_line(o))
-    return _exit(outcomes)
+    return _exit(everything)
 
 
 def _show(library: Library, args: argparse.Namespace, out: Console) -> int:
@@ -238,10 +242,9 @@ def _show(library: Library, args: argparse.Namespace, out: Console) -> int:
 
 def _compile(library: Library, args: argparse.Namespace, out: Console) -> int:
     start = time.perf_counter()
-    outcomes = _with_status(
-        list(compile_all(library, _selected(library, args, list(args.names)))), args
-    )
+    everything = list(compile_all(library, _selected(library, args, list(args.names))))
     seconds = time.perf_counter() - start
+    outcomes = _with_status(everything, args)
     if args.by_reason:
         for line in render.grouped(outcomes, limit=0):
             _write(line)
@@ -251,12 +254,12 @@ def _compile(library: Library, args: argparse.Namespace, out: Console) -> int:
             if args.explain:
                 _explain(o)
     _write("")
-    _write(f"{render.count_line(outcomes)} ({seconds:.1f} s)")
-    if not args.by_reason and any(o.group for o in outcomes):
+    _write(f"{render.count_line(everything)} ({seconds:.1f} s)")
+    if not args.by_reason and any(o.group for o in everything):
         _write("reasons, by command / function / construct:")
-        for line in render.grouped(outcomes):
+        for line in render.grouped(everything):
             _write(line)
-    return _exit(outcomes)
+    return _exit(everything)
 
 
 def _explain(outcome: Outcome) -> None:
@@ -306,10 +309,9 @@ def _run_on(
     err: Console,
 ) -> int:
     start = time.perf_counter()
-    outcomes = _with_status(
-        list(run_detections(library, backend, detections, keep_rows=args.rows)), args
-    )
+    everything = list(run_detections(library, backend, detections, keep_rows=args.rows))
     seconds = time.perf_counter() - start
+    outcomes = _with_status(everything, args)
     if args.format in ("json", "jsonl"):
         _records(outcomes, args.format)
     elif args.format == "csv":
@@ -329,8 +331,8 @@ def _run_on(
             )
     else:
         _print_fired(outcomes, args.rows, out)
-    _summary(outcomes, seconds, err if args.format != "table" else out)
-    return _exit(outcomes)
+    _summary(everything, seconds, err if args.format != "table" else out)
+    return _exit(everything)
 
 
 def _print_fired(outcomes: list[Outcome], rows: int, out: Console) -> None:

@@ -119,12 +119,13 @@ def _failed(
     notes: list[str] | None = None,
 ) -> Outcome:
     command = command_at(err.query, err.pos)
+    kind = "" if status is Status.MISSING else f"{err.kind} "
     group = _missing_group(err) if status is Status.MISSING else group_of(err.message, command)
     return Outcome(
         detection,
         status,
         expanded,
-        reason=f"{err.kind} at {err.line}:{err.column}: {reason or err.message}",
+        reason=f"{kind}at {err.line}:{err.column}: {reason or err.message}",
         group=group,
         error=err,
         notes=list(notes or []),
