@@ -385,3 +385,14 @@ def test_cli_status_filter_prints_less_but_counts_everything(
         "Fixture Unclassified Tool",
     ]
     assert "6 detections: compiled 4, ran 3, fired 3, errors 1" in err
+
+
+def test_lookup_yaml_keys_not_used_are_noted(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE, content)
+    with (content / "lookups" / "fixture_tools.yml").open("a", encoding="utf-8") as fh:
+        fh.write("filter: class=copier\n")
+    library = load_library(content, knowledge=False)
+    assert library.lookups.ignored == {"fixture_tools": ["filter"]}
+    outcome = compile_detection(library, library.find("Fixture Unclassified Tool"))
+    assert "lookup 'fixture_tools': ignored keys: filter" in outcome.notes

@@ -97,7 +97,12 @@ def _compile(
         outcome.reason = f"internal error while compiling: {type(exc).__name__}: {exc}"
         outcome.group = f"internal error ({type(exc).__name__})"
         return outcome
-    outcome.notes.extend(t.note for t in lookups.loaded() if t.note)
+    for table in lookups.loaded():
+        if table.note:
+            outcome.notes.append(table.note)
+        ignored = library.lookups.ignored.get(table.name)
+        if ignored:
+            outcome.notes.append(f"lookup '{table.name}': ignored keys: {', '.join(ignored)}")
     return outcome
 
 
