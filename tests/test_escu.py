@@ -295,8 +295,8 @@ def test_cli_run_json_and_exit_one_on_a_run_time_error(
 
 def test_cli_run_selected_detections_exit_zero(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli_run(
-        capsys, "escu", "run", str(EVENTS), "--content", str(FIXTURE),
-        "-d", "Fixture Unclassified Tool", "-d", "fixture_unknown_command", "--rows", "0",
+        capsys, "escu", "run", str(EVENTS), "Fixture Unclassified Tool", "--content",
+        str(FIXTURE), "-d", "fixture_unknown_command", "--rows", "0",
     )  # fmt: skip
     assert code == 0
     assert "FIRED  Fixture Unclassified Tool  [Hunting]  1 row" in out
@@ -311,6 +311,7 @@ def test_cli_run_selected_detections_exit_zero(capsys: pytest.CaptureFixture[str
             "--content /nonexistent/escu: no such",
         ),
         (["escu", "show", "No Such Detection"], "no detection named 'No Such Detection'"),
+        (["escu", "run", "no/such/file.evtx"], "'no/such/file.evtx' is no file or folder"),
         (["escu", "run"], "escu run needs event files (PATH...), --store FILE or --lake DIR"),
     ],
 )

@@ -92,7 +92,13 @@ def add_parsers(
     _content_options(comp)
     _filters(comp)
     run = cmds.add_parser("run", help="ingest events (or open a store/lake), run the detections")
-    run.add_argument("paths", nargs="*", type=Path, help="event files, folders or zips")
+    run.add_argument(
+        "items",
+        nargs="*",
+        metavar="PATH_OR_NAME",
+        help="event files, folders or zips to ingest, and detection names (an argument that "
+        "is no file or folder names a detection; default: all detections)",
+    )
     run.add_argument(
         "-d",
         "--detection",
@@ -280,8 +286,8 @@ def _explain(outcome: Outcome) -> None:
 def _run(
     library: Library, args: argparse.Namespace, out: Console, err: Console, hooks: Hooks
 ) -> int:
-    detections = _selected(library, args, list(args.detection))
-    paths: list[Path] = list(args.paths)
+    paths, names = _paths_and_names(library, list(args.items))
+    detections = _selected(library, args, [*names, *args.detection])
     if args.lake is not None:
         if paths or args.store is not None:
             raise EscuUsageError("--lake reads the lake only: give no PATH and no --store")
@@ -298,6 +304,23 @@ def _run(
         hooks.limit_memory(store.connection, args)
         hooks.load(store, paths, args, err)
         return _run_on(library, detections, hooks.engine(args)(store), args, out, err)
+
+
+def _paths_and_names(library: Library, items: list[str]) -> tuple[list[Path], list[str]]:
+    """Split ``run``'s arguments: existing files and folders are input, the rest names
+    detections (a typo in a path is then an unknown detection, said as such)."""
+    paths: list[Path] = []
+    names: list[str] = []
+    for item in items:
+        if Path(item).exists():
+            paths.append(Path(item))
+            continue
+        try:
+            library.find(item)
+        except ContentError as exc:
+            raise ContentError(f"'{item}' is no file or folder, and {exc}") from None
+        names.append(item)
+    return paths, names
 
 
 def _run_on(
@@ -341,7 +364,7 @@ def _print_fired(outcomes: list[Outcome], rows: int, out: Console) -> None:
             continue
         d = o.detection
         shown = len(o.result.rows)
-        more = f", first {shown} shown" if shown < (o.rows or 0) else ""
+        more = f", first {shown} shown" if 0 < shown < (o.rows or 0) else ""
         out.print(
             f"FIRED  {d.name}  [{d.type}]  {o.rows} row{'s' if o.rows != 1 else ''}{more}",
             markup=False,
@@ -359,7 +382,7 @@ def _summary(outcomes: list[Outcome], seconds: float, console: Console) -> None:
     compiled = sum(1 for o in outcomes if o.compiled is not None)
     lines = [
         "",
-        f"{len(outcomes)} detections: compiled {compiled}, ran {ran}, fired {fired}, "
+        f"{render.detections(len(outcomes))}: compiled {compiled}, ran {ran}, fired {fired}, "
         f"errors {c[Status.ERROR]}, not supported {c[Status.UNSUPPORTED]}, "
         f"missing {c[Status.MISSING]}; {seconds:.1f} s",
     ]

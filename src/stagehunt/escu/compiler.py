@@ -97,12 +97,13 @@ def _compile(
         outcome.reason = f"internal error while compiling: {type(exc).__name__}: {exc}"
         outcome.group = f"internal error ({type(exc).__name__})"
         return outcome
-    for table in lookups.loaded():
-        if table.note:
-            outcome.notes.append(table.note)
-        ignored = library.lookups.ignored.get(table.name)
+    for used_table in lookups.loaded():
+        if used_table.note:
+            outcome.notes.append(used_table.note)
+        ignored = library.lookups.ignored.get(used_table.name)
         if ignored:
-            outcome.notes.append(f"lookup '{table.name}': ignored keys: {', '.join(ignored)}")
+            keys = ", ".join(ignored)
+            outcome.notes.append(f"lookup '{used_table.name}': ignored keys: {keys}")
     return outcome
 
 

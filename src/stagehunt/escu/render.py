@@ -56,7 +56,11 @@ def count_line(outcomes: Sequence[Outcome]) -> str:
     if c[Status.RAN]:
         fired = sum(1 for o in outcomes if o.fired)
         parts.append(f"{fired} fired")
-    return f"{len(outcomes)} detections: " + ", ".join(parts)
+    return f"{detections(len(outcomes))}: " + ", ".join(parts)
+
+
+def detections(n: int) -> str:
+    return f"{n} detection{'s' if n != 1 else ''}"
 
 
 def grouped(outcomes: Sequence[Outcome], limit: int | None = None) -> list[str]:
