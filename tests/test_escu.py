@@ -397,3 +397,19 @@ def test_lookup_yaml_keys_not_used_are_noted(tmp_path: Path) -> None:
     assert library.lookups.ignored == {"fixture_tools": ["filter"]}
     outcome = compile_detection(library, library.find("Fixture Unclassified Tool"))
     assert "lookup 'fixture_tools': ignored keys: filter" in outcome.notes
+
+
+def test_no_content_folder_anywhere_names_the_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stagehunt.escu import content
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(content, "REPO", tmp_path / "repo")
+    code, _, err = cli_run(capsys, "escu", "compile")
+    assert code == 2
+    assert err == (
+        "error: no ESCU content folder found: give --content DIR (a security_content "
+        f"checkout) or set {ENV_VAR}\n"
+    )
