@@ -413,3 +413,10 @@ def test_no_content_folder_anywhere_names_the_flag(
         "error: no ESCU content folder found: give --content DIR (a security_content "
         f"checkout) or set {ENV_VAR}\n"
     )
+
+
+def test_drop_dm_object_name_with_a_quoted_or_bare_argument(library: Library) -> None:
+    macros = library.macros.library
+    # Splunk_SA_CIM: rename "$object$.*" as *; ESCU passes "Processes" quoted or bare
+    assert macros.expand('`drop_dm_object_name("Processes")`') == 'rename "Processes.*" AS *'
+    assert macros.expand("`drop_dm_object_name(Processes)`") == 'rename "Processes.*" AS *'

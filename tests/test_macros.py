@@ -318,3 +318,12 @@ def test_unterminated_comment_is_a_located_error(lib: MacroLibrary) -> None:
     with pytest.raises(SplError) as info:
         lib.expand("host=a ```open")
     assert (info.value.line, info.value.column) == (1, 8)
+
+
+def test_unquote_args_takes_a_quoted_argument_without_its_quotes() -> None:
+    from stagehunt.spl.macros import Macro
+
+    lib = MacroLibrary({"m(1)": Macro("m(1)", ("x",), 'f="$x$"', unquote_args=True)})
+    assert lib.expand('`m("a b")`') == 'f="a b"'
+    assert lib.expand("`m(a)`") == 'f="a"'
+    assert lib.expand('`m("a" "b")`') == 'f=""a" "b""'  # not one string: as written

@@ -54,9 +54,12 @@ def compile_spl(
     dialect: str = "duckdb",
     macros: MacroLibrary | None = None,
     now: float | None = None,
+    knowledge: Knowledge | None = None,
 ) -> str:
     """SPL → one SQL statement for ``dialect``."""
-    return compile_query(spl, schema, table=table, macros=macros, now=now).render(dialect)
+    return compile_query(
+        spl, schema, table=table, macros=macros, now=now, knowledge=knowledge
+    ).render(dialect)
 
 
 def run_spl(
@@ -125,10 +128,11 @@ def compile_for(
     macros: MacroLibrary | None = None,
     now: float | None = None,
     lookups: LookupLibrary | None = None,
+    knowledge: Knowledge | None = None,
 ) -> CompiledQuery:
     """Compile SPL against a store's fields."""
     backend = DuckDBBackend.from_store(store)
-    return compile_on(backend, spl, macros=macros, now=now, lookups=lookups)
+    return compile_on(backend, spl, macros=macros, now=now, lookups=lookups, knowledge=knowledge)
 
 
 def execute(compiled: CompiledQuery, store: EventStore) -> tuple[ResultTable, list[int] | None]:
@@ -138,18 +142,30 @@ def execute(compiled: CompiledQuery, store: EventStore) -> tuple[ResultTable, li
 
 
 def search_files(
-    spl: str, paths: Sequence[Path], *, macros: MacroLibrary | None = None
+    spl: str,
+    paths: Sequence[Path],
+    *,
+    macros: MacroLibrary | None = None,
+    knowledge: Knowledge | None = None,
 ) -> ResultTable:
-    """Load files into a temporary store and run SPL on them."""
+    """Load files into a temporary store and run SPL on them (``knowledge``: add-on fields
+    on the events, ``knowledge.bundled()`` for Splunk's; tstats reads the bundled data
+    models either way)."""
     with EventStore() as store:
         store.load(paths)
-        return run_spl(spl, store, macros=macros)
+        return run_spl(spl, store, macros=macros, knowledge=knowledge)
 
 
 def search_records(
-    spl: str, records: Sequence[Mapping[str, object]], *, lookups: Path | None = None
+    spl: str,
+    records: Sequence[Mapping[str, object]],
+    *,
+    lookups: Path | None = None,
+    knowledge: Knowledge | None = None,
+    now: float | None = None,
 ) -> ResultTable:
-    """Run SPL over in-memory records (Splunk-export style dicts), in list order."""
+    """Run SPL over in-memory records (Splunk-export style dicts), in list order;
+    ``knowledge`` as for :func:`search_files`."""
     with tempfile.TemporaryDirectory(prefix="stagehunt-") as tmp:
         path = Path(tmp) / "records.jsonl"
         with path.open("w", encoding="utf-8") as fh:
@@ -157,7 +173,7 @@ def search_records(
                 fh.write(json.dumps(record) + "\n")
         with EventStore(in_memory=True) as store:
             store.load([path])
-            return run_spl(spl, store, lookups=LookupLibrary(lookups))
+            return run_spl(spl, store, lookups=LookupLibrary(lookups), knowledge=knowledge, now=now)
 
 
 def seed_spl() -> str:

@@ -27,6 +27,7 @@ from stagehunt.backends.spark import DEFAULT_MASTER
 from stagehunt.compile.dialects import DialectUnsupported
 from stagehunt.escu import commands as escu_commands
 from stagehunt.ingest.options import IngestOptions
+from stagehunt.knowledge import bundled as bundled_knowledge
 from stagehunt.lint import from_store, lint
 from stagehunt.lookups import LookupLibrary
 from stagehunt.packs import load_pack
@@ -115,6 +116,11 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
         "--explain", action="store_true", help="print the generated SQL instead of running it"
     )
     p.add_argument("--macros", type=Path, help="a macros.conf file to expand `macro` calls from")
+    p.add_argument(
+        "--addons",
+        action="store_true",
+        help="apply the bundled Splunk add-ons' search-time fields, as Splunk does",
+    )
     p.add_argument(
         "--lookups",
         type=Path,
@@ -248,12 +254,13 @@ def _run_or_explain(
     lookups: LookupLibrary,
 ) -> ResultTable | None:
     """Run on ``backend``; with --explain print its SQL instead and return None."""
+    knowledge = bundled_knowledge() if getattr(args, "addons", False) else None
     if args.explain:
-        compiled = compile_on(backend, spl, macros=macros, lookups=lookups)
+        compiled = compile_on(backend, spl, macros=macros, lookups=lookups, knowledge=knowledge)
         text = compiled.render(backend.dialect, pretty=True)
         out.print(text, markup=False, highlight=False, soft_wrap=True)
         return None
-    return run_on(backend, spl, macros=macros, lookups=lookups)
+    return run_on(backend, spl, macros=macros, lookups=lookups, knowledge=knowledge)
 
 
 def _open_lake(folder: Path, *, must_exist: bool) -> Lake:
@@ -482,7 +489,12 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             raise CliError("--lake reads the lake only: give no PATH and no --store", EXIT_USAGE)
         lake = _open_lake(args.lake, must_exist=True)
         compiled = compile_query(
-            spl, lake.schema(), physical=lake.physical(), macros=macros, lookups=lookups
+            spl,
+            lake.schema(),
+            physical=lake.physical(),
+            macros=macros,
+            lookups=lookups,
+            knowledge=bundled_knowledge() if args.addons else None,
         )
         backend: Backend
         if args.engine == "spark":

@@ -94,6 +94,32 @@ MULTIVALUE_SCALAR_USES_FIRST = True
 # does not match, so it passes the "does not match" filter); `regex f="re"` drops them.
 REGEX_NOT_EQUAL_KEEPS_ABSENT = True
 
+# ---- tstats, data models, add-on knowledge (docs/cim.md) ----
+
+# cim.md T9 (UNCONFIRMED): summariesonly= and allow_old_summaries= change nothing. The
+# emulated data model is built from every stored event at search time, so it is always
+# "complete": summariesonly=true returns what a fully accelerated model would return.
+TSTATS_SUMMARIES_ARE_COMPLETE = True
+
+# cim.md T6 (UNCONFIRMED): with `by _time span=S`, _time is floored to the span for the
+# grouping only; min(_time)/max(_time) still see each event's own time (the earliest and
+# latest event of the bucket, not the bucket start). `by _time` without span groups by
+# the exact time (Splunk would pick an automatic span).
+TSTATS_SPAN_KEEPS_EVENT_TIME_FOR_AGGREGATES = True
+
+# cim.md D5 (UNCONFIRMED): data model field types (number, boolean, ipv4, timestamp) are
+# recorded but not enforced: a non-numeric Processes.process_id (4688's "0x17c8") stays.
+DATAMODEL_FIELD_TYPES_ENFORCED = False
+
+# cim.md D7 (UNCONFIRMED): `| from datamodel:M.D` returns what `| datamodel M D search`
+# returns (the dataset's fields as D.field, strict_fields=true).
+FROM_DATAMODEL_IS_DATAMODEL_SEARCH = True
+
+# cim.md K6 (UNCONFIRMED as to precedence): when several add-on stanzas define the same
+# field for one event, the first stanza in load order (file name, then file order) wins;
+# Splunk ranks source:: over host:: over sourcetype stanzas.
+KNOWLEDGE_FIRST_STANZA_WINS = True
+
 # --- comments, lookups (issue 12: ESCU content) ---
 
 # Comments (Search Manual, "Add comments to searches"; UNCONFIRMED inside quotes): three

@@ -24,6 +24,7 @@ from stagehunt.compile.ordering import ordered
 from stagehunt.compile.relation import SEQ, TIME_KEY, Field, QueryBuilder, Relation, alias_for
 from stagehunt.compile.search import time_range
 from stagehunt.knowledge import Knowledge
+from stagehunt.knowledge import bundled as bundled_knowledge
 from stagehunt.lookups import LookupLibrary, LookupTable
 from stagehunt.spl import ast
 from stagehunt.spl.errors import SplSemanticError, SplUnsupportedError
@@ -71,6 +72,7 @@ class Compiler:
         #: add-ons and data models applied at search time (None: events as stored)
         self.knowledge = knowledge
         self._base: Relation | None = None
+        self._stored: Relation | None = None
         self.lookups = lookups or LookupLibrary(None)
         self.table = table
         self.physical = dict(physical or {})
@@ -114,12 +116,34 @@ class Compiler:
         """All stored events in search order: newest first, ties in stored order (1.4),
         with the add-ons' search-time fields when there is knowledge (K1). Built once per
         statement: every pipeline that reads events starts from the same CTEs."""
-        self.reads_events = True
         if self._base is None:
-            self._base = self._events()
+            self._base = self.events()
             if self.knowledge is not None:
                 self._base = knowledge_layer.apply(self, self._base, self.knowledge)
         return self._base
+
+    def events(self) -> Relation:
+        """The stored events as they are, in search order (built once per statement)."""
+        self.reads_events = True
+        if self._stored is None:
+            self._stored = self._events()
+        return self._stored
+
+    def reuse(self, ctes: list[tuple[str, exp.Select]], stored: Relation | None) -> None:
+        """Start this statement with CTEs an earlier statement built from the same events
+        (compile/datamodel.py caches a dataset's rows: they do not depend on the query);
+        they must be parenthesised already (:func:`.relation.parenthesize`)."""
+        assert not self.b.ctes, "only a statement's first CTEs can be reused"
+        self.b.ctes.extend(ctes)
+        self.b.done.update(id(select) for _, select in ctes)
+        if stored is not None:
+            self.reads_events = True
+            self._stored = stored
+
+    def data_knowledge(self) -> Knowledge:
+        """What data model commands (tstats, datamodel, from) read: the caller's knowledge,
+        else the bundled add-ons and CIM models (docs/cim.md D1)."""
+        return self.knowledge if self.knowledge is not None else bundled_knowledge()
 
     def _events(self) -> Relation:
         taken: set[str] = {TIME_KEY, SEQ}

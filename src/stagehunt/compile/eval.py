@@ -231,6 +231,17 @@ def compare_scalars(op: str, a: Typed, b: Typed) -> exp.Expression:
     la, lb = _literal_text(a.sql), _literal_text(b.sql)
     if (la is not None and not q.looks_numeric(la)) or (lb is not None and not q.looks_numeric(lb)):
         return node(this=a.sql, expression=b.sql)  # a non-numeric literal: plain string compare
+    if la is not None or lb is not None:  # a numeric literal: only the other side is tested
+        lit, other = (la, b.sql) if la is not None else (lb, a.sql)
+        assert lit is not None
+        value = q.number(float(lit))
+        as_number = q.try_cast(other, "DOUBLE")
+        n_cmp = (
+            node(this=value, expression=as_number)
+            if la is not None
+            else node(this=as_number, expression=value)
+        )
+        return q.case((q.is_number(other), n_cmp), default=node(this=a.sql, expression=b.sql))
     both = exp.and_(q.is_number(a.sql), q.is_number(b.sql))
     return q.case(
         (both, node(this=q.to_number(a.sql), expression=q.to_number(b.sql))),

@@ -193,10 +193,31 @@ def _like(c: ExprCompiler, node: ast.Call) -> Typed:
 @register("in", 1, None)
 def _in(c: ExprCompiler, node: ast.Call) -> Typed:
     subject = c.compile(node.args[0])
-    tests = [c.comparison("=", subject, c.compile(a)).sql for a in node.args[1:]]
+    values = [c.compile(a) for a in node.args[1:]]
+    literals = [v.sql.this for v in values if isinstance(v.sql, exp.Literal) and v.sql.is_string]
+    if subject.kind is Kind.STR and values and len(literals) == len(values):
+        return Typed(_in_strings(subject.sql, literals), Kind.BOOL)
+    tests = [c.comparison("=", subject, v).sql for v in values]
     if not tests:
         return Typed(exp.false(), Kind.BOOL)
     return Typed(exp.paren(q.or_(*tests), copy=False), Kind.BOOL)
+
+
+def _in_strings(subject: exp.Expression, literals: list[str]) -> exp.Expression:
+    """``in(x, "a", "1", ...)`` for a string field and string literals, as ``=`` compares
+    each (3.6): the numeric literals numerically when x is a number, the others (and x
+    when it is not a number) as strings. One test of x for all the values."""
+    numbers = [float(t) for t in literals if q.looks_numeric(t)]
+    texts = [q.string(t) for t in literals if not q.looks_numeric(t)]
+    tests: list[exp.Expression] = []
+    if numbers:
+        as_number = exp.In(
+            this=q.try_cast(subject, "DOUBLE"), expressions=[q.number(n) for n in numbers]
+        )
+        tests.append(exp.and_(q.is_number(subject), as_number))
+    if texts:
+        tests.append(exp.In(this=subject, expressions=texts))
+    return exp.paren(q.or_(*tests), copy=False)
 
 
 @register("cidrmatch", 2)

@@ -1,15 +1,17 @@
-"""Search-time knowledge on raw events: the add-ons' aliases, calculated fields, event
-types and tags, applied as Splunk applies them (docs/cim.md, rules K1–K6).
+"""Search-time knowledge on raw events: the add-ons' extractions, aliases, calculated
+fields, event types and tags, applied as Splunk applies them (docs/cim.md, rules K1-K6).
 
 Each field an add-on defines becomes one ``CASE`` over the stanzas that define it (the
-first matching stanza wins; an event no stanza matches keeps the field as stored). All
-aliases see the stored event, all calculated fields see the event after the aliases and
-not each other (K2, K3), then ``eventtype`` and ``tag`` are computed from the event types.
+first matching stanza wins, K6; an event no stanza matches keeps the field as stored).
+Extractions see the stored event (K2), aliases the event after the extractions (K3),
+calculated fields the event after the aliases and not each other (K4); then ``eventtype``
+and ``tag`` are computed from the event types (K5).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -21,7 +23,7 @@ from stagehunt.compile.kinds import Kind, Typed
 from stagehunt.compile.relation import Relation
 from stagehunt.compile.search import SearchCompiler, glob_predicate
 from stagehunt.knowledge.load import KnowledgeError
-from stagehunt.knowledge.model import Knowledge, Stanza
+from stagehunt.knowledge.model import Eventtype, Knowledge, Stanza
 from stagehunt.spl import ast
 from stagehunt.spl.errors import SplError
 
@@ -111,16 +113,96 @@ class _Strings(ExprCompiler):
         super().__init__(rel, "", 0.0)
 
 
-def apply(c: Compiler, rel: Relation, knowledge: Knowledge) -> Relation:
-    """The events with every add-on's search-time fields, ``eventtype`` and ``tag``."""
+def eval_fields(text: str) -> frozenset[str]:
+    """The fields an eval expression of a knowledge file reads."""
+    return _expr_fields(eval_expression(text))
+
+
+def search_fields(text: str) -> frozenset[str]:
+    """The fields a knowledge file's search terms read (``_raw`` for bare terms)."""
+    expr = search_terms(text)
+    return frozenset() if expr is None else _search_fields(expr)
+
+
+@cache
+def _expr_fields(node: ast.Expr) -> frozenset[str]:
+    if isinstance(node, ast.FieldRef):
+        return frozenset((node.name,))
+    if isinstance(node, ast.BinOp):
+        return _expr_fields(node.left) | _expr_fields(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return _expr_fields(node.operand)
+    if isinstance(node, ast.Call):
+        out: frozenset[str] = frozenset()
+        for arg in node.args:
+            out |= _expr_fields(arg)
+        return out
+    return frozenset()
+
+
+@cache
+def _search_fields(node: ast.SearchExpr) -> frozenset[str]:
+    if isinstance(node, ast.FieldMatch | ast.FieldIn):
+        return frozenset((node.field,))
+    if isinstance(node, ast.TermMatch):
+        return frozenset(("_raw",))
+    if isinstance(node, ast.SearchAnd | ast.SearchOr):
+        out: frozenset[str] = frozenset()
+        for item in node.items:
+            out |= _search_fields(item)
+        return out
+    if isinstance(node, ast.SearchNot):
+        return _search_fields(node.item)
+    return frozenset()
+
+
+def apply(
+    c: Compiler, rel: Relation, knowledge: Knowledge, wanted: AbstractSet[str] | None = None
+) -> Relation:
+    """The events with every add-on's search-time fields, ``eventtype`` and ``tag``: field
+    extractions, then aliases, then calculated fields, then event types and tags (K1).
+
+    ``wanted``: the fields the caller reads afterwards (None: all). Only the definitions
+    those fields depend on are compiled, which keeps a data model query's SQL (and its
+    compile time) proportional to the fields the model declares, not to every add-on."""
     stanzas = knowledge.stanzas
+    types = knowledge.eventtypes
+    use_types = bool(types) and (wanted is None or bool({"eventtype", "tag"} & set(wanted)))
+    need = _needs(stanzas, types if use_types else [], wanted)
+    need_evals, need_aliases, need_extracts = need if need is not None else (None, None, None)
     matches = [stanza_predicate(rel, s) for s in stanzas]
-    rel = _layer(c, rel, stanzas, matches, _alias_values)
-    rel = _layer(c, rel, stanzas, matches, _eval_values)
-    return _eventtypes(c, rel, knowledge)
+    rel = _layer(c, rel, stanzas, matches, _extract_values, need_extracts)
+    rel = _layer(c, rel, stanzas, matches, _alias_values, need_aliases)
+    rel = _layer(c, rel, stanzas, matches, _eval_values, need_evals)
+    return _eventtypes(c, rel, knowledge) if use_types else rel
 
 
-ValuesFn = Callable[["Compiler", Relation, Stanza], list[tuple[str, Typed]]]
+def _needs(
+    stanzas: Sequence[Stanza], types: Sequence[Eventtype], wanted: AbstractSet[str] | None
+) -> tuple[set[str], set[str], set[str]] | None:
+    """The fields the eval, alias and extraction layers must produce for ``wanted`` (each
+    layer's needs are the next layer's plus what the next layer's definitions read)."""
+    if wanted is None:
+        return None
+    evals = set(wanted)
+    for e in types:
+        evals |= search_fields(e.search)
+    aliases = set(evals)
+    for s in stanzas:
+        for calc in s.evals:
+            if calc.field in evals:
+                aliases |= eval_fields(calc.expression)
+    extracts = set(aliases)
+    for s in stanzas:
+        for alias in s.aliases:
+            if alias.target in aliases:
+                extracts.add(alias.source)
+    return evals, aliases, extracts
+
+
+ValuesFn = Callable[
+    ["Compiler", Relation, Stanza, "AbstractSet[str] | None"], list[tuple[str, Typed]]
+]
 
 
 def _layer(
@@ -129,11 +211,12 @@ def _layer(
     stanzas: Sequence[Stanza],
     matches: Sequence[exp.Expression],
     values: ValuesFn,
+    wanted: AbstractSet[str] | None,
 ) -> Relation:
     """One projection: every field the stanzas define, each from the same input."""
     branches: dict[str, list[tuple[exp.Expression, Typed]]] = {}
     for stanza, match in zip(stanzas, matches, strict=True):
-        for field, value in values(c, rel, stanza):
+        for field, value in values(c, rel, stanza, wanted):
             branches.setdefault(field, []).append((match, value))
     assignments: list[tuple[str, Typed]] = []
     for field, options in branches.items():
@@ -143,9 +226,23 @@ def _layer(
     return c.b.project(rel, assignments) if assignments else rel
 
 
-def _alias_values(c: Compiler, rel: Relation, stanza: Stanza) -> list[tuple[str, Typed]]:
+def _extract_values(
+    c: Compiler, rel: Relation, stanza: Stanza, wanted: AbstractSet[str] | None
+) -> list[tuple[str, Typed]]:
+    return [
+        (calc.field, compile_eval(c, rel, calc.expression))
+        for calc in stanza.extracts
+        if wanted is None or calc.field in wanted
+    ]
+
+
+def _alias_values(
+    c: Compiler, rel: Relation, stanza: Stanza, wanted: AbstractSet[str] | None
+) -> list[tuple[str, Typed]]:
     out: list[tuple[str, Typed]] = []
     for alias in stanza.aliases:
+        if wanted is not None and alias.target not in wanted:
+            continue
         source = rel.typed(alias.source)
         if alias.keep_existing:
             target = rel.typed(alias.target)
@@ -160,8 +257,14 @@ def _alias_values(c: Compiler, rel: Relation, stanza: Stanza) -> list[tuple[str,
     return out
 
 
-def _eval_values(c: Compiler, rel: Relation, stanza: Stanza) -> list[tuple[str, Typed]]:
-    return [(calc.field, compile_eval(c, rel, calc.expression)) for calc in stanza.evals]
+def _eval_values(
+    c: Compiler, rel: Relation, stanza: Stanza, wanted: AbstractSet[str] | None
+) -> list[tuple[str, Typed]]:
+    return [
+        (calc.field, compile_eval(c, rel, calc.expression))
+        for calc in stanza.evals
+        if wanted is None or calc.field in wanted
+    ]
 
 
 def _eventtypes(c: Compiler, rel: Relation, knowledge: Knowledge) -> Relation:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from sqlglot import exp
 
 from stagehunt.compile.kinds import NULL, Kind, Typed
-from stagehunt.compile.sqlfn import col, ident
+from stagehunt.compile.sqlfn import col, ident, own
 
 #: Hidden column: ``_time`` as it was when the events were read (search order key).
 TIME_KEY = "__t"
@@ -89,6 +89,8 @@ class QueryBuilder:
     """Collects the CTEs of one compiled pipeline."""
 
     ctes: list[tuple[str, exp.Select]] = field(default_factory=list)
+    #: ``id()`` of CTE selects already parenthesised (reused from an earlier statement)
+    done: set[int] = field(default_factory=set)
 
     def add(self, select: exp.Select) -> str:
         name = f"s{len(self.ctes)}"
@@ -135,13 +137,15 @@ class QueryBuilder:
         final: list[Field] = []
         for f in out_fields:
             final.append(f if f.alias else replace(f, alias=alias_for(f.name, taken)))
+        # built without sqlglot's defensive copies (each would copy every new expression)
         select = exp.select(
-            *[exp.alias_(exprs[f.name], ident(f.alias)) for f in final],
+            *[exp.alias_(own(exprs[f.name]), ident(f.alias), copy=False) for f in final],
             *[col(h) for h in rel.hidden if not extra_hidden or h not in dict(extra_hidden)],
-            *[exp.alias_(e, ident(h)) for h, e in (extra_hidden or [])],
-        ).from_(exp.to_identifier(rel.source))
+            *[exp.alias_(own(e), ident(h), copy=False) for h, e in (extra_hidden or [])],
+            copy=False,
+        ).from_(exp.to_identifier(rel.source), copy=False)
         if where is not None:
-            select = select.where(where)
+            select = select.where(own(where), copy=False)
         hidden = list(rel.hidden)
         for h, _ in extra_hidden or []:
             if h not in hidden:
@@ -159,9 +163,12 @@ class QueryBuilder:
         return [col(f.alias) for f in rel.fields] + [col(h) for h in rel.hidden]
 
     def build(self, final: exp.Select) -> exp.Expression:
+        parenthesize(final)
         for name, select in self.ctes:
+            if id(select) not in self.done:
+                parenthesize(select)
             final = final.with_(exp.to_identifier(name), as_=select, copy=False)
-        return parenthesize(final)
+        return final
 
 
 def parenthesize(tree: exp.Expression) -> exp.Expression:

@@ -52,12 +52,15 @@ def try_cast(e: exp.Expression, to: str) -> exp.Expression:
 def case(
     *whens: tuple[exp.Expression, exp.Expression], default: exp.Expression | None = None
 ) -> exp.Case:
-    c = exp.Case()
-    for cond, value in whens:
-        c = c.when(cond, value)
-    if default is not None:
-        c = c.else_(default)
-    return c
+    # built directly: Case.when() copies the whole CASE built so far at every branch
+    ifs = [exp.If(this=own(cond), true=own(value)) for cond, value in whens]
+    return exp.Case(ifs=ifs, default=own(default) if default is not None else None)
+
+
+def own(e: exp.Expression) -> exp.Expression:
+    """``e`` to place in a new tree: a copy only when it already sits in another (a node
+    has one parent), so that building large expressions does not copy them again."""
+    return e.copy() if e.parent is not None else e
 
 
 def _balanced(items: tuple[exp.Expression, ...], join: type[exp.Connector]) -> exp.Expression:

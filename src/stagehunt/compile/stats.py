@@ -336,11 +336,14 @@ class StatsCompiler:
             # no by-clause: one result row even over no events (and a constant output must
             # not turn into one row per event), so always aggregate
             select.append(exp.alias_(exp.Count(this=exp.Star()), q.ident("__n")))
-        query = exp.select(*select).from_(exp.to_identifier(rel.source))
+        # built without sqlglot's defensive copies; a key used twice is copied by own()
+        query = exp.select(*[q.own(e) for e in select], copy=False).from_(
+            exp.to_identifier(rel.source), copy=False
+        )
         if conds:
-            query = query.where(q.and_(*conds))
+            query = query.where(q.own(q.and_(*conds)), copy=False)
         if group:
-            query = query.group_by(*group)
+            query = query.group_by(*[q.own(g) for g in group], copy=False)
         grouped = Relation(self.b.add(query), tuple(fields), (), (), events=False)
         # number the rows in output order (6.5) so later commands keep it
         # numerically equal keys ("11", "011") are distinct groups: byte order between them

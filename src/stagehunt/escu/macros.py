@@ -38,7 +38,19 @@ ABSENT: dict[str, str] = {
     ),
 }
 
-BUILTINS = (Macro("drop_dm_object_name(1)", ("object",), "rename $object$.* AS *"),)
+#: Splunk_SA_CIM 8.5's definition. ESCU calls it both as `drop_dm_object_name(Processes)`
+#: and as `drop_dm_object_name("Processes")` (129 active detections); Splunk's argument
+#: lexer reads the resulting `""Processes".*"` as `Processes.*`, so a quoted argument is
+#: substituted without its quotes here.
+BUILTINS = (
+    Macro(
+        "drop_dm_object_name(1)",
+        ("object",),
+        'rename "$object$.*" AS *',
+        "Splunk_SA_CIM: strip a data model object's prefix from field names",
+        unquote_args=True,
+    ),
+)
 
 
 @dataclass(frozen=True)

@@ -96,6 +96,7 @@ def parse_addon(data: Any, name: str) -> Addon:
             Stanza(
                 match=_strings(s.get("match"), where + ".match"),
                 aliases=tuple(_alias(a, where) for a in s.get("aliases") or []),
+                extracts=_calculations(s.get("extracts"), where + ".extracts"),
                 evals=_calculations(s.get("evals"), where + ".evals"),
                 lookups=tuple(_lookup(x, where) for x in s.get("lookups") or []),
             )

@@ -2,8 +2,9 @@
 data models that ``tstats`` reads.
 
 Splunk applies an add-on's ``props.conf`` at search time, per event, in a fixed order
-(Knowledge Manager Manual, "search-time operation sequence"): field aliases
-(``FIELDALIAS-``), then calculated fields (``EVAL-``, which all see the event as the
+(Knowledge Manager Manual, "search-time operation sequence"): field extractions
+(``REPORT-``/``EXTRACT-``, written here as eval expressions over the stored event), field
+aliases (``FIELDALIAS-``), then calculated fields (``EVAL-``, which all see the event as the
 aliases left it, not each other), then automatic lookups (``LOOKUP-``). Event types
 (``eventtypes.conf``) are searches that name events; tags (``tags.conf``) label event
 types. A data model object keeps the events its constraint search matches, in its
@@ -50,6 +51,9 @@ class Stanza:
 
     match: tuple[str, ...]
     aliases: tuple[Alias, ...] = ()
+    #: ``REPORT-``/``EXTRACT-`` field extractions as eval expressions over the stored
+    #: event (all see the stored event, applied before the aliases: docs/cim.md K2)
+    extracts: tuple[Calculation, ...] = ()
     evals: tuple[Calculation, ...] = ()
     lookups: tuple[AutoLookup, ...] = ()
 

@@ -332,3 +332,46 @@ class MultisearchCmd(Command):
 class Pipeline:
     commands: tuple[Command, ...]
     text: str = field(compare=False)  # the query the positions refer to
+
+
+# ------------------------------------------------------------------ tstats, datamodel, from
+
+
+@dataclass(frozen=True)
+class TstatsCmd(Command):
+    """``| tstats [options] aggregations [FROM datamodel=M.D] [WHERE search] [BY fields]``
+    (docs/cim.md T1-T12). ``datamodel`` None: the events' indexed fields (T11)."""
+
+    aggregations: tuple[Aggregation, ...]
+    datamodel: str | None
+    nodename: str | None  # ``where nodename=Root.Child`` (taken out of ``where``)
+    where: SearchExpr | None
+    by: tuple[str, ...]
+    span: float  # seconds for ``_time`` in ``by`` (0: none)
+    span_months: int  # > 0: a calendar span (``span=1mon``)
+    fillnull_value: str | None
+    summariesonly: bool
+    allow_old_summaries: bool
+    pos: int
+    datamodel_pos: int = 0
+
+
+@dataclass(frozen=True)
+class DatamodelCmd(Command):
+    """``| datamodel Model Dataset search|flat [strict_fields=b]``: the dataset's events."""
+
+    model: str
+    dataset: str
+    flat: bool
+    strict_fields: bool
+    pos: int
+
+
+@dataclass(frozen=True)
+class FromCmd(Command):
+    """``| from datamodel:Model.Dataset`` (also ``datamodel Model.Dataset``)."""
+
+    dataset_type: str
+    dataset: str
+    pos: int
+    dataset_pos: int

@@ -36,6 +36,9 @@ class Macro:
     definition: str
     #: macros.conf ``description`` (why the macro is there; not used in expansion)
     description: str = ""
+    #: an argument written as one double-quoted string is substituted without its quotes
+    #: (for definitions that quote ``$arg$`` themselves; not a macros.conf setting)
+    unquote_args: bool = False
 
 
 class MacroLibrary:
@@ -139,8 +142,14 @@ class MacroLibrary:
             used.append(key)
         definition = strip_comments(macro.definition)
         for arg_name, value in zip(macro.args, args, strict=True):
+            if macro.unquote_args and _one_string(value):
+                value = value[1:-1]
             definition = definition.replace(f"${arg_name}$", value)
         return definition
+
+
+def _one_string(text: str) -> bool:
+    return len(text) >= 2 and text[0] == '"' and end_of_string(text, 0) == len(text)
 
 
 def _split_args(text: str) -> list[str]:
