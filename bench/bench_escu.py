@@ -11,7 +11,8 @@ Three timings, each against a baseline measured in the same run on the same mach
 
 Usage::
 
-    python bench/bench_escu.py [--content DIR] [--store FILE.duckdb] [--check-targets]
+    python bench/bench_escu.py [--content DIR] [--store FILE.duckdb] [--macros FILE]
+                               [--check-targets]
 
 The store is copied into a temporary folder first (the original is never opened for
 writing). Targets: compile < 10 s, run < 120 s. Exit status: 0, or 1 with
@@ -62,6 +63,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--content", type=Path, default=default_content())
     parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
+    parser.add_argument(
+        "--macros",
+        type=Path,
+        help="a macros.conf applied over the library (e.g. to stand in for a command the "
+        "engine lacks and see what the rest costs)",
+    )
     parser.add_argument("--check-targets", action="store_true")
     args = parser.parse_args()
     if args.content is None or not (args.content / "detections").is_dir():
@@ -72,7 +79,7 @@ def main() -> int:
         return 2
 
     start = time.perf_counter()
-    library = load_library(args.content)
+    library = load_library(args.content, user_macros=args.macros)
     load_s = time.perf_counter() - start
     n = len(library.detections)
 

@@ -14,7 +14,7 @@ import csv
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -332,7 +332,9 @@ def _run_on(
     err: Console,
 ) -> int:
     start = time.perf_counter()
-    everything = list(run_detections(library, backend, detections, keep_rows=args.rows))
+    everything = _with_progress(
+        run_detections(library, backend, detections, keep_rows=args.rows), len(detections), err
+    )
     seconds = time.perf_counter() - start
     outcomes = _with_status(everything, args)
     if args.format in ("json", "jsonl"):
@@ -356,6 +358,22 @@ def _run_on(
         _print_fired(outcomes, args.rows, out)
     _summary(everything, seconds, err if args.format != "table" else out)
     return _exit(everything)
+
+
+def _with_progress(outcomes: Iterator[Outcome], total: int, err: Console) -> list[Outcome]:
+    """Collect the outcomes; on a terminal, show which detection is running (a library
+    takes minutes)."""
+    if not err.is_terminal:
+        return list(outcomes)
+    done: list[Outcome] = []
+    with err.status(f"running {total} detections") as status:
+        for outcome in outcomes:
+            done.append(outcome)
+            fired = sum(1 for o in done if o.fired)
+            status.update(
+                f"{len(done)}/{total} detections, {fired} fired: {outcome.detection.name}"
+            )
+    return done
 
 
 def _print_fired(outcomes: list[Outcome], rows: int, out: Console) -> None:
