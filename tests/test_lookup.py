@@ -14,6 +14,8 @@ import pytest
 
 from stagehunt import cli
 from stagehunt.api import search_records
+from stagehunt.lookups import LookupLibrary
+from stagehunt.lookups.library import LookupMissing
 from stagehunt.spl.errors import SplSemanticError
 
 EVENTS = [
@@ -101,3 +103,149 @@ def test_missing_lookup_is_a_located_error(
 def test_lookup_without_a_folder_says_how_to_give_one(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["search", "| inputlookup owners"]) == 2
     assert "--lookups DIR" in capsys.readouterr().err
+
+
+# ------------------------------------------- min_matches / default_match (transforms.conf)
+# transforms.conf: "If min_matches > 0 and Splunk software has less than min_matches for any
+# given input, it provides this default_match value one or more times until the
+# min_matches threshold is reached." Choices for what the spec leaves open:
+# semantics.LOOKUP_DEFAULT_NEEDS_INPUT, semantics.LOOKUP_EMPTY_DEFAULT_WRITES_NOTHING.
+
+DNS = [
+    {"_time": 4, "query": "cdn.EVIL.com", "src": "10.1.2.3"},
+    {"_time": 3, "query": "good.net", "src": "192.168.0.9", "isIOC": "old"},
+    {"_time": 2, "src": "10.9.9.9"},
+    {"_time": 1, "query": "bad.org", "src": "8.8.8.8"},
+]
+
+
+@pytest.fixture
+def defaults(tmp_path: Path) -> Path:
+    (tmp_path / "ioc.csv").write_text(
+        "domain,isIOC,family\n*.evil.com,true,x\nbad.org,true,\nbad.org,maybe,y\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "nets.csv").write_text("net,zone\n10.0.0.0/8,corp\n", encoding="utf-8")
+    (tmp_path / "transforms.conf").write_text(
+        "[ioc]\nfilename = ioc.csv\nmatch_type = WILDCARD(domain)\n"
+        "case_sensitive_match = false\nmin_matches = 1\ndefault_match = false\n\n"
+        "[ioc3]\nfilename = ioc.csv\nmatch_type = WILDCARD(domain)\nmin_matches = 3\n"
+        "default_match = none\n\n"
+        "[ioc_one]\nfilename = ioc.csv\nmatch_type = WILDCARD(domain)\nmax_matches = 1\n"
+        "min_matches = 1\ndefault_match = false\n\n"
+        "[ioc_empty_default]\nfilename = ioc.csv\nmatch_type = WILDCARD(domain)\n"
+        "min_matches = 1\n\n"
+        "[zones]\nfilename = nets.csv\nmatch_type = CIDR(net)\nmin_matches = 1\n"
+        "default_match = external\n",
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def run_dns(spl: str, folder: Path) -> list[tuple[object, ...]]:
+    return search_records(spl, DNS, lookups=folder).rows
+
+
+def test_min_matches_no_match_gives_default_match(defaults: Path) -> None:
+    # cdn.EVIL.com matches *.evil.com (WILDCARD, case-insensitive): ["true"]; good.net
+    # matches nothing: 0 < min_matches 1, so one default "false" (written over "old" as a
+    # match would be); the event without `query` is not looked up: no default;
+    # bad.org matches two rows: both values (max_matches 100), no default.
+    rows = run_dns("* | lookup ioc domain AS query OUTPUT isIOC | table query isIOC", defaults)
+    assert rows == [
+        ("cdn.EVIL.com", ["true"]),
+        ("good.net", ["false"]),
+        (None, None),
+        ("bad.org", ["true", "maybe"]),
+    ]
+
+
+def test_min_matches_default_is_the_filter_escu_relies_on(defaults: Path) -> None:
+    # ESCU's `lookup ... OUTPUT isIOC | search isIOC=false` keeps the unmatched inputs
+    rows = run_dns(
+        "* | lookup ioc domain AS query OUTPUT isIOC | search isIOC=false | table query", defaults
+    )
+    assert rows == [("good.net",)]
+
+
+def test_min_matches_pads_each_output_up_to_the_minimum(defaults: Path) -> None:
+    # min_matches 3, default "none", case-sensitive: cdn.EVIL.com matches nothing ->
+    # three defaults; bad.org matches 2 rows -> its 2 values (an empty cell gives none:
+    # family of row 2 is empty) + one default.
+    rows = run_dns(
+        "* | lookup ioc3 domain AS query OUTPUT isIOC family | table query isIOC family",
+        defaults,
+    )
+    assert rows == [
+        ("cdn.EVIL.com", ["none", "none", "none"], ["none", "none", "none"]),
+        ("good.net", ["none", "none", "none"], ["none", "none", "none"]),
+        (None, None, None),
+        ("bad.org", ["true", "maybe", "none"], ["y", "none"]),
+    ]
+
+
+def test_min_matches_with_max_matches_one_is_a_single_value(defaults: Path) -> None:
+    # max_matches 1: first match in file order, one value; no match: the default
+    rows = run_dns("* | lookup ioc_one domain AS query OUTPUT isIOC | table isIOC", defaults)
+    assert rows == [("false",), ("false",), (None,), ("true",)]  # case-sensitive: EVIL != evil
+
+
+def test_outputnew_keeps_an_existing_field_over_the_default(defaults: Path) -> None:
+    # "old" stays; it shows as a list of one, as every value of a field a lookup may
+    # write several values into (see test_output_without_match_leaves_the_field...)
+    rows = run_dns("* | lookup ioc domain AS query OUTPUTNEW isIOC | table isIOC", defaults)
+    assert rows == [(["true"],), (["old"],), (None,), (["true", "maybe"],)]
+
+
+def test_empty_default_match_writes_nothing(defaults: Path) -> None:
+    # no default_match (transforms.conf default: empty): nothing written, "old" stays
+    rows = run_dns(
+        "* | lookup ioc_empty_default domain AS query OUTPUT isIOC | table isIOC", defaults
+    )
+    assert rows == [(None,), (["old"],), (None,), (["true", "maybe"],)]
+
+
+def test_cidr_with_default_match(defaults: Path) -> None:
+    rows = run_dns("* | lookup zones net AS src OUTPUT zone | table src zone", defaults)
+    assert rows == [
+        ("10.1.2.3", ["corp"]),
+        ("192.168.0.9", ["external"]),
+        ("10.9.9.9", ["corp"]),
+        ("8.8.8.8", ["external"]),
+    ]
+
+
+def test_definitions_given_as_data_win_over_transforms_conf(defaults: Path) -> None:
+    library = LookupLibrary(
+        defaults, {"ioc": {"filename": "ioc.csv", "match_type": "WILDCARD(domain)"}}
+    )
+    table = library.get("ioc")
+    assert (table.min_matches, table.case_sensitive) == (0, True)
+    assert library.get("zones").default_match == "external"  # transforms.conf still read
+
+
+def test_kv_store_collection_is_an_empty_table_with_its_fields(tmp_path: Path) -> None:
+    library = LookupLibrary(
+        tmp_path, {"seen": {"collection": "seen_c", "fields_list": "_key, user, n, user"}}
+    )
+    table = library.get("seen")
+    assert table.columns == ("_key", "user", "n")
+    assert table.data.num_rows == 0
+    assert table.note is not None and "KV store collection 'seen_c'" in table.note
+
+
+def test_missing_file_of_a_definition_is_lookup_missing(tmp_path: Path) -> None:
+    library = LookupLibrary(tmp_path, {"dyn": {"filename": "dyn.csv"}})
+    with pytest.raises(LookupMissing, match=r"no file 'dyn\.csv'"):
+        library.get("dyn")
+    with pytest.raises(LookupMissing, match="no definition names it"):
+        library.get("other")
+
+
+def test_a_view_lists_only_its_own_tables_and_shares_loaded_ones(defaults: Path) -> None:
+    library = LookupLibrary(defaults)
+    first, second = library.view(), library.view()
+    table = first.get("ioc")
+    assert second.loaded() == []
+    assert second.get("ioc") is table
+    assert [t.name for t in first.loaded()] == ["ioc"]

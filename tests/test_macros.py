@@ -279,3 +279,51 @@ def test_cli_unknown_macro_with_macros_file(
     m = HEADER.match(err.splitlines()[0])
     assert m
     assert (m.group(2), m.group(3)) == ("1", "8")
+
+
+# ----------------------------------------------------------------------- comments
+# Search Manual, "Add comments to searches": ```text``` is replaced with a space.
+
+
+def test_comment_is_blanked_keeping_offsets(lib: MacroLibrary) -> None:
+    query = "host=a ```note``` | stats```x```count"
+    expanded = lib.expand(query)
+    assert len(expanded) == len(query)
+    assert squash(expanded) == "host=a | stats count"
+
+
+def test_comment_may_span_lines_and_hold_quotes_and_backticks(lib: MacroLibrary) -> None:
+    query = 'host=a ```the "x" field,\n`sysmon` is off``` | `inner`'
+    assert squash(lib.expand(query)) == "host=a | host=a"
+    assert lib.expand(query).count("\n") == 1
+
+
+def test_comment_fence_inside_quotes_is_text(lib: MacroLibrary) -> None:
+    # semantics.COMMENT_INSIDE_QUOTES_IS_TEXT
+    assert lib.expand('msg="a ```b``` c"') == 'msg="a ```b``` c"'
+
+
+def test_comment_inside_a_macro_definition() -> None:
+    lib = MacroLibrary.from_text("[m]\ndefinition = a=1 ```why``` b=2\n")
+    assert squash(lib.expand("`m`")) == "a=1 b=2"
+
+
+def test_escaped_quote_outside_a_string_opens_no_string(lib: MacroLibrary) -> None:
+    # ESCU: value=*\"privileged\":true* | `m_filter`: the \" are escaped quotes, the
+    # macro after them still expands
+    assert lib.expand(r"x=*\"p\":true* | `inner`") == r"x=*\"p\":true* | host=a"
+
+
+def test_unterminated_comment_is_a_located_error(lib: MacroLibrary) -> None:
+    with pytest.raises(SplError) as info:
+        lib.expand("host=a ```open")
+    assert (info.value.line, info.value.column) == (1, 8)
+
+
+def test_unquote_args_takes_a_quoted_argument_without_its_quotes() -> None:
+    from stagehunt.spl.macros import Macro
+
+    lib = MacroLibrary({"m(1)": Macro("m(1)", ("x",), 'f="$x$"', unquote_args=True)})
+    assert lib.expand('`m("a b")`') == 'f="a b"'
+    assert lib.expand("`m(a)`") == 'f="a"'
+    assert lib.expand('`m("a" "b")`') == 'f=""a" "b""'  # not one string: as written

@@ -25,6 +25,7 @@ from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.backends.lake import CATALOG, Lake, LakeError
 from stagehunt.backends.spark import DEFAULT_MASTER
 from stagehunt.compile.dialects import DialectUnsupported
+from stagehunt.escu import commands as escu_commands
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.knowledge import bundled as bundled_knowledge
 from stagehunt.lint import from_store, lint
@@ -193,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path, help=INPUTS_HELP)
     _add_input_options(ingest)
     sigma_commands.add_parsers(sub, _add_input_options)
+    escu_commands.add_parsers(sub, _add_input_options, _add_engine_options)
     return parser
 
 
@@ -441,6 +443,9 @@ def run_convert(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.command == "escu":
+        hooks = escu_commands.Hooks(_load, _engine_factory, _open_lake, _spark, _limit_memory)
+        return escu_commands.run_escu(args, out, err, hooks)
     if args.command == "sigma":
         return sigma_commands.run_sigma(args, out, err, _load)
     if args.command == "sigma-suite":
@@ -542,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SplError as e:
         sys.stderr.write(e.render() + "\n")
         return EXIT_USAGE
-    except (CliError, sigma_commands.SigmaUsageError) as e:
+    except (CliError, sigma_commands.SigmaUsageError, escu_commands.EscuUsageError) as e:
         sys.stderr.write(f"error: {e}\n")
         return e.code
     except DialectUnsupported as e:

@@ -284,3 +284,27 @@ XMLKV_REPEATS_MULTIVALUE = True
 # C-extract-1: keys are cleaned as CLEAN_KEYS does (characters other than letters, digits
 # and "_" become "_", "_" trimmed at both ends); repeated keys give every value.
 EXTRACT_CLEAN_KEYS = True
+
+# --- comments, lookups (issue 12: ESCU content) ---
+
+# Comments (Search Manual, "Add comments to searches"; UNCONFIRMED inside quotes): three
+# backticks inside a double-quoted string are text, not a comment, as a macro call inside
+# quotes is not expanded (same manual, "Use search macros in searches").
+COMMENT_INSIDE_QUOTES_IS_TEXT = True
+
+# lookup min_matches/default_match (transforms.conf; UNCONFIRMED for a missing input): an
+# event that lacks a match field is not looked up at all, so it gets no default_match.
+LOOKUP_DEFAULT_NEEDS_INPUT = True
+
+# lookup default_match (transforms.conf default: empty string; UNCONFIRMED): an empty
+# default_match writes nothing, as an empty lookup cell gives no value.
+LOOKUP_EMPTY_DEFAULT_WRITES_NOTHING = True
+
+# lookup CSV header (UNCONFIRMED): names are trimmed. ESCU ships headers such as
+# "EventCode, Description" and its detections read `OUTPUT Description`, which Splunk's
+# lookup refuses for a field the table does not have; values are kept as they are.
+LOOKUP_HEADER_NAMES_TRIMMED = True
+
+# lookup match_type (UNCONFIRMED): WILDCARD(f)/CIDR(f) naming no column of the table is
+# ignored (with a note), not an error: ESCU's char_conversion_matrix declares WILDCARD(data).
+LOOKUP_MATCH_TYPE_OF_NO_COLUMN_IGNORED = True

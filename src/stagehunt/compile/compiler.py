@@ -173,9 +173,7 @@ class Compiler:
         if self._base is None:
             self._base = self.events()
             if self.knowledge is not None:
-                self._base = knowledge_layer.apply(
-                    self, self._base, self.knowledge, self.reads
-                )
+                self._base = knowledge_layer.apply(self, self._base, self.knowledge, self.reads)
         return self._base
 
     def events(self) -> Relation:

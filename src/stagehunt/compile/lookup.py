@@ -4,7 +4,9 @@ Each event is matched against lookup rows on every match field (exact and case-s
 by default; ``WILDCARD()``/``CIDR()`` and ``case_sensitive_match`` from transforms.conf);
 up to ``max_matches`` rows in file order give each output field's values. ``OUTPUT``
 writes the looked-up value over the event's field when a row matched (no match: nothing is
-written); ``OUTPUTNEW`` writes only fields the event does not have.
+written); ``OUTPUTNEW`` writes only fields the event does not have. With
+``min_matches`` > 0, an event that has every match field but fewer matching rows gets
+``default_match`` once per missing match, written as a match would be (transforms.conf).
 """
 
 from __future__ import annotations
@@ -13,18 +15,29 @@ from dataclasses import replace
 
 from sqlglot import exp
 
+from stagehunt import semantics
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.kinds import Kind, Typed
 from stagehunt.compile.ordering import ordered, row_number
 from stagehunt.compile.relation import SEQ, Field, QueryBuilder, Relation, alias_for
 from stagehunt.compile.search import ipv4_to_int
 from stagehunt.lookups import LookupError_, LookupLibrary, LookupTable
-from stagehunt.lookups.library import ROW
+from stagehunt.lookups.library import ROW, LookupMissing
 from stagehunt.spl import ast
 from stagehunt.spl.errors import SplSemanticError, SplUnsupportedError
 
 LKID = "__lkid"
 HIT = "__hit"
+MATCHED = "__nmatch"
+
+
+class LookupUnavailable(SplSemanticError):
+    """A lookup that cannot be read; ``missing`` when its file or definition is absent."""
+
+    def __init__(self, message: str, pos: int, query: str, *, lookup: str, missing: bool) -> None:
+        super().__init__(message, pos, query)
+        self.lookup = lookup
+        self.missing = missing
 
 
 class LookupCompiler:
@@ -37,7 +50,10 @@ class LookupCompiler:
         try:
             return self.library.get(name)
         except LookupError_ as err:
-            raise SplSemanticError(str(err), pos, self.query) from None
+            missing = isinstance(err, LookupMissing)
+            raise LookupUnavailable(
+                str(err), pos, self.query, lookup=name, missing=missing
+            ) from None
 
     def inputlookup(self, cmd: ast.InputlookupCmd) -> Relation:
         """The lookup's rows as results, in file order."""
@@ -87,6 +103,7 @@ class LookupCompiler:
             alias = f"__o{i}"
             out_aliases.append(alias)
             aggregates.append(exp.alias_(capped, q.ident(alias)))
+        aggregates.append(exp.alias_(exp.Count(this=exp.Star()), q.ident(MATCHED)))
         matches = (
             exp.select(exp.alias_(q.col(LKID, "e"), q.ident(LKID)), *aggregates)
             .from_(_table(numbered.source, "e"))
@@ -94,9 +111,12 @@ class LookupCompiler:
             .group_by(q.col(LKID, "e"))
         )
         matches_name = self.b.add(matches)
-        joined = self._join(numbered, matches_name, out_aliases)
+        joined = self._join(numbered, matches_name, [*out_aliases, MATCHED])
         hit = q.not_null(q.col(HIT))
-        kind = Kind.MV if table.max_matches > 1 else Kind.STR
+        kind = Kind.MV if table.max_matches > 1 or table.min_matches > 1 else Kind.STR
+        short = _short_of_matches(table, [joined.typed(f) for _, f in cmd.match])
+        if short is not None:  # fewer matches than min_matches: default_match is written
+            hit = q.or_(hit, q.and_(short[0], short[1]))
         assignments: list[tuple[str, Typed]] = []
         for (_, event_field), alias in zip(outputs, out_aliases, strict=True):
             found = q.col(alias)
@@ -104,10 +124,12 @@ class LookupCompiler:
             looked_up = q.case(
                 (exp.GT(this=q.list_len(found), expression=exp.Literal.number(0)), looked_up)
             )
+            if short is not None:
+                looked_up = _with_defaults(table, found, looked_up, kind, short[0])
             value = _written(joined.typed(event_field), looked_up, kind, hit, cmd.output_new)
             assignments.append((event_field, value))
         result = self.b.project(joined, assignments)
-        internal = {LKID, HIT, *out_aliases}
+        internal = {LKID, HIT, MATCHED, *out_aliases}
         kept = tuple(h for h in result.hidden if h not in internal)
         select = self.b.passthrough(replace(result, hidden=kept))
         source = self.b.add(exp.select(*select).from_(exp.to_identifier(result.source)))
@@ -160,6 +182,56 @@ class LookupCompiler:
         if not table.case_sensitive:
             return exp.EQ(this=q.fn("lower", text), expression=q.fn("lower", column))
         return exp.EQ(this=text, expression=column)
+
+
+def _matched_rows() -> exp.Expression:
+    return q.coalesce(q.col(MATCHED), exp.Literal.number(0))
+
+
+def _short_of_matches(
+    table: LookupTable, inputs: list[Typed]
+) -> tuple[exp.Expression, exp.Expression] | None:
+    """(the event has every match field, it matched fewer rows than min_matches), or None
+    when no default applies (min_matches 0, or an empty default_match: rule choices in
+    ``semantics``)."""
+    if table.min_matches <= 0:
+        return None
+    if table.default_match == "" and semantics.LOOKUP_EMPTY_DEFAULT_WRITES_NOTHING:
+        return None
+    present: exp.Expression = exp.true()
+    if semantics.LOOKUP_DEFAULT_NEEDS_INPUT:
+        if any(t.is_null for t in inputs):
+            present = exp.false()
+        else:
+            present = q.and_(*(q.not_null(t.sql) for t in inputs)) if inputs else exp.true()
+    fewer = exp.LT(this=_matched_rows(), expression=exp.Literal.number(table.min_matches))
+    return present, fewer
+
+
+def _with_defaults(
+    table: LookupTable,
+    found: exp.Expression,
+    looked_up: exp.Expression,
+    kind: Kind,
+    present: exp.Expression,
+) -> exp.Expression:
+    """``looked_up``, or with k matched rows (k < min_matches) the k values followed by
+    ``min_matches - k`` copies of default_match (transforms.conf)."""
+    default = q.string(table.default_match)
+    branches: list[tuple[exp.Expression, exp.Expression]] = []
+    for k in range(table.min_matches):
+        pad = exp.Array(expressions=[default.copy() for _ in range(table.min_matches - k)])
+        if kind is Kind.STR:  # max_matches 1, min_matches 1: no match gives the default
+            value: exp.Expression = default.copy()
+        elif k == 0:
+            value = pad
+        else:
+            value = exp.ArrayConcat(this=found.copy(), expressions=[pad])
+        when = q.and_(
+            present.copy(), exp.EQ(this=_matched_rows(), expression=exp.Literal.number(k))
+        )
+        branches.append((when, value))
+    return q.case(*branches, default=looked_up)
 
 
 def _qualify(e: exp.Expression) -> exp.Expression:

@@ -12,25 +12,42 @@ lookups and set their match rules, as Splunk's do::
 Without a stanza, ``lookup NAME`` reads ``NAME`` or ``NAME.csv`` from the folder with
 Splunk's defaults (exact, case-sensitive match; up to 100 matches). Files are resolved
 inside the folder only: a name or ``filename`` that leads outside it is refused.
+
+Stanzas may also be given as data (``definitions``, e.g. ESCU's ``lookups/*.yml``); they
+win over ``transforms.conf``. ``min_matches``/``default_match`` follow transforms.conf: an
+input with fewer than ``min_matches`` matching rows gets ``default_match`` for each
+missing match. A KV store lookup (``collection``, or ``external_type = kvstore``) has no
+file here: it is an empty table with the columns of its ``fields_list``, and says so in
+:attr:`LookupTable.note`.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 
+from stagehunt import semantics
+
 #: transforms.conf default for lookups that are not time-based.
 DEFAULT_MAX_MATCHES = 100
+#: transforms.conf: max_matches is 1 to 1000.
+MAX_MAX_MATCHES = 1000
 ROW = "__row"
 
 
 class LookupError_(Exception):
     """A lookup that cannot be used (missing, outside the folder, malformed)."""
+
+
+class LookupMissing(LookupError_):
+    """The lookup's definition or its file is not there (content that was not shipped)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +62,11 @@ class LookupTable:
     cidr: frozenset[str]
     max_matches: int
     data: pa.Table
+    #: transforms.conf min_matches (0: no default) and default_match
+    min_matches: int = 0
+    default_match: str = ""
+    #: what a user should know about where the rows come from (a KV store: empty here)
+    note: str | None = None
 
     def pattern_column(self, field: str) -> str:
         return f"__pat_{self.columns.index(field)}"
@@ -56,49 +78,94 @@ class LookupTable:
 
 @dataclass
 class LookupLibrary:
-    """Lookups found in one folder (``None``: no folder, every lookup is an error)."""
+    """Lookups found in one folder (``None``: no folder, every lookup is an error), with
+    stanzas from its ``transforms.conf`` and from ``definitions``."""
 
     folder: Path | None
+    definitions: Mapping[str, Mapping[str, str]] | None = None
     _stanzas: dict[str, dict[str, str]] = field(default_factory=dict)
     _loaded: dict[str, LookupTable] = field(default_factory=dict)
     #: name -> (file, its write count when loaded): outputlookup may rewrite it
     _seen: dict[str, tuple[Path, int]] = field(default_factory=dict)
     #: the GeoIP database ``iplocation`` reads (None: found by stagehunt.geoip)
     geoip: Path | None = None
+    #: tables (or the error) by name, shared by every :meth:`view`
+    _cache: dict[str, LookupTable | LookupError_] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.folder is not None:
             conf = self.folder / "transforms.conf"
             if conf.is_file():
                 self._stanzas = _read_conf(conf.read_text(encoding="utf-8"))
+        for name, stanza in (self.definitions or {}).items():
+            self._stanzas[name] = dict(stanza)
 
     def get(self, name: str) -> LookupTable:
         seen = self._seen.get(name)
-        if name not in self._loaded or (seen and _WRITES.get(seen[0], 0) != seen[1]):
-            self._loaded[name] = self._load(name)
+        if seen is not None and _WRITES.get(seen[0], 0) != seen[1]:  # rewritten since
+            self._cache.pop(name, None)
+            self._loaded.pop(name, None)
+        if name not in self._loaded:
+            if name not in self._cache:
+                try:
+                    self._cache[name] = self._load(name)
+                except LookupError_ as err:
+                    self._cache[name] = err
+            found = self._cache[name]
+            if isinstance(found, LookupError_):
+                raise found
+            self._loaded[name] = found
         return self._loaded[name]
 
     def loaded(self) -> list[LookupTable]:
+        """The tables asked for through this library (or view), in the order asked."""
         return list(self._loaded.values())
+
+    def view(self) -> LookupLibrary:
+        """The same lookups, loaded once and shared, but :meth:`loaded` lists only what
+        this view was asked for: one query's tables when many queries compile."""
+        scoped = copy.copy(self)
+        scoped._loaded = {}
+        return scoped
+
+    def defined(self, name: str) -> bool:
+        """Whether a stanza names this lookup (its file may still be missing)."""
+        return name in self._stanzas
 
     def _load(self, name: str) -> LookupTable:
         if self.folder is None:
             raise LookupError_(f"lookup '{name}': no lookups folder given (use --lookups DIR)")
         stanza = self._stanzas.get(name, {})
-        filename = stanza.get("filename") or (name if name.endswith(".csv") else f"{name}.csv")
-        path = self._inside(filename, name)
-        self._seen[name] = (path, _WRITES.get(path, 0))
         options = _match_options(stanza.get("match_type", ""))
-        try:
-            max_matches = int(stanza.get("max_matches", DEFAULT_MAX_MATCHES))
-        except ValueError:
-            raise LookupError_(f"lookup '{name}': max_matches must be a number") from None
+        max_matches = _integer(stanza, "max_matches", DEFAULT_MAX_MATCHES, name)
+        if not 1 <= max_matches <= MAX_MAX_MATCHES:
+            raise LookupError_(f"lookup '{name}': max_matches must be 1 to {MAX_MAX_MATCHES}")
+        min_matches = _integer(stanza, "min_matches", 0, name)
+        if min_matches < 0:
+            raise LookupError_(f"lookup '{name}': min_matches must be 0 or more")
         case_sensitive = stanza.get("case_sensitive_match", "true").strip().lower() not in (
             "false", "0", "f", "no",
         )  # fmt: skip
-        columns, rows = _read_csv(path, name)
+        note: str | None = None
+        if "collection" in stanza or stanza.get("external_type", "").lower() == "kvstore":
+            collection = stanza.get("collection") or name
+            columns = _fields_list(stanza.get("fields_list", ""))
+            if not columns:
+                raise LookupError_(f"lookup '{name}': KV store collection without fields_list")
+            rows: list[list[str | None]] = []
+            note = f"lookup '{name}' is KV store collection '{collection}': empty here"
+        else:
+            filename = stanza.get("filename") or (name if name.endswith(".csv") else f"{name}.csv")
+            path = self._inside(filename, name, defined=bool(stanza))
+            self._seen[name] = (path, _WRITES.get(path, 0))
+            columns, rows = _read_csv(path, name)
         data: dict[str, list[object]] = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
         data[ROW] = list(range(len(rows)))
+        unknown = [f"{kind}({f})" for f, kind in options if f not in columns]
+        if unknown and semantics.LOOKUP_MATCH_TYPE_OF_NO_COLUMN_IGNORED:
+            options = [(f, kind) for f, kind in options if f in columns]
+            ignored = f"lookup '{name}': {', '.join(unknown)} names no column (ignored)"
+            note = f"{note}; {ignored}" if note else ignored
         table = LookupTable(
             name,
             "__lookup_" + re.sub(r"\W", "_", name),
@@ -106,8 +173,11 @@ class LookupLibrary:
             case_sensitive,
             frozenset(f for f, kind in options if kind == "WILDCARD"),
             frozenset(f for f, kind in options if kind == "CIDR"),
-            max(1, max_matches),
+            max_matches,
             pa.table({}),
+            min_matches,
+            stanza.get("default_match", ""),
+            note,
         )
         for f in table.wildcard:
             if f not in columns:
@@ -153,15 +223,32 @@ class LookupLibrary:
             )
         return path
 
-    def _inside(self, filename: str, name: str) -> Path:
+    def _inside(self, filename: str, name: str, *, defined: bool) -> Path:
         assert self.folder is not None
         root = self.folder.resolve()
         path = (root / filename).resolve()
         if not path.is_relative_to(root):
             raise LookupError_(f"lookup '{name}': '{filename}' is outside the lookups folder")
         if not path.is_file():
-            raise LookupError_(f"lookup '{name}': no file '{filename}' in {self.folder}")
+            where = f"lookup '{name}': no file '{filename}' in {self.folder}"
+            raise LookupMissing(where if defined else f"{where}, and no definition names it")
         return path
+
+
+def _integer(stanza: Mapping[str, str], key: str, default: int, name: str) -> int:
+    try:
+        return int(stanza.get(key, default))
+    except ValueError:
+        raise LookupError_(f"lookup '{name}': {key} must be a whole number") from None
+
+
+def _fields_list(text: str) -> list[str]:
+    """transforms.conf ``fields_list``: comma-separated names, each kept once."""
+    names: list[str] = []
+    for part in text.split(","):
+        if part.strip() and part.strip() not in names:
+            names.append(part.strip())
+    return names
 
 
 def _read_conf(text: str) -> dict[str, dict[str, str]]:
@@ -193,6 +280,8 @@ def _read_csv(path: Path, name: str) -> tuple[list[str], list[list[str | None]]]
             header = next(reader, None)
             if not header:
                 raise LookupError_(f"lookup '{name}': {path.name} has no header row")
+            if semantics.LOOKUP_HEADER_NAMES_TRIMMED:
+                header = [h.strip() for h in header]
             rows: list[list[str | None]] = []
             for lineno, row in enumerate(reader, start=2):
                 if not row:

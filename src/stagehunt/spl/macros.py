@@ -3,7 +3,9 @@
 Splunk expands macros textually before parsing, so we do too. Stanzas follow
 ``macros.conf``: ``[name]`` or ``[name(N)]`` for N arguments, ``definition = ...``
 (continuation lines end in a backslash), ``args = a, b`` naming ``$a$``/``$b$`` in the
-definition.
+definition. Comments (```` ```...``` ````) are blanked first, in the query and in each
+definition (:mod:`stagehunt.spl.comments`). Outside quotes a backslash escapes the next
+character (rule 2.3.2), so ``\\"`` there opens no string and ``\\` `` calls no macro.
 """
 
 from __future__ import annotations
@@ -12,10 +14,19 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from stagehunt.spl.comments import end_of_string, strip_comments
 from stagehunt.spl.errors import SplSemanticError, SplSyntaxError
 
 _MAX_DEPTH = 20
 _STANZA = re.compile(r"^\[(?P<name>[^\]]+)\]\s*$")
+
+
+class UnknownMacro(SplSemanticError):
+    """A macro call that names no macro of the library (name and number of arguments)."""
+
+    def __init__(self, key: str, pos: int, query: str) -> None:
+        super().__init__(f"unknown macro `{key}`", pos, query)
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,11 @@ class Macro:
     name: str
     args: tuple[str, ...]
     definition: str
+    #: macros.conf ``description`` (why the macro is there; not used in expansion)
+    description: str = ""
+    #: an argument written as one double-quoted string is substituted without its quotes
+    #: (for definitions that quote ``$arg$`` themselves; not a macros.conf setting)
+    unquote_args: bool = False
 
 
 class MacroLibrary:
@@ -64,14 +80,18 @@ class MacroLibrary:
         macros: dict[str, Macro] = {}
         for name, body in stanzas.items():
             args = tuple(a.strip() for a in body.get("args", "").split(",") if a.strip())
-            macros[name] = Macro(name, args, body.get("definition", ""))
+            macros[name] = Macro(
+                name, args, body.get("definition", ""), body.get("description", "")
+            )
         return cls(macros)
 
-    def expand(self, query: str) -> str:
-        """Expand every macro call in ``query`` (recursively)."""
-        return self._expand(query, query, 0)
+    def expand(self, query: str, used: list[str] | None = None) -> str:
+        """Expand every macro call in ``query`` (recursively), comments blanked first;
+        the keys of the macros expanded (``name`` or ``name(N)``) are appended to ``used``."""
+        query = strip_comments(query)
+        return self._expand(query, query, 0, used)
 
-    def _expand(self, text: str, original: str, depth: int) -> str:
+    def _expand(self, text: str, original: str, depth: int, used: list[str] | None = None) -> str:
         if "`" not in text:
             return text
         if depth > _MAX_DEPTH:
@@ -80,12 +100,12 @@ class MacroLibrary:
         i = 0
         while i < len(text):
             ch = text[i]
-            if ch == "\\":  # an escaped character (``\"`` in a search word) opens nothing
+            if ch == "\\" and i + 1 < len(text):  # escaped: \" opens no string
                 out.append(text[i : i + 2])
                 i += 2
                 continue
             if ch == '"':  # backticks inside quoted strings are literal
-                j = _end_of_string(text, i)
+                j = end_of_string(text, i)
                 out.append(text[i:j])
                 i = j
                 continue
@@ -97,11 +117,12 @@ class MacroLibrary:
             if end < 0:
                 raise SplSyntaxError("unterminated macro: missing closing backtick", i, text)
             call = text[i + 1 : end].strip()
-            out.append(self._expand(self._substitute(call, i, text), original, depth + 1))
+            definition = self._substitute(call, i, text, used)
+            out.append(self._expand(definition, original, depth + 1, used))
             i = end + 1
         return "".join(out)
 
-    def _substitute(self, call: str, pos: int, text: str) -> str:
+    def _substitute(self, call: str, pos: int, text: str, used: list[str] | None = None) -> str:
         m = re.fullmatch(r"(?P<name>[^()\s]+)\s*(?:\((?P<args>.*)\))?", call, re.S)
         if not m:
             raise SplSyntaxError(f"malformed macro call `{call}`", pos, text)
@@ -110,29 +131,25 @@ class MacroLibrary:
         key = f"{name}({len(args)})" if args else name
         macro = self.macros.get(key)
         if macro is None:
-            raise SplSemanticError(f"unknown macro `{key}`", pos, text)
+            raise UnknownMacro(key, pos, text)
         if len(macro.args) != len(args):
             raise SplSemanticError(
                 f"macro `{key}` declares {len(macro.args)} args but was given {len(args)}",
                 pos,
                 text,
             )
-        definition = macro.definition
+        if used is not None:
+            used.append(key)
+        definition = strip_comments(macro.definition)
         for arg_name, value in zip(macro.args, args, strict=True):
+            if macro.unquote_args and _one_string(value):
+                value = value[1:-1]
             definition = definition.replace(f"${arg_name}$", value)
         return definition
 
 
-def _end_of_string(text: str, i: int) -> int:
-    j = i + 1
-    while j < len(text):
-        if text[j] == "\\":
-            j += 2
-            continue
-        if text[j] == '"':
-            return j + 1
-        j += 1
-    return len(text)
+def _one_string(text: str) -> bool:
+    return len(text) >= 2 and text[0] == '"' and end_of_string(text, 0) == len(text)
 
 
 def _split_args(text: str) -> list[str]:
@@ -143,7 +160,7 @@ def _split_args(text: str) -> list[str]:
     while i < len(text):
         ch = text[i]
         if ch == '"':
-            j = _end_of_string(text, i)
+            j = end_of_string(text, i)
             current.append(text[i:j])
             i = j
             continue

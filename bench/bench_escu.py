@@ -1,0 +1,152 @@
+"""Benchmark Splunk's ESCU library on stagehunt: compile all of it, run all of it.
+
+Three timings, each against a baseline measured in the same run on the same machine:
+
+* **load**: reading the content folder (detections, macros, lookups);
+* **compile**: every active detection, without data (as ``stagehunt escu compile``),
+  against compiling a trivial ``search`` as many times (baseline per query);
+* **run**: every detection on a store of real events (as ``stagehunt escu run --store``):
+  each compiled for the store's fields, the ones that compile executed, against running a
+  trivial ``search ... | stats count`` (compile + execute) once per detection that ran.
+
+Usage::
+
+    python bench/bench_escu.py [--content DIR] [--store FILE.duckdb] [--macros FILE]
+                               [--check-targets]
+
+The store is copied into a temporary folder first (the original is never opened for
+writing). Targets: compile < 10 s, run < 120 s. Exit status: 0, or 1 with
+``--check-targets`` when a target is missed, 2 when nothing could be measured (no content,
+no store). See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+
+from stagehunt.api import compile_query  # noqa: E402
+from stagehunt.backends.base import run_compiled  # noqa: E402
+from stagehunt.backends.duckdb import DuckDBBackend  # noqa: E402
+from stagehunt.escu import Status, load_library  # noqa: E402
+from stagehunt.escu.compiler import compile_all  # noqa: E402
+from stagehunt.escu.content import ENV_VAR  # noqa: E402
+from stagehunt.escu.runner import run_detections  # noqa: E402
+from stagehunt.knowledge import bundled  # noqa: E402
+from stagehunt.store.event_store import EventStore  # noqa: E402
+
+COMPILE_TARGET_S = 10.0
+RUN_TARGET_S = 120.0
+DEFAULT_STORE = Path("/tmp/real/real.duckdb")
+TRIVIAL = "index=* | stats count"
+
+
+def default_content() -> Path | None:
+    candidates = [os.environ.get(ENV_VAR)]
+    candidates += [str(base / "shared" / "data" / "security_content") for base in REPO.parents]
+    for c in candidates:
+        if c and (Path(c) / "detections").is_dir():
+            return Path(c)
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--content", type=Path, default=default_content())
+    parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
+    parser.add_argument(
+        "--macros",
+        type=Path,
+        help="a macros.conf applied over the library (e.g. to stand in for a command the "
+        "engine lacks and see what the rest costs)",
+    )
+    parser.add_argument("--check-targets", action="store_true")
+    args = parser.parse_args()
+    if args.content is None or not (args.content / "detections").is_dir():
+        print(f"bench_escu: no content folder (--content DIR or ${ENV_VAR})", file=sys.stderr)
+        return 2
+    if not args.store.is_file():
+        print(f"bench_escu: no store at {args.store} (--store FILE)", file=sys.stderr)
+        return 2
+
+    start = time.perf_counter()
+    library = load_library(args.content, user_macros=args.macros)
+    load_s = time.perf_counter() - start
+    n = len(library.detections)
+
+    start = time.perf_counter()
+    compiled = list(compile_all(library))
+    compile_s = time.perf_counter() - start
+    statuses = Counter(o.status for o in compiled)
+    knowledge = bundled()
+    start = time.perf_counter()
+    for _ in range(n):
+        compile_query(TRIVIAL, {}, knowledge=knowledge)
+    trivial_compile_s = time.perf_counter() - start
+
+    with tempfile.TemporaryDirectory(prefix="bench-escu-") as tmp:
+        copy = Path(tmp) / "store.duckdb"
+        shutil.copyfile(args.store, copy)
+        with EventStore(copy) as store:
+            backend = DuckDBBackend.from_store(store)
+            events = store.connection.execute("SELECT count(*) FROM events").fetchone()
+            start = time.perf_counter()
+            ran = list(run_detections(library, backend, keep_rows=0))
+            run_s = time.perf_counter() - start
+            executed = [o for o in ran if o.compiled is not None]
+            start = time.perf_counter()
+            for _ in executed:
+                query = compile_query(
+                    TRIVIAL,
+                    backend.schema(),
+                    physical=backend.physical(),
+                    knowledge=knowledge,
+                )
+                run_compiled(backend, query)
+            trivial_run_s = time.perf_counter() - start
+    run_statuses = Counter(o.status for o in ran)
+    fired = sum(1 for o in ran if o.fired)
+    per_compile = compile_s / n
+    per_trivial_compile = trivial_compile_s / n
+    per_run = run_s / n
+    per_executed = sum(o.seconds for o in executed) / max(1, len(executed))
+    per_trivial_run = trivial_run_s / max(1, len(executed))
+
+    print(f"content: {args.content} ({n} active detections)")
+    print(f"store:   {args.store} ({events[0] if events else '?'} events)")
+    print(f"load:    {load_s:6.2f} s")
+    print(
+        f"compile: {compile_s:6.2f} s for {n} detections ({per_compile * 1000:.1f} ms each; "
+        f"{statuses[Status.COMPILED]} compiled); trivial search {per_trivial_compile * 1000:.1f}"
+        f" ms each; ratio {per_compile / per_trivial_compile:.1f}"
+    )
+    print(
+        f"run:     {run_s:6.2f} s for {n} detections ({per_run * 1000:.1f} ms each); "
+        f"{len(executed)} compiled, {run_statuses[Status.RAN]} ran, {fired} fired, "
+        f"{run_statuses[Status.ERROR]} errors"
+    )
+    print(
+        f"         per detection that compiled: {per_executed * 1000:.1f} ms (compile + run);"
+        f" trivial search {per_trivial_run * 1000:.1f} ms;"
+        f" ratio {per_executed / per_trivial_run if per_trivial_run else float('nan'):.1f}"
+    )
+    compile_ok = compile_s < COMPILE_TARGET_S
+    run_ok = run_s < RUN_TARGET_S
+    print(f"target compile < {COMPILE_TARGET_S:.0f} s: {'PASS' if compile_ok else 'MISS'}")
+    print(f"target run < {RUN_TARGET_S:.0f} s: {'PASS' if run_ok else 'MISS'}")
+    if args.check_targets and not (compile_ok and run_ok):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Compile ESCU detections one by one into :class:`~stagehunt.escu.status.Outcome`\\ s.
+
+Each detection's search is expanded (comments blanked, macros from the library's layers),
+then compiled with the library's lookups and the add-ons' knowledge. Whatever goes wrong
+becomes that detection's status; nothing stops the others and nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping
+
+from stagehunt.api import compile_query
+from stagehunt.compile.lookup import LookupUnavailable
+from stagehunt.escu.content import Detection
+from stagehunt.escu.library import Library
+from stagehunt.escu.lookups import ABSENT as LOOKUP_ORIGINS
+from stagehunt.escu.macros import ABSENT
+from stagehunt.escu.status import Outcome, Status, command_at, group_of
+from stagehunt.spl.errors import SplError
+from stagehunt.spl.macros import MacroLibrary, UnknownMacro
+from stagehunt.store.schema import EVENTS_TABLE, ColumnKind
+
+_NO_MACROS = MacroLibrary()
+
+
+def expand(library: Library, detection: Detection, used: list[str] | None = None) -> str:
+    """The detection's SPL with comments blanked and every macro expanded."""
+    return library.macros.library.expand(detection.search, used)
+
+
+def compile_detection(
+    library: Library,
+    detection: Detection,
+    schema: Mapping[str, ColumnKind] | None = None,
+    *,
+    table: str = EVENTS_TABLE,
+    physical: Mapping[str, str] | None = None,
+) -> Outcome:
+    """One detection's outcome: ``compiled`` with its query, or why not."""
+    start = time.perf_counter()
+    outcome = _compile(library, detection, schema or {}, table, physical)
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def compile_all(
+    library: Library,
+    detections: Iterable[Detection] | None = None,
+    schema: Mapping[str, ColumnKind] | None = None,
+    *,
+    table: str = EVENTS_TABLE,
+    physical: Mapping[str, str] | None = None,
+) -> Iterator[Outcome]:
+    for detection in library.detections if detections is None else detections:
+        yield compile_detection(library, detection, schema, table=table, physical=physical)
+
+
+def _compile(
+    library: Library,
+    detection: Detection,
+    schema: Mapping[str, ColumnKind],
+    table: str,
+    physical: Mapping[str, str] | None,
+) -> Outcome:
+    used: list[str] = []
+    try:
+        expanded = expand(library, detection, used)
+    except UnknownMacro as err:
+        why = ABSENT.get(err.key, "not in the content's macros/ and not built in")
+        return _failed(detection, Status.MISSING, None, err, f"macro `{err.key}`: {why}")
+    except SplError as err:
+        return _failed(detection, Status.UNSUPPORTED, None, err)
+    outcome = Outcome(detection, Status.COMPILED, expanded)
+    outcome.notes.extend(_override_notes(library, used))
+    lookups = library.lookups.library.view()
+    try:
+        outcome.compiled = compile_query(
+            expanded,
+            schema,
+            table=table,
+            physical=physical,
+            macros=_NO_MACROS,
+            lookups=lookups,
+            knowledge=library.knowledge,
+        )
+    except LookupUnavailable as err:
+        if not err.missing:
+            return _failed(detection, Status.ERROR, expanded, err, notes=outcome.notes)
+        origin = LOOKUP_ORIGINS.get(err.lookup)
+        reason = f"{err.message} ({origin})" if origin else None
+        return _failed(detection, Status.MISSING, expanded, err, reason, outcome.notes)
+    except SplError as err:
+        return _failed(detection, Status.UNSUPPORTED, expanded, err, notes=outcome.notes)
+    except Exception as exc:  # a stagehunt bug: say so for this detection, go on
+        outcome.status = Status.ERROR
+        outcome.reason = f"internal error while compiling: {type(exc).__name__}: {exc}"
+        outcome.group = f"internal error ({type(exc).__name__})"
+        return outcome
+    for used_table in lookups.loaded():
+        if used_table.note:
+            outcome.notes.append(used_table.note)
+        ignored = library.lookups.ignored.get(used_table.name)
+        if ignored:
+            keys = ", ".join(ignored)
+            outcome.notes.append(f"lookup '{used_table.name}': ignored keys: {keys}")
+    return outcome
+
+
+def _override_notes(library: Library, used: list[str]) -> list[str]:
+    notes: list[str] = []
+    for key in dict.fromkeys(used):
+        override = library.macros.overrides.get(key)
+        if override is not None:
+            notes.append(f"macro `{key}` from {override.origin}: {override.reason}")
+    return notes
+
+
+def _failed(
+    detection: Detection,
+    status: Status,
+    expanded: str | None,
+    err: SplError,
+    reason: str | None = None,
+    notes: list[str] | None = None,
+) -> Outcome:
+    command = command_at(err.query, err.pos)
+    kind = "" if status is Status.MISSING else f"{err.kind} "
+    group = _missing_group(err) if status is Status.MISSING else group_of(err.message, command)
+    return Outcome(
+        detection,
+        status,
+        expanded,
+        reason=f"{kind}at {err.line}:{err.column}: {reason or err.message}",
+        group=group,
+        error=err,
+        notes=list(notes or []),
+    )
+
+
+def _missing_group(err: SplError) -> str:
+    if isinstance(err, UnknownMacro):
+        return f"macro `{err.key}`"
+    if isinstance(err, LookupUnavailable):
+        return f"lookup {err.lookup}"
+    return err.message

@@ -1,0 +1,67 @@
+"""Run ESCU detections on an engine's events: compile each for the events' fields, run
+the ones that compile, keep the first rows of each result.
+
+A detection that fails at run time (the engine refuses or fails the statement) is an
+``error`` outcome with the engine's first line; the others still run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+
+import duckdb
+
+from stagehunt.backends.base import Backend, QueryFailed, run_compiled
+from stagehunt.compile.dialects import DialectUnsupported
+from stagehunt.escu.compiler import compile_detection
+from stagehunt.escu.content import Detection
+from stagehunt.escu.library import Library
+from stagehunt.escu.status import Outcome, Status
+
+
+def run_detections(
+    library: Library,
+    backend: Backend,
+    detections: Iterable[Detection] | None = None,
+    *,
+    keep_rows: int | None = None,
+) -> Iterator[Outcome]:
+    """Each detection's outcome, in order; a ``ran`` outcome keeps at most ``keep_rows``
+    result rows (``row_count`` has them all)."""
+    schema = backend.schema()
+    physical = backend.physical()
+    for detection in library.detections if detections is None else detections:
+        outcome = compile_detection(
+            library, detection, schema, table=backend.table, physical=physical
+        )
+        if outcome.status is Status.COMPILED:
+            _run(outcome, backend, keep_rows)
+        yield outcome
+
+
+def _run(outcome: Outcome, backend: Backend, keep_rows: int | None) -> None:
+    assert outcome.compiled is not None
+    start = time.perf_counter()
+    try:
+        result = run_compiled(backend, outcome.compiled)
+    except DialectUnsupported as exc:
+        outcome.status = Status.UNSUPPORTED
+        outcome.reason = f"not supported on {backend.dialect}: {exc}"
+        outcome.group = f"{backend.dialect}: {exc}"
+    except (duckdb.Error, QueryFailed) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        outcome.status = Status.ERROR
+        outcome.reason = f"the query failed while running: {first}"
+        outcome.group = f"run time: {type(exc).__name__}"
+    except Exception as exc:  # a stagehunt bug: report it for this detection and go on
+        outcome.status = Status.ERROR
+        outcome.reason = f"internal error while running: {type(exc).__name__}: {exc}"
+        outcome.group = f"internal error ({type(exc).__name__})"
+    else:
+        outcome.status = Status.RAN
+        outcome.row_count = len(result.rows)
+        if keep_rows is not None:
+            result.rows = result.rows[:keep_rows]
+        outcome.result = result
+    outcome.seconds += time.perf_counter() - start

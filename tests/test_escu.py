@@ -1,0 +1,422 @@
+"""``stagehunt escu``: loading Splunk's ESCU content, compiling and running it (issue 12).
+
+Most tests use the hand-written content folder ``tests/fixtures/escu`` (six detections,
+one deprecated, two macros, four lookups, six events), so they do not depend on what the
+engine supports in the real library; expected results are worked out by hand from the
+events in ``events.jsonl`` and the rules cited. The tests marked ``real`` read the real
+security_content snapshot when it is there (``$STAGEHUNT_ESCU`` or ``../shared`` of the
+repository or of its parent) and only load or compile it, which is cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stagehunt import cli
+from stagehunt.escu import Status, load_library
+from stagehunt.escu.compiler import compile_all, compile_detection, expand
+from stagehunt.escu.content import ENV_VAR, ContentError, filter_macro_name, find_content
+from stagehunt.escu.library import Library
+from stagehunt.escu.macros import FILTER_DEFINITION, FROM_LOCAL, local_overrides
+from stagehunt.escu.runner import run_detections
+from stagehunt.escu.status import Outcome, command_at, group_of
+from stagehunt.store.event_store import EventStore
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = Path(__file__).parent / "fixtures" / "escu"
+EVENTS = FIXTURE / "events.jsonl"
+
+
+def real_content() -> Path | None:
+    candidates = [os.environ.get(ENV_VAR)]
+    candidates += [str(base / "shared" / "data" / "security_content") for base in ROOT.parents]
+    for c in candidates:
+        if c and (Path(c) / "detections").is_dir():
+            return Path(c)
+    return None
+
+
+REAL = real_content()
+real = pytest.mark.skipif(REAL is None, reason="no security_content snapshot here")
+LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@pytest.fixture(scope="module")
+def real_library() -> Library:
+    assert REAL is not None
+    return load_library(REAL)
+
+
+@pytest.fixture(scope="module")
+def library() -> Library:
+    return load_library(FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def outcomes(library: Library) -> dict[str, Outcome]:
+    """Every fixture detection run over events.jsonl."""
+    with EventStore(in_memory=True) as store:
+        store.load([EVENTS])
+        from stagehunt.backends.duckdb import DuckDBBackend
+
+        ran = run_detections(library, DuckDBBackend.from_store(store))
+        return {o.detection.name: o for o in ran}
+
+
+def cli_run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def test_loading_counts_match_the_folder(library: Library) -> None:
+    files = sorted((FIXTURE / "detections").rglob("*.yml"))
+    active = [f for f in files if "deprecated" not in f.parts]
+    assert len(library.detections) == len(active) == 6
+    assert {d.path for d in library.detections} == set(active)
+    assert len(library.macros.files) == len(list((FIXTURE / "macros").glob("*.yml")))
+    assert len(library.lookups.files) == len(list((FIXTURE / "lookups").glob("*.yml")))
+
+
+def test_deprecated_only_when_asked() -> None:
+    everything = load_library(FIXTURE, include_deprecated=True, knowledge=False)
+    assert len(everything.detections) == 7
+    assert everything.find("Fixture Old").deprecated
+
+
+@real
+def test_real_library_counts_are_those_of_the_folder(real_library: Library) -> None:
+    assert REAL is not None
+    library = real_library
+    active = 0
+    for path in (REAL / "detections").rglob("*.yml"):
+        status = yaml.load(path.read_text(encoding="utf-8"), Loader=LOADER).get("status")
+        active += "deprecated" not in path.parts and status != "deprecated"
+    assert len(library.detections) == active  # 1,613 in the October 2024 snapshot
+    assert len(library.macros.files) == len(list((REAL / "macros").glob("*.yml")))
+    assert len(library.lookups.files) == len(list((REAL / "lookups").glob("*.yml")))
+    # every detection's tuning hook is defined, however its name reads
+    for d in library.detections:
+        assert library.macros.library.macros[d.filter_macro].definition == FILTER_DEFINITION
+
+
+@real
+def test_every_local_override_replaces_an_escu_macro_and_says_why(real_library: Library) -> None:
+    library = real_library
+    for key, macro in local_overrides().macros.items():
+        override = library.macros.overrides[key]
+        assert override.replaced is not None, f"{key}: ESCU has no such macro"
+        assert macro.description and override.origin == FROM_LOCAL
+
+
+# ----------------------------------------------------------------------------- macros
+
+
+def test_macro_with_arguments_and_comment_blanked(library: Library) -> None:
+    detection = library.find("Fixture Robocopy To External Address")
+    text = " ".join(expand(library, detection).split())
+    # `fixture_field_is(process_name, "robocopy.exe")` -> search $field$=$value$; the
+    # ```process creation only``` comment is blanked (Search Manual: replaced by a space)
+    assert text == (
+        'sourcetype=fixture:proc EventCode=1 | search process_name="robocopy.exe" | lookup '
+        "fixture_nets net AS dest_ip OUTPUT zone | search zone=external | stats count by host "
+        "| search *"
+    )
+
+
+def test_filter_hook_is_search_star_even_after_escaped_quotes(library: Library) -> None:
+    detection = library.find("Fixture Privileged Pod - odd.name/v2")
+    # contentctl's rule: lower case, space - . / as _; then _filter
+    assert detection.filter_macro == "fixture_privileged_pod___odd_name_v2_filter"
+    assert filter_macro_name("A-B.c/D e") == "a_b_c_d_e_filter"
+    text = expand(library, detection)
+    # the \" of the search value open no string: the hook after them expands
+    assert text.endswith("| search *")
+    assert r"cfg=*\"privileged\":true*" in text
+
+
+def test_user_macros_file_wins_and_is_noted(tmp_path: Path) -> None:
+    conf = tmp_path / "macros.conf"
+    conf.write_text(
+        "[fixture_source]\ndefinition = sourcetype=fixture:proc host=wks*\n"
+        "description = only workstations\n",
+        encoding="utf-8",
+    )
+    library = load_library(FIXTURE, user_macros=conf, knowledge=False)
+    outcome = compile_detection(library, library.find("Fixture Unclassified Tool"))
+    assert outcome.status is Status.COMPILED
+    assert outcome.expanded is not None and outcome.expanded.startswith(
+        "sourcetype=fixture:proc host=wks*"
+    )
+    assert any("only workstations" in n for n in outcome.notes)
+    assert library.macros.overrides["fixture_source"].replaced == "sourcetype=fixture:proc"
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def test_cidr_lookup_with_min_matches_default_match(outcomes: dict[str, Outcome]) -> None:
+    # EventCode=1 and process_name="robocopy.exe" (case-insensitive, rule 2.2.1): wks1,
+    # wks2, wks5. fixture_nets (CIDR(net), min_matches 1, default_match external):
+    # 10.1.2.3 -> corp; 192.168.5.5 -> no row -> "external"; wks5 has no dest_ip -> not
+    # looked up (semantics.LOOKUP_DEFAULT_NEEDS_INPUT). zone=external: wks2 only.
+    outcome = outcomes["Fixture Robocopy To External Address"]
+    assert outcome.status is Status.RAN
+    assert outcome.result is not None
+    assert outcome.result.columns == ["host", "count"]
+    assert outcome.result.rows == [("wks2", 1)]
+
+
+def test_wildcard_lookup_case_insensitive_default(outcomes: dict[str, Outcome]) -> None:
+    # fixture_tools: WILDCARD(tool) "*copy*.exe", case_sensitive_match false, max_matches
+    # 1, min_matches 1, default_match unknown (header "tool, class": names trimmed).
+    # robocopy.exe / ROBOCOPY.EXE -> copier; notepad.exe -> unknown; k8s1 has no
+    # process_name -> no lookup. class=unknown: wks3.
+    outcome = outcomes["Fixture Unclassified Tool"]
+    assert outcome.result is not None
+    assert outcome.result.rows == [("wks3", "notepad.exe")]
+
+
+def test_kv_store_lookup_is_empty_and_said(outcomes: dict[str, Outcome]) -> None:
+    outcome = outcomes["Fixture Privileged Pod - odd.name/v2"]
+    assert outcome.status is Status.RAN
+    assert outcome.result is not None
+    assert outcome.result.rows == [("k8s1", '{"privileged":true}', None)]
+    assert any("KV store collection 'fixture_seen'" in n for n in outcome.notes)
+
+
+def test_unknown_command_is_unsupported_with_its_position(library: Library) -> None:
+    outcome = compile_detection(library, library.find("Fixture Unknown Command"))
+    assert outcome.status is Status.UNSUPPORTED
+    assert outcome.group == "unknown command frobnicate"
+    assert outcome.error is not None and outcome.expanded is not None
+    assert outcome.error.pos == outcome.expanded.index("frobnicate")
+    assert outcome.reason is not None and outcome.reason.startswith("syntax error at 1:")
+
+
+def test_missing_lookup_file_is_its_own_status(library: Library) -> None:
+    outcome = compile_detection(library, library.find("Fixture Missing Lookup File"))
+    assert outcome.status is Status.MISSING
+    assert outcome.group == "lookup fixture_gone"
+    assert outcome.reason is not None and "no file 'fixture_gone.csv'" in outcome.reason
+
+
+def test_run_time_failure_is_an_error_outcome(outcomes: dict[str, Outcome]) -> None:
+    outcome = outcomes["Fixture Broken Regex"]
+    assert outcome.status is Status.ERROR
+    assert outcome.reason is not None and "repetition" in outcome.reason
+
+
+def test_every_detection_has_exactly_one_status(outcomes: dict[str, Outcome]) -> None:
+    assert {name: o.status for name, o in outcomes.items()} == {
+        "Fixture Broken Regex": Status.ERROR,
+        "Fixture Missing Lookup File": Status.MISSING,
+        "Fixture Privileged Pod - odd.name/v2": Status.RAN,
+        "Fixture Robocopy To External Address": Status.RAN,
+        "Fixture Unclassified Tool": Status.RAN,
+        "Fixture Unknown Command": Status.UNSUPPORTED,
+    }
+
+
+# ----------------------------------------------------------------------------- reasons
+
+
+def test_reason_groups_name_the_command_or_function() -> None:
+    assert group_of("command 'tstats' is not supported", "tstats") == "command tstats"
+    assert group_of("rex option 'max_match=10' is not supported", "rex") == (
+        "rex: rex option 'max_match=N' is not supported"
+    )
+    query = 'a=1 | rex "x" | search [| inputlookup t | fields y] | stats count'
+    assert command_at(query, 2) == "search"
+    assert command_at(query, query.index("x")) == "rex"
+    assert command_at(query, query.index("fields")) == "fields"
+    assert command_at(query, query.index("count")) == "stats"
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def test_cli_compile_statuses_and_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli_run(capsys, "escu", "compile", "--content", str(FIXTURE))
+    assert code == 0
+    assert "6 detections: 4 compiled, 1 not supported, 1 missing, 0 errors" in out
+    assert "    1  unknown command frobnicate" in out
+
+
+def test_cli_list_filters(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli_run(
+        capsys, "escu", "list", "--content", str(FIXTURE), "--type", "ttp", "--status", "compiled"
+    )
+    assert code == 0
+    names = [line.split("\t")[0] for line in out.splitlines()]
+    assert names == ["Fixture Privileged Pod - odd.name/v2", "Fixture Robocopy To External Address"]
+    code, out, _ = cli_run(
+        capsys, "escu", "list", "--content", str(FIXTURE), "--data-source", "kubernetes"
+    )
+    assert [line.split("\t")[0] for line in out.splitlines()] == [
+        "Fixture Privileged Pod - odd.name/v2"
+    ]
+
+
+def test_cli_show_has_expanded_spl_and_caret(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli_run(
+        capsys, "escu", "show", "fixture unknown command", "--content", str(FIXTURE)
+    )
+    assert code == 0
+    lines = out.splitlines()
+    i = lines.index("syntax error at line 1, column 27: unknown command 'frobnicate'")
+    assert lines[i + 2].index("^") == lines[i + 1].index("frobnicate")
+    assert "  sourcetype=fixture:proc | frobnicate count | search *" in lines
+
+
+def test_cli_run_json_and_exit_one_on_a_run_time_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = cli_run(
+        capsys, "escu", "run", str(EVENTS), "--content", str(FIXTURE), "--format", "json"
+    )
+    assert code == 1
+    records: list[dict[str, Any]] = json.loads(out)
+    fired = {r["name"]: r["results"] for r in records if r["rows"]}
+    assert fired["Fixture Robocopy To External Address"] == [{"host": "wks2", "count": 1}]
+    assert "compiled 4, ran 3, fired 3, errors 1, not supported 1, missing 1" in err
+    assert "error: Fixture Broken Regex: the query failed while running" in err
+
+
+def test_cli_run_selected_detections_exit_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli_run(
+        capsys, "escu", "run", str(EVENTS), "Fixture Unclassified Tool", "--content",
+        str(FIXTURE), "-d", "fixture_unknown_command", "--rows", "0",
+    )  # fmt: skip
+    assert code == 0
+    assert "FIRED  Fixture Unclassified Tool  [Hunting]  1 row" in out
+    assert "2 detections: compiled 1, ran 1, fired 1, errors 0, not supported 1" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["escu", "list", "--content", "/nonexistent/escu"],
+            "--content /nonexistent/escu: no such",
+        ),
+        (["escu", "show", "No Such Detection"], "no detection named 'No Such Detection'"),
+        (["escu", "run", "no/such/file.evtx"], "'no/such/file.evtx' is no file or folder"),
+        (["escu", "run"], "escu run needs event files (PATH...), --store FILE or --lake DIR"),
+    ],
+)
+def test_cli_usage_errors_are_one_line_exit_two(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if "--content" not in argv:
+        argv = [*argv, "--content", str(FIXTURE)]
+    code, _, err = cli_run(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err
+
+
+def test_cli_malformed_yaml_names_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE, content)
+    broken = content / "detections" / "endpoint" / "fixture_unknown_command.yml"
+    broken.write_text("name: [unclosed\nsearch: x\n", encoding="utf-8")
+    code, _, err = cli_run(capsys, "escu", "compile", "--content", str(content))
+    assert code == 2
+    assert err.count("\n") == 1
+    assert f"{broken} line" in err and "malformed YAML" in err
+
+
+def test_content_folder_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV_VAR, str(FIXTURE))
+    assert find_content(None) == FIXTURE.resolve()
+    monkeypatch.setenv(ENV_VAR, str(FIXTURE / "macros"))
+    with pytest.raises(ContentError, match="not a security_content checkout"):
+        find_content(None)
+
+
+# ----------------------------------------------------------------------------- the page
+
+
+@real
+def test_escu_support_page_is_current(real_library: Library) -> None:
+    """docs/escu-support.md is what scripts/make_escu_support.py writes (compile only)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_escu_support", ROOT / "scripts" / "make_escu_support.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    page = module.render(real_library, list(compile_all(real_library)))
+    current = (ROOT / "docs" / "escu-support.md").read_text(encoding="utf-8")
+    assert current == page, "run scripts/make_escu_support.py"
+
+
+def test_every_local_override_is_documented_with_its_reason() -> None:
+    page = (ROOT / "docs" / "escu.md").read_text(encoding="utf-8")
+    for key, macro in local_overrides().macros.items():
+        assert f"| `{key}` |" in page, f"docs/escu.md: no row for the override `{key}`"
+        assert macro.description
+
+
+def test_cli_status_filter_prints_less_but_counts_everything(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = cli_run(
+        capsys, "escu", "run", str(EVENTS), "--content", str(FIXTURE),
+        "--status", "fired", "--format", "csv",
+    )  # fmt: skip
+    assert code == 1  # the run-time error still counts
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == [
+        "Fixture Privileged Pod - odd.name/v2",
+        "Fixture Robocopy To External Address",
+        "Fixture Unclassified Tool",
+    ]
+    assert "6 detections: compiled 4, ran 3, fired 3, errors 1" in err
+
+
+def test_lookup_yaml_keys_not_used_are_noted(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE, content)
+    with (content / "lookups" / "fixture_tools.yml").open("a", encoding="utf-8") as fh:
+        fh.write("filter: class=copier\n")
+    library = load_library(content, knowledge=False)
+    assert library.lookups.ignored == {"fixture_tools": ["filter"]}
+    outcome = compile_detection(library, library.find("Fixture Unclassified Tool"))
+    assert "lookup 'fixture_tools': ignored keys: filter" in outcome.notes
+
+
+def test_no_content_folder_anywhere_names_the_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from stagehunt.escu import content
+
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(content, "REPO", tmp_path / "repo")
+    code, _, err = cli_run(capsys, "escu", "compile")
+    assert code == 2
+    assert err == (
+        "error: no ESCU content folder found: give --content DIR (a security_content "
+        f"checkout) or set {ENV_VAR}\n"
+    )
+
+
+def test_drop_dm_object_name_with_a_quoted_or_bare_argument(library: Library) -> None:
+    macros = library.macros.library
+    # Splunk_SA_CIM: rename "$object$.*" as *; ESCU passes "Processes" quoted or bare
+    assert macros.expand('`drop_dm_object_name("Processes")`') == 'rename "Processes.*" AS *'
+    assert macros.expand("`drop_dm_object_name(Processes)`") == 'rename "Processes.*" AS *'
