@@ -17,6 +17,7 @@ from stagehunt.backends.base import Backend, build_deferred, run_compiled, run_c
 from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.compile import CompiledQuery, Compiler
 from stagehunt.compile.compiler import Probe
+from stagehunt.compile.prepared import PreparedTable
 from stagehunt.knowledge import Knowledge
 from stagehunt.lookups import LookupLibrary
 from stagehunt.result import ResultTable
@@ -37,6 +38,7 @@ def compile_query(
     lookups: LookupLibrary | None = None,
     knowledge: Knowledge | None = None,
     probe: Probe | None = None,
+    datasets: Mapping[str, PreparedTable] | None = None,
 ) -> CompiledQuery:
     """Parse (after macro expansion) and compile one SPL query; with ``knowledge``, the
     add-ons' search-time fields apply and ``tstats`` reads its data models; ``probe``
@@ -53,6 +55,7 @@ def compile_query(
         knowledge=knowledge,
         probe=probe,
         macros=macros,
+        datasets=datasets,
     )
     return compiler.compile(parse(text))
 

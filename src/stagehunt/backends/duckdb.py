@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import duckdb
+from sqlglot import exp
 
 from stagehunt.compile import CompiledQuery
 from stagehunt.store.event_store import EventStore
@@ -33,12 +34,21 @@ class DuckDBBackend:
     def physical(self) -> dict[str, str]:
         return dict(self.columns)
 
+    def create_table(self, name: str, compiled: CompiledQuery, sql: str) -> None:
+        """Keep ``sql``'s rows as temporary table ``name`` (backends/accelerate.py)."""
+        table = exp.to_identifier(name, quoted=True).sql("duckdb")
+        self._run(compiled, f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
+
     def execute(self, compiled: CompiledQuery, sql: str) -> list[tuple[object, ...]]:
+        return self._run(compiled, sql)
+
+    def _run(self, compiled: CompiledQuery, sql: str) -> list[tuple[object, ...]]:
         con = self.connection
         for lookup in compiled.tables:
             con.register(lookup.sql_name, lookup.data)
         try:
-            return [tuple(row) for row in con.execute(sql).fetchall()]
+            cursor = con.execute(sql)
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description else []
         finally:
             for lookup in compiled.tables:
                 con.unregister(lookup.sql_name)

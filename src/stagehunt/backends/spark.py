@@ -140,7 +140,9 @@ class SparkBackend:
         self.table = f"{EVENTS_TABLE}_{next(_views)}"
         if events is not None:
             events.createOrReplaceTempView(self.table)
-        self._finalizer = weakref.finalize(self, _drop, spark, self.table, scratch)
+        #: prepared tables (backends/accelerate.py), dropped with the events view
+        self._prepared: list[str] = []
+        self._finalizer = weakref.finalize(self, _drop, spark, self.table, scratch, self._prepared)
 
     @classmethod
     def from_store(cls, store: EventStore, spark: SparkSession) -> SparkBackend:
@@ -188,6 +190,17 @@ class SparkBackend:
     def physical(self) -> dict[str, str]:
         return dict(self.columns)
 
+    def create_table(self, name: str, compiled: CompiledQuery, sql: str) -> None:
+        """Keep ``sql``'s rows as cached temporary view ``name`` (backends/accelerate.py)."""
+        for lookup in compiled.tables:
+            self.spark.createDataFrame(lookup.data).createOrReplaceTempView(lookup.sql_name)
+        try:
+            self.spark.sql(sql).createOrReplaceTempView(name)
+            self.spark.catalog.cacheTable(name)
+        except Exception as exc:
+            raise QueryFailed(_first_line(exc)) from None
+        self._prepared.append(name)
+
     def execute(self, compiled: CompiledQuery, sql: str) -> list[tuple[object, ...]]:
         for lookup in compiled.tables:
             self.spark.createDataFrame(lookup.data).createOrReplaceTempView(lookup.sql_name)
@@ -213,8 +226,10 @@ def _first_line(exc: Exception) -> str:
     return lines[0]
 
 
-def _drop(spark: Any, view: str, scratch: Path | None) -> None:
+def _drop(spark: Any, view: str, scratch: Path | None, prepared: list[str]) -> None:
     with contextlib.suppress(Exception):  # the session may be stopped already
+        for name in prepared:
+            spark.catalog.dropTempView(name)
         spark.catalog.dropTempView(view)
     if scratch is not None:
         shutil.rmtree(scratch, ignore_errors=True)

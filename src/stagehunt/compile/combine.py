@@ -34,7 +34,7 @@ def as_kind(value: exp.Expression, have: Kind, kind: Kind) -> exp.Expression:
     if have is kind:
         return value
     if have is Kind.NULL:
-        return exp.cast(exp.Null(), SQL_TYPE[kind])
+        return q.cast(exp.Null(), SQL_TYPE[kind])
     text = q.number_to_string(value) if have is Kind.NUM else value
     if kind is Kind.MV:
         return q.case((q.not_null(value), exp.Array(expressions=[text])))
@@ -60,7 +60,7 @@ def limit(b: QueryBuilder, rel: Relation, rows: int) -> Relation:
 def drop_hidden(b: QueryBuilder, rel: Relation, names: set[str]) -> Relation:
     kept = tuple(h for h in rel.hidden if h not in names)
     select = [q.col(f.alias) for f in rel.fields] + [q.col(h) for h in kept]
-    source = b.add(exp.select(*select).from_(exp.to_identifier(rel.source)))
+    source = b.add(q.select(*select).from_(exp.to_identifier(rel.source), copy=False))
     return replace(rel, source=source, hidden=kept)
 
 
@@ -83,20 +83,20 @@ def stack(b: QueryBuilder, branches: Sequence[Relation], *, events: bool = False
             mine = rel.get(f.name)
             have = Kind.NULL if mine is None else mine.kind
             value = exp.Null() if mine is None else q.col(mine.alias)
-            items.append(exp.alias_(as_kind(value, have, f.kind), q.ident(f.alias)))
+            items.append(q.alias(as_kind(value, have, f.kind), q.ident(f.alias)))
         items += [
-            exp.alias_(row_number(list(rel.order)), q.ident("__rn")),
-            exp.alias_(q.number(number), q.ident(BRANCH)),
+            q.alias(row_number(list(rel.order)), q.ident("__rn")),
+            q.alias(q.number(number), q.ident(BRANCH)),
         ]
-        selects.append(exp.select(*items).from_(exp.to_identifier(rel.source)))
+        selects.append(q.select(*items).from_(exp.to_identifier(rel.source), copy=False))
     merged: exp.Expression = selects[0]
     for s in selects[1:]:
         merged = exp.union(merged, s, distinct=False)
     source = b.add(merged)
     order = [ordered(q.col(BRANCH), False), ordered(q.col("__rn"), False)]
-    select = exp.select(
-        *[q.col(f.alias) for f in fields], exp.alias_(row_number(order), q.ident(SEQ))
-    ).from_(exp.to_identifier(source))
+    select = q.select(
+        *[q.col(f.alias) for f in fields], q.alias(row_number(order), q.ident(SEQ))
+    ).from_(exp.to_identifier(source), copy=False)
     pinned = frozenset(n for rel in branches for n in rel.pinned if n in names)
     return Relation(
         b.add(select),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
@@ -22,7 +22,8 @@ from stagehunt.compile.commands import GENERATORS, TRANSFORMS, is_streaming
 from stagehunt.compile.kinds import Kind, kind_of_column
 from stagehunt.compile.ordering import ordered
 from stagehunt.compile.outputs import DeferredTable, LookupOutput
-from stagehunt.compile.reads import fields_read
+from stagehunt.compile.prepared import PreparedTable
+from stagehunt.compile.reads import ALWAYS_READ, fields_read
 from stagehunt.compile.relation import (
     SEQ,
     TIME_KEY,
@@ -68,6 +69,8 @@ class CompiledQuery:
     outputs: tuple[LookupOutput, ...] = ()
     #: tables built from the data before the statement runs (in pipeline order)
     deferred: tuple[DeferredTable, ...] = ()
+    #: data model datasets (``Model.Dataset``) the statement reads from prepared tables
+    datasets: tuple[str, ...] = ()
 
     def render(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """SQL text for ``dialect`` (``duckdb`` or ``spark``; see :mod:`.dialects`)."""
@@ -90,8 +93,13 @@ class Compiler:
         knowledge: Knowledge | None = None,
         probe: Probe | None = None,
         macros: MacroLibrary | None = None,
+        datasets: Mapping[str, PreparedTable] | None = None,
     ) -> None:
         self.schema = dict(schema)
+        #: data model datasets the engine holds as tables (compile/prepared.py), by
+        #: ``Model.Dataset``; the others are built from the events
+        self.datasets = dict(datasets or {})
+        self.datasets_read: list[str] = []
         #: expands macros in search text found while compiling (map's template)
         self.macros = macros or MacroLibrary()
         #: runs a statement on the data while compiling (chart/timechart split-by columns);
@@ -170,10 +178,23 @@ class Compiler:
         """All stored events in search order: newest first, ties in stored order (1.4),
         with the add-ons' search-time fields when there is knowledge (K1). Built once per
         statement: every pipeline that reads events starts from the same CTEs."""
-        if self._base is None:
-            self._base = self.events()
-            if self.knowledge is not None:
-                self._base = knowledge_layer.apply(self, self._base, self.knowledge, self.reads)
+        if self._base is not None:
+            return self._base
+        inline = self.knowledge is not None and bool(self.knowledge.addons)
+        if self.reads is not None and not inline:
+            # later commands name every field they read: carry only those
+            keep = self.reads | ALWAYS_READ
+            schema = {name: kind for name, kind in self.schema.items() if name in keep}
+            self.reads_events = True
+            self._base = self.table_relation(self.table, schema, self.physical)
+            return self._base
+        base = self.events()
+        if self.knowledge is not None:
+            base = knowledge_layer.apply(self, base, self.knowledge, self.reads)
+        if self.reads is not None:
+            keep = self.reads | ALWAYS_READ
+            base = replace(base, fields=tuple(f for f in base.fields if f.name in keep))
+        self._base = base
         return self._base
 
     def events(self) -> Relation:
@@ -200,20 +221,25 @@ class Compiler:
         return self.knowledge if self.knowledge is not None else bundled_knowledge()
 
     def _events(self) -> Relation:
+        return self.table_relation(self.table, self.schema, self.physical)
+
+    def table_relation(
+        self, table: str, schema: Mapping[str, ColumnKind], physical: Mapping[str, str]
+    ) -> Relation:
+        """The rows of an event-like table (stored events, or a prepared table: see
+        compile/prepared.py) in search order: newest first, ties in stored order (1.4)."""
         taken: set[str] = {TIME_KEY, SEQ}
         fields: list[Field] = []
         select: list[exp.Expression] = []
-        names = sorted(self.schema, key=lambda n: (n != "_time", n == "_raw"))
+        names = sorted(schema, key=lambda n: (n != "_time", n == "_raw"))
         for name in names:
             alias = alias_for(name, taken)
-            fields.append(Field(name, alias, kind_of_column(self.schema[name])))
-            select.append(exp.alias_(q.col(self.physical.get(name, name)), q.ident(alias)))
-        time_sql = (
-            q.col(self.physical.get("_time", "_time")) if "_time" in self.schema else exp.Null()
-        )
-        select.append(exp.alias_(time_sql, q.ident(TIME_KEY)))
-        select.append(exp.alias_(q.col(SEQ_COLUMN), q.ident(SEQ)))
-        source = self.b.add(exp.select(*select).from_(exp.to_identifier(self.table)))
+            fields.append(Field(name, alias, kind_of_column(schema[name])))
+            select.append(q.alias(q.col(physical.get(name, name)), q.ident(alias)))
+        time_sql = q.col(physical.get("_time", "_time")) if "_time" in schema else exp.Null()
+        select.append(q.alias(time_sql, q.ident(TIME_KEY)))
+        select.append(q.alias(q.col(SEQ_COLUMN), q.ident(SEQ)))
+        source = self.b.add(q.select(*select).from_(exp.to_identifier(table), copy=False))
         order = (
             ordered(q.col(TIME_KEY), semantics.SEARCH_ORDER_NEWEST_FIRST),
             ordered(q.col(SEQ), False),
@@ -236,12 +262,12 @@ class Compiler:
         )
 
     def finish(self, rel: Relation) -> CompiledQuery:
-        select = exp.select(*[exp.alias_(q.col(f.alias), q.ident(f.name)) for f in rel.fields])
+        select = q.select(*[q.alias(q.col(f.alias), q.ident(f.name)) for f in rel.fields])
         if not rel.fields:
-            select = exp.select(exp.alias_(exp.Null(), q.ident("__empty")))
+            select = q.select(q.alias(exp.Null(), q.ident("__empty")))
         if self.event_rows:
-            select = select.select(exp.alias_(q.col(SEQ), q.ident("__event")), copy=False)
-        select = select.from_(exp.to_identifier(rel.source))
+            select = select.select(q.alias(q.col(SEQ), q.ident("__event")), copy=False)
+        select = select.from_(exp.to_identifier(rel.source), copy=False)
         if rel.order:
             select = select.order_by(*rel.order)
         columns = tuple(OutputColumn(f.name, f.kind, f.name in rel.pinned) for f in rel.fields)
@@ -254,6 +280,7 @@ class Compiler:
             self.time_range,
             tuple(self.outputs),
             tuple(self.deferred),
+            tuple(self.datasets_read),
         )
 
 

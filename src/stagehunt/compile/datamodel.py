@@ -118,6 +118,11 @@ def object_rows(
 ) -> Relation:
     """The dataset's rows: only its fields (``Dataset.field``, or unprefixed when not
     ``prefixed``), plus ``extra`` stored fields such as ``_raw`` (D4)."""
+    prepared = c.datasets.get(f"{model.name}.{obj.name}")
+    if prepared is not None and prefixed and set(extra) <= set(prepared.schema):
+        c.reads_events = True
+        c.datasets_read.append(f"{model.name}.{obj.name}")
+        return c.table_relation(prepared.table, prepared.schema, prepared.physical)
     if c.b.ctes:
         return _object_rows(c, knowledge, model, obj, prefixed, extra)
     key = (
@@ -164,7 +169,7 @@ def _object_rows(
             continue
         alias = alias_for(target, taken)
         fields.append(Field(target, alias, value.kind))
-        select.append(exp.alias_(value.sql, q.ident(alias)))
+        select.append(q.alias(value.sql, q.ident(alias)))
     select += [q.col(h) for h in rel.hidden]
-    source = c.b.add(exp.select(*select).from_(exp.to_identifier(rel.source)))
+    source = c.b.add(q.select(*select).from_(exp.to_identifier(rel.source), copy=False))
     return replace(rel, source=source, fields=tuple(fields), pinned=frozenset())

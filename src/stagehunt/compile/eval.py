@@ -151,12 +151,12 @@ class ExprCompiler:
             return t.sql
         if t.kind in (Kind.STR, Kind.MV):
             return q.to_number(self.string(t))
-        return exp.cast(exp.Null(), "DOUBLE")
+        return q.cast(exp.Null(), "DOUBLE")
 
     # ------------------------------------------------------------------ comparisons
     def comparison(self, op: str, a: Typed, b: Typed) -> Typed:
         if a.is_null or b.is_null:
-            return Typed(exp.cast(exp.Null(), "BOOLEAN"), Kind.BOOL)
+            return Typed(q.cast(exp.Null(), "BOOLEAN"), Kind.BOOL)
         if a.kind is Kind.MV or b.kind is Kind.MV:
             return self.mv_comparison(op, a, b)
         return Typed(compare_scalars(op, self.scalar(a), self.scalar(b)), Kind.BOOL)
@@ -262,7 +262,7 @@ def first_value(mv: exp.Expression) -> exp.Expression:
 def like(a: Typed, b: Typed) -> Typed:
     """SQL LIKE with ``%``/``_``; case-sensitive (semantics.LIKE_CASE_SENSITIVE)."""
     if a.is_null or b.is_null:
-        return Typed(exp.cast(exp.Null(), "BOOLEAN"), Kind.BOOL)
+        return Typed(q.cast(exp.Null(), "BOOLEAN"), Kind.BOOL)
     node: Callable[..., exp.Expression] = exp.Like if semantics.LIKE_CASE_SENSITIVE else exp.ILike
     if a.kind is Kind.MV:
         hits = q.fn(

@@ -64,7 +64,7 @@ def unify(c: ExprCompiler, values: list[Typed]) -> tuple[Kind, list[exp.Expressi
         return Kind.NULL, [exp.Null() for _ in values]
     if kinds == {Kind.NUM}:
         return Kind.NUM, [
-            v.sql if v.kind is Kind.NUM else exp.cast(exp.Null(), "DOUBLE") for v in values
+            v.sql if v.kind is Kind.NUM else q.cast(exp.Null(), "DOUBLE") for v in values
         ]
     if Kind.MV in kinds:
         out = []
@@ -72,7 +72,7 @@ def unify(c: ExprCompiler, values: list[Typed]) -> tuple[Kind, list[exp.Expressi
             if v.kind is Kind.MV:
                 out.append(v.sql)
             elif v.kind is Kind.NULL:
-                out.append(exp.cast(exp.Null(), "VARCHAR[]"))
+                out.append(q.cast(exp.Null(), "VARCHAR[]"))
             else:
                 out.append(exp.Array(expressions=[c.string(v)]))
         return Kind.MV, out
@@ -165,7 +165,7 @@ def _nullif(c: ExprCompiler, node: ast.Call) -> Typed:
     if b.is_null:
         return a
     equal = c.comparison("=", a, b).sql
-    return Typed(q.case((equal, exp.cast(exp.Null(), _sql_type(a.kind))), default=a.sql), a.kind)
+    return Typed(q.case((equal, q.cast(exp.Null(), _sql_type(a.kind))), default=a.sql), a.kind)
 
 
 def _sql_type(kind: Kind) -> str:
@@ -177,7 +177,7 @@ def _match(c: ExprCompiler, node: ast.Call) -> Typed:
     subject = c.compile(node.args[0])
     regex = c.compile(node.args[1])
     if subject.is_null or regex.is_null:
-        return Typed(exp.cast(exp.Null(), "BOOLEAN"), Kind.BOOL)
+        return Typed(q.cast(exp.Null(), "BOOLEAN"), Kind.BOOL)
     pattern = c.string(regex)
     if subject.kind is Kind.MV:
         hits = q.fn("list_filter", subject.sql, q.lam(q.fn("regexp_matches", q.element(), pattern)))
@@ -229,7 +229,7 @@ def _cidrmatch(c: ExprCompiler, node: ast.Call) -> Typed:
         raise c.error(f"cidrmatch() supports IPv4 CIDR only, got '{cidr}'", node.args[0].pos)
     ip = c.compile(node.args[1])
     if ip.is_null:
-        return Typed(exp.cast(exp.Null(), "BOOLEAN"), Kind.BOOL)
+        return Typed(q.cast(exp.Null(), "BOOLEAN"), Kind.BOOL)
     return Typed(q.coalesce(cidr_match(cidr, c.string(ip)), exp.false()), Kind.BOOL)
 
 
@@ -376,9 +376,9 @@ def _substr(c: ExprCompiler, node: ast.Call) -> Typed:
         ),
         default=start,
     )
-    begin = exp.cast(begin, "BIGINT")
+    begin = q.cast(begin, "BIGINT")
     if len(args) == 3:
-        return Typed(q.fn("substring", s, begin, exp.cast(c.number(args[2]), "BIGINT")), Kind.STR)
+        return Typed(q.fn("substring", s, begin, q.cast(c.number(args[2]), "BIGINT")), Kind.STR)
     return Typed(q.fn("substring", s, begin), Kind.STR)
 
 
@@ -453,18 +453,18 @@ def _tonumber(c: ExprCompiler, node: ast.Call) -> Typed:
         valid = q.fn("regexp_full_match", s, q.string(r"(0[xX])?[0-9A-Fa-f]+"))
         text = q.fn("regexp_replace", s, q.string("^0[xX]"), q.string(""))
         value = q.try_cast(exp.DPipe(this=q.string("0x"), expression=text), "BIGINT")
-        return Typed(q.case((valid, exp.cast(value, "DOUBLE"))), Kind.NUM)
+        return Typed(q.case((valid, q.cast(value, "DOUBLE"))), Kind.NUM)
     if b == 2:
         valid = q.fn("regexp_full_match", s, q.string("[01]+"))
         value = q.try_cast(exp.DPipe(this=q.string("0b"), expression=s), "BIGINT")
-        return Typed(q.case((valid, exp.cast(value, "DOUBLE"))), Kind.NUM)
+        return Typed(q.case((valid, q.cast(value, "DOUBLE"))), Kind.NUM)
     if b == 8:
         digits = q.fn("regexp_full_match", s, q.string("[0-7]+"))
         as_list = q.fn("string_split", s, q.string(""))
         # sum(d * 8^(n-i)) over digits; expressed with list_reduce is awkward: use a fold
         folded = q.fn(
             "list_reduce",
-            q.fn("list_transform", as_list, q.lam(exp.cast(q.element(), "BIGINT"))),
+            q.fn("list_transform", as_list, q.lam(q.cast(q.element(), "BIGINT"))),
             exp.Lambda(
                 this=exp.Add(
                     this=exp.Mul(this=exp.column("acc"), expression=exp.Literal.number(8)),
@@ -473,7 +473,7 @@ def _tonumber(c: ExprCompiler, node: ast.Call) -> Typed:
                 expressions=[exp.to_identifier("acc"), exp.to_identifier("d")],
             ),
         )
-        return Typed(q.case((digits, exp.cast(folded, "DOUBLE"))), Kind.NUM)
+        return Typed(q.case((digits, q.cast(folded, "DOUBLE"))), Kind.NUM)
     raise c.error(f"tonumber() base {b} is not supported (2, 8, 10, 16 are)", node.args[1].pos)
 
 
@@ -490,7 +490,7 @@ def _tostring(c: ExprCompiler, node: ast.Call) -> Typed:
     if fmt == "hex":
         return Typed(
             exp.DPipe(
-                this=q.string("0x"), expression=q.fn("upper", q.fn("to_hex", exp.cast(n, "BIGINT")))
+                this=q.string("0x"), expression=q.fn("upper", q.fn("to_hex", q.cast(n, "BIGINT")))
             ),
             Kind.STR,
         )
@@ -498,7 +498,7 @@ def _tostring(c: ExprCompiler, node: ast.Call) -> Typed:
         rounded = q.fn("round", n, exp.Literal.number(2))
         return Typed(q.fn("format", q.string("{:,}"), rounded), Kind.STR)
     if fmt == "duration":
-        secs = exp.cast(q.fn("floor", n), "BIGINT")
+        secs = q.cast(q.fn("floor", n), "BIGINT")
         return Typed(
             q.fn(
                 "format",
@@ -513,7 +513,7 @@ def _tostring(c: ExprCompiler, node: ast.Call) -> Typed:
             Kind.STR,
         )
     if fmt == "binary":
-        return Typed(q.fn("bin", exp.cast(n, "BIGINT")), Kind.STR)
+        return Typed(q.fn("bin", q.cast(n, "BIGINT")), Kind.STR)
     raise c.error(f"unknown tostring() format '{fmt}'", node.args[1].pos)
 
 
@@ -559,15 +559,15 @@ def _round(c: ExprCompiler, node: ast.Call) -> Typed:
     if any(a.is_null for a in args):
         return NULL
     x = c.number(args[0])
-    digits = exp.cast(c.number(args[1]), "INTEGER") if len(args) > 1 else exp.Literal.number(0)
+    digits = q.cast(c.number(args[1]), "INTEGER") if len(args) > 1 else exp.Literal.number(0)
     # DuckDB's round() on DOUBLE rounds halves away from zero (semantics.ROUND_HALF_AWAY_FROM_ZERO)
-    return Typed(q.fn("round", exp.cast(x, "DOUBLE"), digits), Kind.NUM)
+    return Typed(q.fn("round", q.cast(x, "DOUBLE"), digits), Kind.NUM)
 
 
 @register("random", 0)
 def _random(c: ExprCompiler, node: ast.Call) -> Typed:
     return Typed(
-        exp.cast(
+        q.cast(
             q.fn("floor", exp.Mul(this=q.fn("random"), expression=exp.Literal.number(2147483647))),
             "BIGINT",
         ),
@@ -640,7 +640,7 @@ def _mvindex(c: ExprCompiler, node: ast.Call) -> Typed:
     n = q.list_len(lst)
 
     def norm(i: exp.Expression) -> exp.Expression:  # 0-based, negative from the end
-        idx = exp.cast(i, "BIGINT")
+        idx = q.cast(i, "BIGINT")
         return q.case(
             (exp.LT(this=idx, expression=exp.Literal.number(0)), exp.Add(this=n, expression=idx)),
             default=idx,
@@ -771,7 +771,7 @@ def _mvappend(c: ExprCompiler, node: ast.Call) -> Typed:
     parts = [a for a in _args(c, node) if not a.is_null]
     if not parts:
         return NULL
-    lists = [q.coalesce(_mv(c, p), exp.cast(exp.Array(expressions=[]), "VARCHAR[]")) for p in parts]
+    lists = [q.coalesce(_mv(c, p), q.cast(exp.Array(expressions=[]), "VARCHAR[]")) for p in parts]
     combined = lists[0]
     for other in lists[1:]:
         combined = q.fn("list_concat", combined, other)
@@ -805,11 +805,9 @@ def _mvrange(c: ExprCompiler, node: ast.Call) -> Typed:
     args = _args(c, node)
     start, end = c.number(args[0]), c.number(args[1])
     step = c.number(args[2]) if len(args) == 3 else exp.Literal.number(1)
-    series = q.fn(
-        "range", exp.cast(start, "BIGINT"), exp.cast(end, "BIGINT"), exp.cast(step, "BIGINT")
-    )
+    series = q.fn("range", q.cast(start, "BIGINT"), q.cast(end, "BIGINT"), q.cast(step, "BIGINT"))
     return Typed(
-        _nonempty(q.fn("list_transform", series, q.lam(exp.cast(q.element(), "VARCHAR")))), Kind.MV
+        _nonempty(q.fn("list_transform", series, q.lam(q.cast(q.element(), "VARCHAR")))), Kind.MV
     )
 
 
@@ -831,7 +829,7 @@ def _timestamp(epoch: exp.Expression) -> exp.Expression:
     """Epoch seconds → naive UTC TIMESTAMP (display time zone: semantics.DISPLAY_TIMEZONE)."""
     return q.fn(
         "make_timestamp",
-        exp.cast(
+        q.cast(
             q.fn("round", exp.Mul(this=epoch, expression=exp.Literal.number(1000000))), "BIGINT"
         ),
     )
@@ -873,7 +871,7 @@ def format_epoch(epoch: exp.Expression, fmt: str) -> exp.Expression:
             "replace",
             out,
             q.string("\x00"),
-            exp.cast(exp.cast(q.fn("floor", epoch), "BIGINT"), "VARCHAR"),
+            q.cast(q.cast(q.fn("floor", epoch), "BIGINT"), "VARCHAR"),
         )
     return out
 

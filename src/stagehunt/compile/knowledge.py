@@ -284,7 +284,7 @@ def _eventtypes(c: Compiler, rel: Relation, knowledge: Knowledge) -> Relation:
 
 def _labels(rel: Relation, field: str, items: list[exp.Expression]) -> Typed:
     listed = q.fn("list_sort", q.fn("list_distinct", exp.Array(expressions=items)))
-    found = exp.Nullif(this=listed, expression=exp.cast(exp.Array(expressions=[]), "VARCHAR[]"))
+    found = exp.Nullif(this=listed, expression=q.cast(exp.Array(expressions=[]), "VARCHAR[]"))
     stored = rel.typed(field)
     if stored.is_null:
         return Typed(found, Kind.MV)

@@ -64,9 +64,9 @@ class LookupCompiler:
         for column in table.columns:
             alias = alias_for(column, taken)
             fields.append(Field(column, alias, Kind.STR))
-            select.append(exp.alias_(q.col(column), q.ident(alias)))
-        select.append(exp.alias_(q.col(ROW), q.ident(SEQ)))
-        source = self.b.add(exp.select(*select).from_(exp.to_identifier(table.sql_name)))
+            select.append(q.alias(q.col(column), q.ident(alias)))
+        select.append(q.alias(q.col(ROW), q.ident(SEQ)))
+        source = self.b.add(q.select(*select).from_(exp.to_identifier(table.sql_name), copy=False))
         return Relation(source, tuple(fields), (ordered(q.col(SEQ), False),), (SEQ,), events=False)
 
     def lookup(self, rel: Relation, cmd: ast.LookupCmd) -> Relation:
@@ -102,11 +102,11 @@ class LookupCompiler:
             )
             alias = f"__o{i}"
             out_aliases.append(alias)
-            aggregates.append(exp.alias_(capped, q.ident(alias)))
-        aggregates.append(exp.alias_(exp.Count(this=exp.Star()), q.ident(MATCHED)))
+            aggregates.append(q.alias(capped, q.ident(alias)))
+        aggregates.append(q.alias(exp.Count(this=exp.Star()), q.ident(MATCHED)))
         matches = (
-            exp.select(exp.alias_(q.col(LKID, "e"), q.ident(LKID)), *aggregates)
-            .from_(_table(numbered.source, "e"))
+            q.select(q.alias(q.col(LKID, "e"), q.ident(LKID)), *aggregates)
+            .from_(_table(numbered.source, "e"), copy=False)
             .join(_table(table.sql_name, "l"), on=q.and_(*conds))
             .group_by(q.col(LKID, "e"))
         )
@@ -132,19 +132,19 @@ class LookupCompiler:
         internal = {LKID, HIT, MATCHED, *out_aliases}
         kept = tuple(h for h in result.hidden if h not in internal)
         select = self.b.passthrough(replace(result, hidden=kept))
-        source = self.b.add(exp.select(*select).from_(exp.to_identifier(result.source)))
+        source = self.b.add(q.select(*select).from_(exp.to_identifier(result.source), copy=False))
         return replace(result, source=source, hidden=kept)
 
     def _join(self, rel: Relation, matches: str, outputs: list[str]) -> Relation:
         """The events next to their match row, if any: ``__hit`` and the output lists
         become hidden columns."""
-        select = [exp.alias_(q.col(f.alias, "e"), q.ident(f.alias)) for f in rel.fields]
-        select += [exp.alias_(q.col(h, "e"), q.ident(h)) for h in rel.hidden]
-        select.append(exp.alias_(q.col(LKID, "m"), q.ident(HIT)))
-        select += [exp.alias_(q.col(o, "m"), q.ident(o)) for o in outputs]
+        select = [q.alias(q.col(f.alias, "e"), q.ident(f.alias)) for f in rel.fields]
+        select += [q.alias(q.col(h, "e"), q.ident(h)) for h in rel.hidden]
+        select.append(q.alias(q.col(LKID, "m"), q.ident(HIT)))
+        select += [q.alias(q.col(o, "m"), q.ident(o)) for o in outputs]
         query = (
-            exp.select(*select)
-            .from_(_table(rel.source, "e"))
+            q.select(*select)
+            .from_(_table(rel.source, "e"), copy=False)
             .join(
                 _table(matches, "m"),
                 on=exp.EQ(this=q.col(LKID, "e"), expression=q.col(LKID, "m")),

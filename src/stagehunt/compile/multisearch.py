@@ -42,16 +42,16 @@ def union(b: QueryBuilder, branches: Sequence[Relation]) -> Relation:
         for f in fields:
             mine = rel.get(f.name)
             if mine is None or mine.kind is Kind.NULL:
-                value: exp.Expression = exp.cast(exp.Null(), SQL_TYPE[f.kind])
+                value: exp.Expression = q.cast(exp.Null(), SQL_TYPE[f.kind])
             else:
                 value = _as_kind(mine, f.kind)
-            items.append(exp.alias_(value, q.ident(f.alias)))
+            items.append(q.alias(value, q.ident(f.alias)))
         items += [
-            exp.alias_(q.col(TIME_KEY), q.ident(TIME_KEY)),
-            exp.alias_(q.col(SEQ), q.ident(SEQ)),
-            exp.alias_(q.number(number), q.ident(BRANCH)),
+            q.alias(q.col(TIME_KEY), q.ident(TIME_KEY)),
+            q.alias(q.col(SEQ), q.ident(SEQ)),
+            q.alias(q.number(number), q.ident(BRANCH)),
         ]
-        selects.append(exp.select(*items).from_(exp.to_identifier(rel.source)))
+        selects.append(q.select(*items).from_(exp.to_identifier(rel.source), copy=False))
     merged: exp.Expression = selects[0]
     for s in selects[1:]:
         merged = exp.union(merged, s, distinct=False)
@@ -61,9 +61,9 @@ def union(b: QueryBuilder, branches: Sequence[Relation]) -> Relation:
         ordered(q.col(BRANCH), False),
         ordered(q.col(SEQ), False),
     ]
-    select = exp.select(
+    select = q.select(
         *[q.col(f.alias) for f in fields],
         q.col(TIME_KEY),
-        exp.alias_(row_number(order), q.ident(SEQ)),
-    ).from_(exp.to_identifier(source))
+        q.alias(row_number(order), q.ident(SEQ)),
+    ).from_(exp.to_identifier(source), copy=False)
     return Relation(b.add(select), tuple(fields), (ordered(q.col(SEQ), False),), (TIME_KEY, SEQ))

@@ -38,7 +38,7 @@ def sort_keys(value: Typed, desc: bool, coerce: str = "auto") -> list[exp.Ordere
         return [missing, ordered(ipv4_to_int(v), desc), ordered(v, desc)]
     # auto: numbers numerically, before strings when ascending
     # (semantics.SORT_NUMBERS_BEFORE_STRINGS)
-    is_string = exp.cast(exp.Not(this=q.is_number(v)), "INTEGER")
+    is_string = q.cast(exp.Not(this=q.is_number(v)), "INTEGER")
     first = desc if semantics.SORT_NUMBERS_BEFORE_STRINGS else not desc
     # numbers that are equal numerically ("11", "011") tie, and keep their input order
     text_only = q.case((exp.Not(this=q.is_number(v)), v))
@@ -77,8 +77,8 @@ def renumber(
     where = None if limit is None else exp.LTE(this=q.col(RN), expression=exp.Literal.number(limit))
     hidden = [h for h in numbered.hidden if h not in (RN, SEQ, TIME_KEY)]
     select = [q.col(f.alias) for f in numbered.fields] + [q.col(h) for h in hidden]
-    select.append(exp.alias_(q.col(RN), q.ident(SEQ)))
-    query = exp.select(*select).from_(exp.to_identifier(numbered.source))
+    select.append(q.alias(q.col(RN), q.ident(SEQ)))
+    query = q.select(*select).from_(exp.to_identifier(numbered.source), copy=False)
     if where is not None:
         query = query.where(where)
     return replace(

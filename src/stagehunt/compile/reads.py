@@ -6,9 +6,11 @@ set), while a detection reads a dozen fields. Splunk computes search-time fields
 event too, but only those that reach the output or a filter matter to the results; so the
 compiler asks for the definitions of the fields a query names, and for all of them when
 it cannot tell: a wildcard field list (``table *``, ``rename Processes.* AS *``, ``foreach``),
-a template whose fields appear only later (``map``), or results that keep every field to
-the end (a pipeline with no ``stats``/``table``/``fields`` ... after which only named fields
-remain).
+a template whose fields appear only later (``map``), a command that reads every field
+when it names none (``join``, ``addtotals``), or results that keep every field to the end
+(a pipeline with no ``stats``/``table``/``fields`` ... after which only named fields
+remain). The same set lets the compiler carry only those fields from the events on
+(``Compiler.base``): every command after copies each field it carries.
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ import dataclasses
 from collections.abc import Iterator
 
 from stagehunt.spl import ast
+
+#: Fields kept whatever a query names: what commands read without naming it (``_raw`` for
+#: bare terms, rex, regex, spath, transaction; ``_time`` for order and time functions) and
+#: the default fields, which are cheap.
+ALWAYS_READ = frozenset(("_time", "_raw", "host", "source", "sourcetype", "index"))
 
 #: Node attributes that hold field names (strings, tuples of strings or of pairs).
 _FIELD_ATTRIBUTES = frozenset(("field", "fields", "by", "input", "over", "match", "output"))
@@ -31,6 +38,14 @@ def fields_read(pipeline: ast.Pipeline) -> frozenset[str] | None:
     when that cannot be told statically (then every add-on field is needed)."""
     try:
         return frozenset(_pipeline(pipeline.commands, restricted_after=False))
+    except _AnyField:
+        return None
+
+
+def names_in(node: object) -> frozenset[str] | None:
+    """The field names one node uses (its nested pipelines apart), None with a wildcard."""
+    try:
+        return frozenset(_names(node))
     except _AnyField:
         return None
 
@@ -58,13 +73,21 @@ def _pipeline(commands: tuple[ast.Command, ...], restricted_after: bool) -> set[
         raise _AnyField
     names: set[str] = set()
     for i, cmd in enumerate(commands):
-        if isinstance(cmd, ast.ForeachCmd | ast.MapCmd):
+        if isinstance(cmd, ast.ForeachCmd | ast.MapCmd) or _every_field(cmd):
             raise _AnyField
         later = restricted_after or i < last
         for nested in _nested(cmd):
             names |= _pipeline(nested, later and isinstance(cmd, _FLOWING))
         names |= _names(cmd)
     return names
+
+
+def _every_field(cmd: ast.Command) -> bool:
+    """Commands that read every field when they name none: ``join`` on the fields both
+    sides share, ``addtotals`` over every numeric field."""
+    if isinstance(cmd, ast.JoinCmd | ast.AddtotalsCmd):
+        return not cmd.fields
+    return False
 
 
 def _nested(node: object) -> Iterator[tuple[ast.Command, ...]]:

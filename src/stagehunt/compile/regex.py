@@ -205,7 +205,7 @@ def _as_list(c: ExprCompiler, t: Typed) -> exp.Expression:
     if t.kind is Kind.MV:
         return t.sql
     if t.is_null:
-        return exp.cast(exp.Null(), "VARCHAR[]")
+        return q.cast(exp.Null(), "VARCHAR[]")
     return q.case((q.not_null(t.sql), exp.Array(expressions=[c.string(t)])))
 
 

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field, replace
 from sqlglot import exp
 
 from stagehunt.compile.kinds import NULL, Kind, Typed
-from stagehunt.compile.sqlfn import coalesce, col, ident, number_to_string, own, to_number
+from stagehunt.compile.sqlfn import (
+    alias,
+    cast,
+    coalesce,
+    col,
+    number_to_string,
+    own,
+    to_number,
+)
 
 #: Hidden column: ``_time`` as it was when the events were read (search order key).
 TIME_KEY = "__t"
@@ -117,7 +125,7 @@ def as_list(t: Typed) -> exp.Expression:
     if t.kind is Kind.NUM:
         text: exp.Expression = number_to_string(t.sql)
     elif t.kind is Kind.BOOL:
-        text = exp.cast(t.sql, "VARCHAR")
+        text = cast(t.sql, "VARCHAR")
     else:
         text = t.sql
     return exp.Case().when(
@@ -207,9 +215,9 @@ class QueryBuilder:
             final.append(f if f.alias else replace(f, alias=alias_for(f.name, taken)))
         # built without sqlglot's defensive copies (each would copy every new expression)
         select = exp.select(
-            *[exp.alias_(own(exprs[f.name]), ident(f.alias), copy=False) for f in final],
+            *[alias(exprs[f.name], f.alias) for f in final],
             *[col(h) for h in rel.hidden if not extra_hidden or h not in dict(extra_hidden)],
-            *[exp.alias_(own(e), ident(h), copy=False) for h, e in (extra_hidden or [])],
+            *[alias(e, h) for h, e in (extra_hidden or [])],
             copy=False,
         ).from_(exp.to_identifier(rel.source), copy=False)
         if where is not None:
@@ -248,9 +256,17 @@ def parenthesize(tree: exp.Expression) -> exp.Expression:
 
     sqlglot prints a tree built in code as it is, without adding the parentheses that
     operator precedence needs (``Mul(Add(a, b), c)`` would print ``a + b * c``); every
-    binary operand that is itself an operator is therefore parenthesised.
+    binary operand that is itself an operator is therefore parenthesised. (A plain stack
+    walk: sqlglot's generic ``walk`` took a fifth of compiling a detection.)
     """
-    for node in list(tree.walk()):
+    stack: list[exp.Expression] = [tree]
+    while stack:
+        node = stack.pop()
+        for value in node.args.values():
+            if isinstance(value, exp.Expression):
+                stack.append(value)
+            elif isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, exp.Expression))
         if not isinstance(node, exp.Binary) or isinstance(node, exp.Escape | exp.Dot):
             continue
         for key in ("this", "expression"):

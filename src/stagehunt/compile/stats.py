@@ -314,7 +314,7 @@ class StatsCompiler:
                 t = Typed(q.null_str(), Kind.STR)
             alias = alias_for(name, taken)
             fields.append(Field(name, alias, t.kind))
-            select.append(exp.alias_(t.sql, q.ident(alias)))
+            select.append(q.alias(t.sql, q.ident(alias)))
             group.append(t.sql)
             conds.append(q.not_null(t.sql))
             by_typed.append(Typed(q.col(alias), t.kind))
@@ -325,7 +325,7 @@ class StatsCompiler:
                     del fields[same]
                 continue
             alias = alias_for(name, taken)
-            select.append(exp.alias_(value.sql, q.ident(alias)))
+            select.append(q.alias(value.sql, q.ident(alias)))
             if same is not None:
                 # `stats count by count`: the aggregate's value takes the by-field's place;
                 # groups are still formed and ordered by the by-field's own values
@@ -335,7 +335,7 @@ class StatsCompiler:
         if not group:
             # no by-clause: one result row even over no events (and a constant output must
             # not turn into one row per event), so always aggregate
-            select.append(exp.alias_(exp.Count(this=exp.Star()), q.ident("__n")))
+            select.append(q.alias(exp.Count(this=exp.Star()), q.ident("__n")))
         # built without sqlglot's defensive copies; a key used twice is copied by own()
         query = exp.select(*[q.own(e) for e in select], copy=False).from_(
             exp.to_identifier(rel.source), copy=False
@@ -350,9 +350,9 @@ class StatsCompiler:
         order = [
             k for t in by_typed for k in [*sort_keys(t, desc=False), ordered(_as_text(t), False)]
         ]
-        numbered = exp.select(
-            *self.b.passthrough(grouped), exp.alias_(row_number(order), q.ident(SEQ))
-        ).from_(exp.to_identifier(grouped.source))
+        numbered = q.select(
+            *self.b.passthrough(grouped), q.alias(row_number(order), q.ident(SEQ))
+        ).from_(exp.to_identifier(grouped.source), copy=False)
         return replace(
             grouped,
             source=self.b.add(numbered),
@@ -375,7 +375,7 @@ class StatsCompiler:
                 conds.append(exp.false())
                 continue
             key = alias_for("k_" + name, taken)
-            agg_select.append(exp.alias_(t.sql, q.ident(key)))
+            agg_select.append(q.alias(t.sql, q.ident(key)))
             join_keys.append((t.sql, key))
             conds.append(q.not_null(t.sql))
         agg_aliases: list[tuple[str, str, Kind]] = []
@@ -383,9 +383,9 @@ class StatsCompiler:
             alias = alias_for("a_" + name, taken)
             agg_aliases.append((name, alias, value.kind))
             agg_select.append(
-                exp.alias_(value.sql if value.kind is not Kind.NULL else exp.Null(), q.ident(alias))
+                q.alias(value.sql if value.kind is not Kind.NULL else exp.Null(), q.ident(alias))
             )
-        agg_query = exp.select(*agg_select).from_(exp.to_identifier(prepared.source))
+        agg_query = q.select(*agg_select).from_(exp.to_identifier(prepared.source), copy=False)
         if conds:
             agg_query = agg_query.where(q.and_(*conds))
         if join_keys:
@@ -403,21 +403,19 @@ class StatsCompiler:
                 ]
             )
         joined_fields = [f for f in prepared.fields if f.name not in {n for n, _, _ in agg_aliases}]
-        select = [
-            exp.alias_(q.col(f.alias, prepared.source), q.ident(f.alias)) for f in joined_fields
-        ]
+        select = [q.alias(q.col(f.alias, prepared.source), q.ident(f.alias)) for f in joined_fields]
         select += [
-            exp.alias_(q.col(h, prepared.source), q.ident(h)) for h in prepared.hidden if h != ORD
+            q.alias(q.col(h, prepared.source), q.ident(h)) for h in prepared.hidden if h != ORD
         ]
         new_fields = list(joined_fields)
         for name, alias, kind in agg_aliases:
             if kind is Kind.NULL:
                 continue
-            select.append(exp.alias_(q.col(alias, agg_name), q.ident(alias)))
+            select.append(q.alias(q.col(alias, agg_name), q.ident(alias)))
             new_fields.append(Field(name, alias, kind))
         query = (
-            exp.select(*select)
-            .from_(exp.to_identifier(prepared.source))
+            q.select(*select)
+            .from_(exp.to_identifier(prepared.source), copy=False)
             .join(exp.to_identifier(agg_name), on=on, join_type="left")
         )
         return replace(

@@ -99,11 +99,11 @@ def filter_column(c: Compiler, rel: Relation, node: ast.Subsearch, column: str) 
             values[f.name] = q.col(f.alias)
     names = [f"__sv{i}" for i in range(len(fields))]
     if fields:
-        rows = exp.select(
-            *[exp.alias_(values[f.name], q.ident(n)) for f, n in zip(fields, names, strict=True)]
-        ).from_(exp.to_identifier(sub.source))
+        rows = q.select(
+            *[q.alias(values[f.name], q.ident(n)) for f, n in zip(fields, names, strict=True)]
+        ).from_(exp.to_identifier(sub.source), copy=False)
     else:  # no field to match on: no row can match
-        rows = exp.select(exp.alias_(q.null_str(), q.ident("__sv"))).where(exp.false())
+        rows = q.select(q.alias(q.null_str(), q.ident("__sv"))).where(exp.false())
     rows_name = c.b.add(rows)
     main = c.b.project(rel, [], extra_hidden=[(ROW, row_number(list(rel.order)))])
     conds: list[exp.Expression] = []
@@ -113,18 +113,18 @@ def filter_column(c: Compiler, rel: Relation, node: ast.Subsearch, column: str) 
     present = [q.not_null(q.col(n, "s")) for n in names] or [exp.false()]
     conds.append(exp.paren(q.or_(*present), copy=False))
     hits = (
-        exp.select(exp.alias_(q.col(ROW, "m"), q.ident(ROW)))
-        .from_(_table(main.source, "m"))
+        q.select(q.alias(q.col(ROW, "m"), q.ident(ROW)))
+        .from_(_table(main.source, "m"), copy=False)
         .join(_table(rows_name, "s"), on=q.and_(*conds))
         .group_by(q.col(ROW, "m"))
     )
     hits_name = c.b.add(hits)
-    select = [exp.alias_(q.col(f.alias, "m"), q.ident(f.alias)) for f in main.fields]
-    select += [exp.alias_(q.col(h, "m"), q.ident(h)) for h in main.hidden if h != ROW]
-    select.append(exp.alias_(q.not_null(q.col(ROW, "h")), q.ident(column)))
+    select = [q.alias(q.col(f.alias, "m"), q.ident(f.alias)) for f in main.fields]
+    select += [q.alias(q.col(h, "m"), q.ident(h)) for h in main.hidden if h != ROW]
+    select.append(q.alias(q.not_null(q.col(ROW, "h")), q.ident(column)))
     query = (
-        exp.select(*select)
-        .from_(_table(main.source, "m"))
+        q.select(*select)
+        .from_(_table(main.source, "m"), copy=False)
         .join(
             _table(hits_name, "h"),
             on=exp.EQ(this=q.col(ROW, "m"), expression=q.col(ROW, "h")),

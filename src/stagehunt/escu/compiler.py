@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 from stagehunt.api import compile_query
 from stagehunt.compile.lookup import LookupUnavailable
+from stagehunt.compile.prepared import Prepared, PreparedTable
 from stagehunt.escu.content import Detection
 from stagehunt.escu.library import Library
 from stagehunt.escu.lookups import ABSENT as LOOKUP_ORIGINS
 from stagehunt.escu.macros import ABSENT
 from stagehunt.escu.status import Outcome, Status, command_at, group_of
+from stagehunt.garbage import collected_in_batches
+from stagehunt.knowledge import Knowledge
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroLibrary, UnknownMacro
 from stagehunt.store.schema import EVENTS_TABLE, ColumnKind
@@ -32,14 +36,25 @@ def expand(library: Library, detection: Detection, used: list[str] | None = None
 def compile_detection(
     library: Library,
     detection: Detection,
-    schema: Mapping[str, ColumnKind] | None = None,
+    prepared: Prepared | None = None,
     *,
+    schema: Mapping[str, ColumnKind] | None = None,
     table: str = EVENTS_TABLE,
     physical: Mapping[str, str] | None = None,
 ) -> Outcome:
-    """One detection's outcome: ``compiled`` with its query, or why not."""
+    """One detection's outcome: ``compiled`` with its query, or why not. With the
+    library's knowledge, the query reads ``prepared`` tables (the add-on events and the
+    datasets; the library's static ones when none are given: compile/prepared.py);
+    without it, the stored events (``schema``, ``table``, ``physical``) as they are."""
     start = time.perf_counter()
-    outcome = _compile(library, detection, schema or {}, table, physical)
+    target = _Target(schema or {}, table, physical or {}, None, {})
+    prepared = prepared or library.prepared()
+    if prepared is not None:
+        events = prepared.events
+        target = _Target(
+            events.schema, events.table, events.physical, prepared.knowledge, prepared.datasets
+        )
+    outcome = _compile(library, detection, target)
     outcome.seconds = time.perf_counter() - start
     return outcome
 
@@ -47,22 +62,26 @@ def compile_detection(
 def compile_all(
     library: Library,
     detections: Iterable[Detection] | None = None,
-    schema: Mapping[str, ColumnKind] | None = None,
-    *,
-    table: str = EVENTS_TABLE,
-    physical: Mapping[str, str] | None = None,
+    prepared: Prepared | None = None,
 ) -> Iterator[Outcome]:
-    for detection in library.detections if detections is None else detections:
-        yield compile_detection(library, detection, schema, table=table, physical=physical)
+    chosen = library.detections if detections is None else detections
+    for detection in collected_in_batches(chosen):
+        yield compile_detection(library, detection, prepared)
 
 
-def _compile(
-    library: Library,
-    detection: Detection,
-    schema: Mapping[str, ColumnKind],
-    table: str,
-    physical: Mapping[str, str] | None,
-) -> Outcome:
+@dataclass(frozen=True)
+class _Target:
+    """What a detection is compiled for: the events' table and fields, the knowledge
+    still to apply, the datasets held as tables."""
+
+    schema: Mapping[str, ColumnKind]
+    table: str
+    physical: Mapping[str, str]
+    knowledge: Knowledge | None
+    datasets: Mapping[str, PreparedTable]
+
+
+def _compile(library: Library, detection: Detection, target: _Target) -> Outcome:
     used: list[str] = []
     try:
         expanded = expand(library, detection, used)
@@ -77,12 +96,13 @@ def _compile(
     try:
         outcome.compiled = compile_query(
             expanded,
-            schema,
-            table=table,
-            physical=physical,
+            target.schema,
+            table=target.table,
+            physical=target.physical,
             macros=_NO_MACROS,
             lookups=lookups,
-            knowledge=library.knowledge,
+            knowledge=target.knowledge,
+            datasets=target.datasets,
         )
     except LookupUnavailable as err:
         if not err.missing:

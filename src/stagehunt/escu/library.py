@@ -7,6 +7,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stagehunt.compile.prepared import Prepared, static
 from stagehunt.escu.content import (
     ContentError,
     DataSource,
@@ -28,6 +29,16 @@ class Library:
     #: the add-ons' search-time fields and the CIM data models (ESCU assumes both)
     knowledge: Knowledge | None
     _data_sources: dict[str, DataSource] | None = field(default=None, repr=False)
+    _static: Prepared | None = field(default=None, repr=False)
+
+    def prepared(self) -> Prepared | None:
+        """What compiling without data reads (compile/prepared.py ``static``): the add-on
+        fields and datasets as tables; None without knowledge (events as stored)."""
+        if self.knowledge is None:
+            return None
+        if self._static is None:
+            self._static = static({}, self.knowledge)
+        return self._static
 
     @property
     def data_sources(self) -> dict[str, DataSource]:

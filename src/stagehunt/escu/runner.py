@@ -12,12 +12,14 @@ from collections.abc import Iterable, Iterator
 
 import duckdb
 
+from stagehunt.backends.accelerate import AcceleratedBackend, Materializing, accelerate
 from stagehunt.backends.base import Backend, QueryFailed, run_compiled
 from stagehunt.compile.dialects import DialectUnsupported
-from stagehunt.escu.compiler import compile_detection
+from stagehunt.escu.compiler import compile_all, compile_detection
 from stagehunt.escu.content import Detection
 from stagehunt.escu.library import Library
 from stagehunt.escu.status import Outcome, Status
+from stagehunt.garbage import collected_in_batches
 
 
 def run_detections(
@@ -28,15 +30,34 @@ def run_detections(
     keep_rows: int | None = None,
 ) -> Iterator[Outcome]:
     """Each detection's outcome, in order; a ``ran`` outcome keeps at most ``keep_rows``
-    result rows (``row_count`` has them all)."""
-    schema = backend.schema()
-    physical = backend.physical()
-    for detection in library.detections if detections is None else detections:
-        outcome = compile_detection(
-            library, detection, schema, table=backend.table, physical=physical
-        )
+    result rows (``row_count`` has them all).
+
+    With the library's knowledge, the add-on events and the datasets the detections read
+    are prepared once on the engine (backends/accelerate.py) and every detection runs on
+    them; without it, on the stored events."""
+    chosen = list(library.detections if detections is None else detections)
+    if library.knowledge is None or not isinstance(backend, Materializing):
+        for detection in chosen:
+            outcome = compile_detection(
+                library,
+                detection,
+                schema=backend.schema(),
+                table=backend.table,
+                physical=backend.physical(),
+            )
+            if outcome.status is Status.COMPILED:
+                _run(outcome, backend, keep_rows)
+            yield outcome
+        return
+    first = list(compile_all(library, chosen))
+    datasets = [name for o in first if o.compiled is not None for name in o.compiled.datasets]
+    prepared = accelerate(backend, library.knowledge, datasets)
+    engine = AcceleratedBackend(backend, prepared)
+    for detection, outcome in collected_in_batches(zip(chosen, first, strict=True)):
         if outcome.status is Status.COMPILED:
-            _run(outcome, backend, keep_rows)
+            outcome = compile_detection(library, detection, prepared)
+            if outcome.status is Status.COMPILED:
+                _run(outcome, engine, keep_rows)
         yield outcome
 
 

@@ -77,14 +77,24 @@ class Scanner:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        #: the last token scanned, by (position, mode): the parser peeks before it takes
+        self._last: tuple[int, Mode, Token] | None = None
 
     # -- public -----------------------------------------------------------------
     def peek(self, mode: Mode) -> Token:
-        return self._scan(self.pos, mode)
+        return self._cached(self.pos, mode)
 
     def next(self, mode: Mode) -> Token:
-        tok = self._scan(self.pos, mode)
+        tok = self._cached(self.pos, mode)
         self.pos = tok.end
+        return tok
+
+    def _cached(self, pos: int, mode: Mode) -> Token:
+        last = self._last
+        if last is not None and last[0] == pos and last[1] is mode:
+            return last[2]
+        tok = self._scan(pos, mode)
+        self._last = (pos, mode, tok)
         return tok
 
     def at_space(self) -> bool:

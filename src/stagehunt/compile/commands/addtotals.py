@@ -84,14 +84,14 @@ def _column_totals(c: Compiler, rel: Relation, cmd: ast.AddtotalsCmd, names: lis
             else:
                 out = q.number_to_string(total)
         else:
-            out = exp.cast(exp.Null(), _sql_type(f.kind))
-        summary.append(exp.alias_(out, q.ident(f.alias)))
+            out = q.cast(exp.Null(), _sql_type(f.kind))
+        summary.append(q.alias(out, q.ident(f.alias)))
     last = exp.Add(this=q.fn("count", exp.Star()), expression=q.number(1))
-    summary.append(exp.alias_(last, q.ident(SEQ)))
-    rows = exp.select(*[q.col(f.alias) for f in numbered.fields], q.col(SEQ)).from_(
-        exp.to_identifier(numbered.source)
+    summary.append(q.alias(last, q.ident(SEQ)))
+    rows = q.select(*[q.col(f.alias) for f in numbered.fields], q.col(SEQ)).from_(
+        exp.to_identifier(numbered.source), copy=False
     )
-    totals = exp.select(*summary).from_(exp.to_identifier(numbered.source))
+    totals = q.select(*summary).from_(exp.to_identifier(numbered.source), copy=False)
     source = c.b.add(exp.union(rows, totals, distinct=False))
     return replace(
         numbered,

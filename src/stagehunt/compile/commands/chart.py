@@ -86,8 +86,8 @@ def _ranked_series(
         number = ExprCompiler(cells, c.query, c.now).number(Typed(q.col(value.alias), value.kind))
         total = q.coalesce(exp.Sum(this=number), exp.Literal.number(0))
     select = (
-        exp.select(exp.alias_(q.col(series.alias), q.ident("s")))
-        .from_(exp.to_identifier(cells.source))
+        q.select(q.alias(q.col(series.alias), q.ident("s")))
+        .from_(exp.to_identifier(cells.source), copy=False)
         .group_by(q.col(series.alias))
         .order_by(
             exp.Ordered(this=total, desc=True, nulls_first=False),
@@ -135,7 +135,7 @@ def _pivot(
         assert f is not None
         alias = alias_for(name, taken)
         fields.append(Field(name, alias, f.kind))
-        select.append(exp.alias_(q.col(f.alias), q.ident(alias)))
+        select.append(q.alias(q.col(f.alias), q.ident(alias)))
         group.append(q.col(f.alias))
     several = len(cmd.aggregations) > 1
     for value in columns:
@@ -150,10 +150,10 @@ def _pivot(
                 picked = q.coalesce(picked, exp.Literal.number(0))
             alias = alias_for(name, taken)
             fields.append(Field(name, alias, cell.kind))
-            select.append(exp.alias_(picked, q.ident(alias)))
+            select.append(q.alias(picked, q.ident(alias)))
     if not group:  # no row field: one row
-        select.append(exp.alias_(exp.Count(this=exp.Star()), q.ident("__n")))
-    query = exp.select(*select).from_(exp.to_identifier(cells.source))
+        select.append(q.alias(exp.Count(this=exp.Star()), q.ident("__n")))
+    query = q.select(*select).from_(exp.to_identifier(cells.source), copy=False)
     if group:
         query = query.group_by(*group)
     pivoted = Relation(c.b.add(query), tuple(fields), (), (), events=False)
@@ -170,24 +170,25 @@ def _fill_buckets(c: Compiler, rel: Relation, cmd: ast.ChartCmd) -> Relation:
     if time is None or time.kind is not Kind.NUM:
         return rel
     step = q.number(cmd.span)
-    bounds = exp.select(
-        exp.alias_(exp.Min(this=q.col(time.alias)), q.ident("lo")),
-        exp.alias_(exp.Max(this=q.col(time.alias)), q.ident("hi")),
-    ).from_(exp.to_identifier(rel.source))
+    bounds = q.select(
+        q.alias(exp.Min(this=q.col(time.alias)), q.ident("lo")),
+        q.alias(exp.Max(this=q.col(time.alias)), q.ident("hi")),
+    ).from_(exp.to_identifier(rel.source), copy=False)
     bounds_name = c.b.add(bounds)
     width = exp.Sub(this=q.col("hi"), expression=q.col("lo"))
     last = q.cast(q.fn("floor", exp.Div(this=width, expression=step)), "BIGINT")
     index = exp.GenerateSeries(start=exp.Literal.number(0), end=last)
-    slots = exp.select(
-        exp.alias_(
+    slots = q.select(
+        q.alias(
             exp.Add(this=q.col("lo"), expression=exp.Mul(this=q.col("__i"), expression=step)),
             q.ident("__slot"),
         )
     ).from_(
-        exp.select(q.col("lo"), exp.alias_(exp.Unnest(expressions=[index]), q.ident("__i")))
+        q.select(q.col("lo"), q.alias(exp.Unnest(expressions=[index]), q.ident("__i")))
         .from_(exp.to_identifier(bounds_name))
         .where(q.not_null(q.col("lo")))
-        .subquery("b")
+        .subquery("b"),
+        copy=False,
     )
     slots_name = c.b.add(slots)
     select: list[exp.Expression] = []
@@ -197,11 +198,12 @@ def _fill_buckets(c: Compiler, rel: Relation, cmd: ast.ChartCmd) -> Relation:
             value = q.col("__slot", "t")
         elif _is_count_column(f.name, cmd):
             value = q.coalesce(value, exp.Literal.number(0))
-        select.append(exp.alias_(value, q.ident(f.alias)))
+        select.append(q.alias(value, q.ident(f.alias)))
     query = (
-        exp.select(*select)
+        q.select(*select)
         .from_(
-            exp.Table(this=exp.to_identifier(slots_name), alias=exp.TableAlias(this=q.ident("t")))
+            exp.Table(this=exp.to_identifier(slots_name), alias=exp.TableAlias(this=q.ident("t"))),
+            copy=False,
         )
         .join(
             exp.Table(this=exp.to_identifier(rel.source), alias=exp.TableAlias(this=q.ident("r"))),

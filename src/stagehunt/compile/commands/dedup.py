@@ -44,7 +44,7 @@ def dedup(c: Compiler, rel: Relation, cmd: ast.DedupCmd) -> Relation:
     select = [q.col(f.alias) for f in numbered.fields] + [
         q.col(h) for h in numbered.hidden if h != RN
     ]
-    query = exp.select(*select).from_(exp.to_identifier(numbered.source)).where(keep)
+    query = q.select(*select).from_(exp.to_identifier(numbered.source), copy=False).where(keep)
     rel = replace(
         numbered, source=c.b.add(query), hidden=tuple(h for h in numbered.hidden if h != RN)
     )

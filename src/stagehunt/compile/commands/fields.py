@@ -29,7 +29,7 @@ def fields(c: Compiler, rel: Relation, cmd: ast.FieldsCmd) -> Relation:
         keep = [f for f in listed if f is not None]
         keep += [f for f in rel.fields if f.name in ("_time", "_raw") and f not in keep]
     select = [q.col(f.alias) for f in keep] + [q.col(h) for h in rel.hidden]
-    source = c.b.add(exp.select(*select).from_(exp.to_identifier(rel.source)))
+    source = c.b.add(q.select(*select).from_(exp.to_identifier(rel.source), copy=False))
     # run-time maps: removed names are masked; `fields +` keeps only what it lists
     dynamic = (
         tuple(replace(d, masked=d.masked | set(names)) for d in rel.dynamic) if cmd.remove else ()

@@ -59,9 +59,9 @@ def iplocation(c: Compiler, rel: Relation, cmd: ast.IplocationCmd) -> Relation:
     address = _address(value)
     sql_name = f"__geoip_{len(c.deferred)}"
     distinct = (
-        exp.select(exp.alias_(address, q.ident(geoip.IP)))
+        q.select(q.alias(address, q.ident(geoip.IP)))
         .distinct()
-        .from_(exp.to_identifier(rel.source))
+        .from_(exp.to_identifier(rel.source), copy=False)
         .where(q.not_null(address))
     )
     for name, cte in c.b.ctes:
@@ -71,14 +71,12 @@ def iplocation(c: Compiler, rel: Relation, cmd: ast.IplocationCmd) -> Relation:
     )
     names = geoip.ALL_FIELDS if cmd.allfields else geoip.FIELDS
     hidden = [f"__geo{i}" for i in range(len(names))]
-    select = [exp.alias_(q.col(f.alias, "r"), q.ident(f.alias)) for f in rel.fields]
-    select += [exp.alias_(q.col(h, "r"), q.ident(h)) for h in rel.hidden]
-    select += [
-        exp.alias_(q.col(name, "g"), q.ident(h)) for name, h in zip(names, hidden, strict=True)
-    ]
+    select = [q.alias(q.col(f.alias, "r"), q.ident(f.alias)) for f in rel.fields]
+    select += [q.alias(q.col(h, "r"), q.ident(h)) for h in rel.hidden]
+    select += [q.alias(q.col(name, "g"), q.ident(h)) for name, h in zip(names, hidden, strict=True)]
     joined = (
-        exp.select(*select)
-        .from_(_table(rel.source, "r"))
+        q.select(*select)
+        .from_(_table(rel.source, "r"), copy=False)
         .join(
             _table(sql_name, "g"),
             on=exp.EQ(this=q.col(geoip.IP, "g"), expression=_qualified(address, "r")),

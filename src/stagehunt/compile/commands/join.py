@@ -65,16 +65,16 @@ def join(c: Compiler, rel: Relation, cmd: ast.JoinCmd) -> Relation:
     # sub fields other than the keys come over under hidden names, then are merged
     carried = [f for f in sub.fields if f.name not in keys and f.kind is not Kind.NULL]
     right_cols = [f"__jr{i}" for i in range(len(carried))]
-    select = [exp.alias_(q.col(f.alias, "m"), q.ident(f.alias)) for f in main.fields]
-    select += [exp.alias_(q.col(h, "m"), q.ident(h)) for h in main.hidden]
+    select = [q.alias(q.col(f.alias, "m"), q.ident(f.alias)) for f in main.fields]
+    select += [q.alias(q.col(h, "m"), q.ident(h)) for h in main.hidden]
     select += [
-        exp.alias_(q.col(f.alias, "s"), q.ident(alias))
+        q.alias(q.col(f.alias, "s"), q.ident(alias))
         for f, alias in zip(carried, right_cols, strict=True)
     ]
-    select.append(exp.alias_(q.col(SEQ, "s"), q.ident(RIGHT_SEQ)))
+    select.append(q.alias(q.col(SEQ, "s"), q.ident(RIGHT_SEQ)))
     joined_sql = (
-        exp.select(*select)
-        .from_(_table(main.source, "m"))
+        q.select(*select)
+        .from_(_table(main.source, "m"), copy=False)
         .join(_table(sub.source, "s"), on=q.and_(*conds), join_type="left")
     )
     joined = replace(

@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 @generates(ast.MakeresultsCmd)
 def makeresults(c: Compiler, cmd: ast.MakeresultsCmd) -> Relation:
     now = q.number(float(int(c.now)))
-    select = exp.select(
-        exp.alias_(exp.cast(now, "DOUBLE"), q.ident("_time")),
-        exp.alias_(q.col("range"), q.ident(SEQ)),
-    ).from_(exp.Anonymous(this="range", expressions=[exp.Literal.number(cmd.count)]))
+    select = q.select(
+        q.alias(q.cast(now, "DOUBLE"), q.ident("_time")),
+        q.alias(q.col("range"), q.ident(SEQ)),
+    ).from_(exp.Anonymous(this="range", expressions=[exp.Literal.number(cmd.count)]), copy=False)
     source = c.b.add(select)
     return Relation(
         source, (Field("_time", "_time", Kind.NUM),), (ordered(q.col(SEQ), False),), (SEQ,)

@@ -74,18 +74,18 @@ def map_(c: Compiler, rel: Relation, cmd: ast.MapCmd) -> Relation:
     inputs = limit(c.b, rel, cmd.maxsearches)  # M1: __seq numbers them 1..maxsearches
     values = ExprCompiler(inputs, c.query, c.now)
     bound = [f"__mb{i}" for i in range(len(names))]
-    select = [exp.alias_(q.col(SEQ), q.ident(ROW))]
+    select = [q.alias(q.col(SEQ), q.ident(ROW))]
     for name, column in zip(names, bound, strict=True):
         value = inputs.typed(name)  # M2: the value as text; a missing one is null
-        select.append(exp.alias_(values.string(value), q.ident(column)))
-    rows = c.b.add(exp.select(*select).from_(exp.to_identifier(inputs.source)))
+        select.append(q.alias(values.string(value), q.ident(column)))
+    rows = c.b.add(q.select(*select).from_(exp.to_identifier(inputs.source), copy=False))
     events = c.base()
-    joined_select = [exp.alias_(q.col(f.alias, "e"), q.ident(f.alias)) for f in events.fields]
-    joined_select += [exp.alias_(q.col(h, "e"), q.ident(h)) for h in events.hidden]
-    joined_select += [exp.alias_(q.col(h, "i"), q.ident(h)) for h in (ROW, *bound)]
+    joined_select = [q.alias(q.col(f.alias, "e"), q.ident(f.alias)) for f in events.fields]
+    joined_select += [q.alias(q.col(h, "e"), q.ident(h)) for h in events.hidden]
+    joined_select += [q.alias(q.col(h, "i"), q.ident(h)) for h in (ROW, *bound)]
     joined = (
-        exp.select(*joined_select)
-        .from_(_table(events.source, "e"))
+        q.select(*joined_select)
+        .from_(_table(events.source, "e"), copy=False)
         .join(_table(rows, "i"), join_type="cross")
     )
     cur = replace(events, source=c.b.add(joined), hidden=(*events.hidden, ROW, *bound))

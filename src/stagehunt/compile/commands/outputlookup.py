@@ -28,10 +28,10 @@ def outputlookup(c: Compiler, rel: Relation, cmd: ast.OutputlookupCmd) -> Relati
         path = c.lookups.output_path(cmd.table)
     except LookupError_ as err:
         raise SplSemanticError(str(err), cmd.pos, c.query) from None
-    select = exp.select(
-        *[exp.alias_(q.col(f.alias), q.ident(f.name)) for f in rel.fields]
-        or [exp.alias_(exp.Null(), q.ident("__empty"))]
-    ).from_(exp.to_identifier(rel.source))
+    select = q.select(
+        *[q.alias(q.col(f.alias), q.ident(f.name)) for f in rel.fields]
+        or [q.alias(exp.Null(), q.ident("__empty"))]
+    ).from_(exp.to_identifier(rel.source), copy=False)
     if rel.order:
         select = select.order_by(*[o.copy() for o in rel.order])
     if cmd.max:

@@ -4,7 +4,6 @@ renaming an absent field onto an existing one leaves the target null (8, rename)
 from __future__ import annotations
 
 import re
-from dataclasses import replace as dc_replace
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -12,6 +11,7 @@ from sqlglot import exp
 from stagehunt.compile import dynamic, wildcards
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.commands.registry import transforms
+from stagehunt.compile.kinds import Typed
 from stagehunt.spl import ast
 
 if TYPE_CHECKING:
@@ -21,26 +21,38 @@ if TYPE_CHECKING:
 
 @transforms(ast.RenameCmd, streaming=True)
 def rename(c: Compiler, rel: Relation, cmd: ast.RenameCmd) -> Relation:
+    names = [f.name for f in rel.fields]  # the fields in place, renamed as we go
+    values: dict[str, Typed] = {f.name: rel.typed(f.name) for f in rel.fields}
+    changed = False
     for old, new in cmd.pairs:
-        for src, dst in _mapping(rel, old, new):
+        for src, dst in _mapping(names, old, new):
             if src != dst:
-                rel = _rename_field(c, rel, src, dst)
+                changed = True
+                _rename_field(names, values, src, dst)
         if "*" in old and rel.dynamic:
+            if changed:
+                rel, changed = _project(c, rel, names, values), False
             rel = _rename_dynamic(c, rel, old, new)
-    return rel
+            names = [f.name for f in rel.fields]
+            values = {f.name: rel.typed(f.name) for f in rel.fields}
+    return _project(c, rel, names, values) if changed else rel
 
 
-def _rename_field(c: Compiler, rel: Relation, src: str, dst: str) -> Relation:
-    """``dst`` takes ``src``'s value and its place among the fields (a field already called
-    ``dst`` goes; when ``src`` is absent, ``dst`` is left null)."""
-    place = next((i for i, f in enumerate(rel.fields) if f.name == src), None)
-    out = c.b.project(rel, [(dst, rel.typed(src))], drop={src})
-    moved = out.get(dst)
-    if place is None or moved is None:
-        return out
-    others = [f for f in out.fields if f.name != dst]
-    others.insert(min(place, len(others)), moved)
-    return dc_replace(out, fields=tuple(others))
+def _rename_field(names: list[str], values: dict[str, Typed], src: str, dst: str) -> None:
+    """``dst`` takes ``src``'s value and its place among the fields; a field already
+    called ``dst`` goes (when ``src`` is absent, ``dst`` is left null: 8, rename)."""
+    if dst in values:
+        names.remove(dst)
+        del values[dst]
+    if src not in values:
+        return
+    names[names.index(src)] = dst
+    values[dst] = values.pop(src)
+
+
+def _project(c: Compiler, rel: Relation, names: list[str], values: dict[str, Typed]) -> Relation:
+    """One CTE with the fields under their new names, in their places."""
+    return c.b.project(rel, [(n, values[n]) for n in names], drop={f.name for f in rel.fields})
 
 
 def _rename_dynamic(c: Compiler, rel: Relation, old: str, new: str) -> Relation:
@@ -82,16 +94,16 @@ def _rename_dynamic(c: Compiler, rel: Relation, old: str, new: str) -> Relation:
     return dynamic.add_map(c.b, rel, q.fn("map_from_entries", renamed))
 
 
-def _mapping(rel: Relation, old: str, new: str) -> list[tuple[str, str]]:
+def _mapping(names: list[str], old: str, new: str) -> list[tuple[str, str]]:
     if "*" not in old:
         return [(old, new)]
     regex = re.compile("^" + "(.*)".join(re.escape(p) for p in old.split("*")) + "$")
     mapping: list[tuple[str, str]] = []
-    for f in rel.fields:
-        m = regex.match(f.name)
+    for name in list(names):
+        m = regex.match(name)
         if m:
             target = new
             for g in m.groups():
                 target = target.replace("*", g, 1)
-            mapping.append((f.name, target))
+            mapping.append((name, target))
     return mapping

@@ -49,7 +49,7 @@ def spath(c: Compiler, rel: Relation, cmd: ast.SpathCmd) -> Relation:
     before = rel.typed(output)
     ec = ExprCompiler(rel, c.query, c.now)
     if json_path is None:
-        json_values: exp.Expression = exp.cast(exp.Null(), "VARCHAR[]")
+        json_values: exp.Expression = q.cast(exp.Null(), "VARCHAR[]")
     elif wildcard:
         json_values = q.fn("json_extract_string", text, q.string(json_path))
     else:
@@ -60,7 +60,7 @@ def spath(c: Compiler, rel: Relation, cmd: ast.SpathCmd) -> Relation:
     nonempty = exp.GT(this=q.coalesce(q.list_len(values), q.number(0)), expression=q.number(0))
     # C-spath-2: a path the document lacks leaves the output field as it was
     if wildcard:
-        keep = as_list(before) if not before.is_null else exp.cast(exp.Null(), "VARCHAR[]")
+        keep = as_list(before) if not before.is_null else q.cast(exp.Null(), "VARCHAR[]")
         value = Typed(q.case((nonempty, values), default=keep), Kind.MV)
     else:
         keep = ec.string(before) if not before.is_null else q.null_str()

@@ -34,8 +34,8 @@ def table(c: Compiler, rel: Relation, cmd: ast.TableCmd) -> Relation:
         fields.append(f)
         pinned.add(name)
     select = [
-        exp.alias_(q.null_str(), q.ident(f.alias)) if f.kind is Kind.NULL else q.col(f.alias)
+        q.alias(q.null_str(), q.ident(f.alias)) if f.kind is Kind.NULL else q.col(f.alias)
         for f in fields
     ] + [q.col(h) for h in rel.hidden]
-    source = c.b.add(exp.select(*select).from_(exp.to_identifier(rel.source)))
+    source = c.b.add(q.select(*select).from_(exp.to_identifier(rel.source), copy=False))
     return replace(rel, source=source, fields=tuple(fields), pinned=frozenset(pinned), dynamic=())

@@ -46,11 +46,11 @@ def top(c: Compiler, rel: Relation, cmd: ast.TopCmd) -> Relation:
         aliases[name] = alias_for(name, taken)
     present = q.and_(*[q.not_null(key_sql[n].sql) for n in keys])  # C-top-3
     grouped = (
-        exp.select(
-            *[exp.alias_(key_sql[n].sql, q.ident(aliases[n])) for n in keys],
-            exp.alias_(exp.Count(this=exp.Star()), q.ident(_COUNT)),
+        q.select(
+            *[q.alias(key_sql[n].sql, q.ident(aliases[n])) for n in keys],
+            q.alias(exp.Count(this=exp.Star()), q.ident(_COUNT)),
         )
-        .from_(exp.to_identifier(rel.source))
+        .from_(exp.to_identifier(rel.source), copy=False)
         .where(present)
         .group_by(*[key_sql[n].sql for n in keys])
     )
@@ -63,17 +63,15 @@ def top(c: Compiler, rel: Relation, cmd: ast.TopCmd) -> Relation:
     for n in cmd.fields:
         order += sort_keys(typed[n], desc)
     total = exp.Window(this=q.fn("sum", q.col(_COUNT)), partition_by=partition)
-    ranked = exp.select(
+    ranked = q.select(
         *[q.col(aliases[n]) for n in keys],
         q.col(_COUNT),
-        exp.alias_(total, q.ident(_TOTAL)),
-        exp.alias_(row_number(order, partition), q.ident(_RANK)),
-    ).from_(exp.to_identifier(counts))
+        q.alias(total, q.ident(_TOTAL)),
+        q.alias(row_number(order, partition), q.ident(_RANK)),
+    ).from_(exp.to_identifier(counts), copy=False)
     ranked_cte = c.b.add(ranked)
-    kept = exp.select(
-        *[q.col(aliases[n]) for n in keys], q.col(_COUNT), q.col(_TOTAL), q.col(_RANK)
-    )
-    kept = kept.from_(exp.to_identifier(ranked_cte))
+    kept = q.select(*[q.col(aliases[n]) for n in keys], q.col(_COUNT), q.col(_TOTAL), q.col(_RANK))
+    kept = kept.from_(exp.to_identifier(ranked_cte), copy=False)
     if cmd.limit > 0:  # C-top-1: limit (default 10; 0 = all)
         kept = kept.where(exp.LTE(this=q.col(_RANK), expression=q.number(cmd.limit)))
     source = c.b.add(kept)
@@ -101,21 +99,21 @@ def _with_other(
         elif typed[n].kind is Kind.NUM:
             raise c.error(f"useother needs text values; '{n}' holds numbers", cmd.pos)
         else:
-            values.append(exp.alias_(q.string(cmd.otherstr), q.ident(aliases[n])))
+            values.append(q.alias(q.string(cmd.otherstr), q.ident(aliases[n])))
     other = (
-        exp.select(
+        q.select(
             *values,
-            exp.alias_(q.fn("sum", q.col(_COUNT)), q.ident(_COUNT)),
-            exp.alias_(q.fn("max", q.col(_TOTAL)), q.ident(_TOTAL)),
-            exp.alias_(q.number(cmd.limit + 1), q.ident(_RANK)),
+            q.alias(q.fn("sum", q.col(_COUNT)), q.ident(_COUNT)),
+            q.alias(q.fn("max", q.col(_TOTAL)), q.ident(_TOTAL)),
+            q.alias(q.number(cmd.limit + 1), q.ident(_RANK)),
         )
-        .from_(exp.to_identifier(ranked))
+        .from_(exp.to_identifier(ranked), copy=False)
         .where(cut)
         .group_by(*[q.col(aliases[n]) for n in cmd.by])
     )
     if not cmd.by:
         other = other.having(exp.GT(this=q.fn("count", exp.Star()), expression=q.number(0)))
-    rows = exp.select(exp.Star()).from_(exp.to_identifier(kept))
+    rows = q.select(exp.Star()).from_(exp.to_identifier(kept), copy=False)
     return c.b.add(exp.union(rows, other, distinct=False))
 
 
@@ -135,7 +133,7 @@ def _output(
     if cmd.showcount:
         alias = alias_for(cmd.countfield, taken)
         fields.append(Field(cmd.countfield, alias, Kind.NUM))
-        select.append(exp.alias_(q.col(_COUNT), q.ident(alias)))
+        select.append(q.alias(q.col(_COUNT), q.ident(alias)))
     if cmd.showperc:
         alias = alias_for(cmd.percentfield, taken)
         fields.append(Field(cmd.percentfield, alias, Kind.NUM))
@@ -144,16 +142,14 @@ def _output(
             expression=q.col(_TOTAL),
         )
         select.append(
-            exp.alias_(
-                q.fn("round", share, q.number(semantics.TOP_PERCENT_DECIMALS)), q.ident(alias)
-            )
+            q.alias(q.fn("round", share, q.number(semantics.TOP_PERCENT_DECIMALS)), q.ident(alias))
         )
     order: list[exp.Ordered] = []
     for n in cmd.by:
         order += sort_keys(typed[n], False)
     order.append(ordered(q.col(_RANK), False))
-    select.append(exp.alias_(row_number(order), q.ident(SEQ)))
-    out = c.b.add(exp.select(*select).from_(exp.to_identifier(source)))
+    select.append(q.alias(row_number(order), q.ident(SEQ)))
+    out = c.b.add(q.select(*select).from_(exp.to_identifier(source), copy=False))
     return Relation(out, tuple(fields), (ordered(q.col(SEQ), False),), (SEQ,), events=False)
 
 
@@ -161,7 +157,7 @@ def _empty(c: Compiler, cmd: ast.TopCmd, keys: list[str]) -> Relation:
     """A field the results never have: no tuple has every field, so no rows."""
     taken: set[str] = {SEQ}
     fields = [Field(n, alias_for(n, taken), Kind.STR) for n in keys]
-    select = [exp.alias_(q.null_str(), q.ident(f.alias)) for f in fields]
-    select.append(exp.alias_(q.number(0), q.ident(SEQ)))
-    source = c.b.add(exp.select(*select).where(exp.false()))
+    select = [q.alias(q.null_str(), q.ident(f.alias)) for f in fields]
+    select.append(q.alias(q.number(0), q.ident(SEQ)))
+    source = c.b.add(q.select(*select).where(exp.false()))
     return Relation(source, tuple(fields), (ordered(q.col(SEQ), False),), (SEQ,), events=False)

@@ -147,7 +147,7 @@ def _merge(
     def add(name: str, sql: exp.Expression, kind: Kind) -> None:
         alias = alias_for(name, taken)
         fields.append(Field(name, alias, kind))
-        select.append(exp.alias_(sql, q.ident(alias)))
+        select.append(q.alias(sql, q.ident(alias)))
 
     for name, key in zip(cmd.fields, keys, strict=True):
         if not key.is_null:
@@ -170,8 +170,8 @@ def _merge(
     add("eventcount", exp.Count(this=exp.Star()), Kind.NUM)
     if cmd.keepevicted:
         add("closed_txn", exp.Max(this=_flag(is_closed)), Kind.NUM)
-    select.append(exp.alias_(exp.Min(this=q.col(ORD)), q.ident(ORD)))
-    query = exp.select(*select).from_(exp.to_identifier(rel.source)).group_by(*txn)
+    select.append(q.alias(exp.Min(this=q.col(ORD)), q.ident(ORD)))
+    query = q.select(*select).from_(exp.to_identifier(rel.source), copy=False).group_by(*txn)
     grouped = Relation(c.b.add(query), tuple(fields), (), (ORD,), events=False)
     newest_first = [ordered(q.col(fields[len(keys)].alias), True), ordered(q.col(ORD), False)]
     return renumber(c.b, grouped, newest_first, None)

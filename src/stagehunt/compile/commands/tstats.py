@@ -20,6 +20,7 @@ from stagehunt.compile.binning import _floor_months, _floor_span
 from stagehunt.compile.commands.registry import generates
 from stagehunt.compile.eval import ExprCompiler
 from stagehunt.compile.kinds import Kind, Typed
+from stagehunt.compile.reads import names_in
 from stagehunt.compile.relation import Field, Relation, alias_for
 from stagehunt.compile.search import SearchCompiler
 from stagehunt.compile.stats import StatsCompiler
@@ -41,6 +42,9 @@ def tstats(c: Compiler, cmd: ast.TstatsCmd) -> Relation:
         knowledge = c.data_knowledge()
         model, obj = datamodel.resolve(c, knowledge, cmd.datamodel, cmd.datamodel_pos, cmd.nodename)
         rel = datamodel.object_rows(c, knowledge, model, obj)
+    used = names_in(cmd)
+    if used is not None:  # carry only the fields tstats reads (a dataset has dozens)
+        rel = replace(rel, fields=tuple(f for f in rel.fields if f.name in used | {"_time"}))
     if cmd.where is not None:
         rel = c.b.project(rel, [], where=SearchCompiler(rel, c.query, c.now).compile(cmd.where))
     rel, keys = _keys(c, rel, cmd)
@@ -65,9 +69,9 @@ def indexed_rows(c: Compiler) -> Relation:
             continue
         alias = alias_for(name, taken)
         fields.append(Field(name, alias, value.kind))
-        select.append(exp.alias_(value.sql, q.ident(alias)))
+        select.append(q.alias(value.sql, q.ident(alias)))
     select += [q.col(h) for h in rel.hidden]
-    source = c.b.add(exp.select(*select).from_(exp.to_identifier(rel.source)))
+    source = c.b.add(q.select(*select).from_(exp.to_identifier(rel.source), copy=False))
     return replace(rel, source=source, fields=tuple(fields), pinned=frozenset())
 
 
