@@ -73,6 +73,20 @@ def test_regex_lookahead_is_refused_with_position() -> None:
     assert "column 31" in err.value.render()
 
 
+def test_eval_regex_arguments_are_checked_when_compiled() -> None:
+    # replace() and match() take PCRE too (rule 4): a literal pattern is translated when
+    # compiled, so look-around is a located error rather than a failed run (ESCU's "Windows
+    # Known Abused DLL Loaded Suspiciously" uses (?=...) in replace())
+    spl = '| makeresults | eval x=replace("a.b", "(.*)(?=b)", "")'
+    with pytest.raises(SplUnsupportedError, match="look-ahead") as err:
+        search_records(spl, [])
+    # the string opens at offset 38; the '(' of (?= is 4 characters into the pattern
+    assert err.value.pos == 38 + 1 + 4
+    # named groups become RE2's (?P<name>...), and \2 still refers to the second group
+    ok = '| makeresults | eval x=replace("CORP\\\\al", "(?<dom>.*)\\\\\\\\(.+)$", "\\2") | table x'
+    assert search_records(ok, []).rows == [("al",)]
+
+
 @pytest.mark.parametrize(
     ("pcre", "re2"),
     [

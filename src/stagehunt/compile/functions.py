@@ -168,6 +168,17 @@ def _nullif(c: ExprCompiler, node: ast.Call) -> Typed:
     return Typed(q.case((equal, q.cast(exp.Null(), _sql_type(a.kind))), default=a.sql), a.kind)
 
 
+def _pattern(c: ExprCompiler, arg: ast.Expr, value: Typed) -> exp.Expression:
+    """A regex argument: a literal is translated to RE2 at compile time, so a PCRE-only
+    construct (look-around, back-references) is a located error, not a failed run; a
+    pattern computed from data goes to the engine as it is."""
+    if isinstance(arg, ast.Str):
+        from stagehunt.compile.regex import translate
+
+        return q.string(translate(arg.value, arg.pos, c.query).text)
+    return c.string(value)
+
+
 def _sql_type(kind: Kind) -> str:
     return {Kind.NUM: "DOUBLE", Kind.MV: "VARCHAR[]", Kind.BOOL: "BOOLEAN"}.get(kind, "VARCHAR")
 
@@ -178,7 +189,7 @@ def _match(c: ExprCompiler, node: ast.Call) -> Typed:
     regex = c.compile(node.args[1])
     if subject.is_null or regex.is_null:
         return Typed(q.cast(exp.Null(), "BOOLEAN"), Kind.BOOL)
-    pattern = c.string(regex)
+    pattern = _pattern(c, node.args[1], regex)
     if subject.kind is Kind.MV:
         hits = q.fn("list_filter", subject.sql, q.lam(q.fn("regexp_matches", q.element(), pattern)))
         return Typed(exp.GT(this=q.list_len(hits), expression=exp.Literal.number(0)), Kind.BOOL)
@@ -353,9 +364,8 @@ def _replace(c: ExprCompiler, node: ast.Call) -> Typed:
     replacement = c.string(repl)
     if isinstance(node.args[2], ast.Str):  # PCRE \1 back-references are RE2's \1 too
         replacement = q.string(node.args[2].value)
-    return Typed(
-        q.fn("regexp_replace", c.string(s), c.string(regex), replacement, q.string("g")), Kind.STR
-    )
+    pattern = _pattern(c, node.args[1], regex)
+    return Typed(q.fn("regexp_replace", c.string(s), pattern, replacement, q.string("g")), Kind.STR)
 
 
 @register("substr", 2, 3)
