@@ -10,7 +10,7 @@ view), so every query after it reads plain columns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -44,8 +44,9 @@ class Materializing(Backend, Protocol):
 def accelerate(
     backend: Materializing, knowledge: Knowledge, datasets: Iterable[str] = ()
 ) -> Prepared:
-    """Build the add-on events table and each named dataset (``Model.Dataset``) on
-    ``backend``; unknown dataset names are left to the compiler (it reports them)."""
+    """Build the add-on events table on ``backend``, and each dataset (``Model.Dataset``)
+    when a statement first reads it (the ``datasets`` named here at once); a name that is
+    no dataset is left to the compiler, which reports it."""
     prefix = backend.table
     events = _materialize(
         backend,
@@ -59,23 +60,50 @@ def accelerate(
         ),
     )
     models = applied(knowledge)
-    prepared: dict[str, PreparedTable] = {}
-    for name in dict.fromkeys(datasets):
+    tables = _Datasets(backend, events, models)
+    for name in datasets:
+        tables.get(name)
+    return Prepared(events, tables, models)
+
+
+class _Datasets(Mapping[str, PreparedTable]):
+    """Dataset tables by ``Model.Dataset``, each built the first time it is asked for:
+    a library run builds only those its detections read, while compiling them once."""
+
+    def __init__(self, backend: Materializing, events: PreparedTable, models: Knowledge) -> None:
+        self.backend = backend
+        self.events = events
+        self.models = models
+        self.built: dict[str, PreparedTable] = {}
+
+    def __getitem__(self, name: str) -> PreparedTable:
+        found = self.built.get(name)
+        if found is not None:
+            return found
         model_name, _, dataset = name.partition(".")
-        model = models.datamodel(model_name)
+        model = self.models.datamodel(model_name)
         obj = model.object(dataset) if model is not None else None
         if model is None or obj is None:
-            continue
+            raise KeyError(name)
         compiler = Compiler(
-            events.schema, table=events.table, physical=events.physical, knowledge=models
+            self.events.schema,
+            table=self.events.table,
+            physical=self.events.physical,
+            knowledge=self.models,
         )
-        prepared[name] = _materialize(
-            backend,
-            f"{prefix}{dataset_table(name)}",
-            lambda c, m=model, o=obj: dm.object_rows(c, models, m, o, extra=DATASET_EXTRA),
+        self.built[name] = _materialize(
+            self.backend,
+            f"{self.backend.table}{dataset_table(name)}",
+            lambda c: dm.object_rows(c, self.models, model, obj, extra=DATASET_EXTRA),
             compiler,
         )
-    return Prepared(events, prepared, models)
+        return self.built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.built)
+
+    def __len__(self) -> int:
+        return len(self.built)
 
 
 def _materialize(

@@ -98,7 +98,7 @@ class Compiler:
         self.schema = dict(schema)
         #: data model datasets the engine holds as tables (compile/prepared.py), by
         #: ``Model.Dataset``; the others are built from the events
-        self.datasets = dict(datasets or {})
+        self.datasets: Mapping[str, PreparedTable] = datasets if datasets is not None else {}
         self.datasets_read: list[str] = []
         #: expands macros in search text found while compiling (map's template)
         self.macros = macros or MacroLibrary()

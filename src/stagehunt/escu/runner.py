@@ -19,7 +19,6 @@ from stagehunt.escu.compiler import compile_all, compile_detection
 from stagehunt.escu.content import Detection
 from stagehunt.escu.library import Library
 from stagehunt.escu.status import Outcome, Status
-from stagehunt.garbage import collected_in_batches
 
 
 def run_detections(
@@ -49,15 +48,11 @@ def run_detections(
                 _run(outcome, backend, keep_rows)
             yield outcome
         return
-    first = list(compile_all(library, chosen))
-    datasets = [name for o in first if o.compiled is not None for name in o.compiled.datasets]
-    prepared = accelerate(backend, library.knowledge, datasets)
+    prepared = accelerate(backend, library.knowledge)  # datasets: when first read
     engine = AcceleratedBackend(backend, prepared)
-    for detection, outcome in collected_in_batches(zip(chosen, first, strict=True)):
+    for outcome in compile_all(library, chosen, prepared):
         if outcome.status is Status.COMPILED:
-            outcome = compile_detection(library, detection, prepared)
-            if outcome.status is Status.COMPILED:
-                _run(outcome, engine, keep_rows)
+            _run(outcome, engine, keep_rows)
         yield outcome
 
 
