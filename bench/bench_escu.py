@@ -11,12 +11,13 @@ Three timings, each against a baseline measured in the same run on the same mach
 
 Usage::
 
-    python bench/bench_escu.py [--content DIR] [--store FILE.duckdb] [--macros FILE]
-                               [--check-targets]
+    python bench/bench_escu.py [--content DIR] [--store FILE.duckdb | --real DIR]
+                               [--macros FILE] [--check-targets]
 
 The store is copied into a temporary folder first (the original is never opened for
-writing). Targets: compile < 10 s, run < 120 s. Exit status: 0, or 1 with
-``--check-targets`` when a target is missed, 2 when nothing could be measured (no content,
+writing); without ``--store``, the real logs (``--real``, default ``shared/data/real``
+beside the repository) are ingested into a temporary store first. Targets: compile
+< 10 s, run < 120 s. Exit status: 0, or 1 with ``--check-targets`` when a target is missed, 2 when nothing could be measured (no content,
 no store). See bench/README.md.
 """
 
@@ -46,8 +47,14 @@ from stagehunt.store.event_store import EventStore  # noqa: E402
 
 COMPILE_TARGET_S = 10.0
 RUN_TARGET_S = 120.0
-DEFAULT_STORE = Path("/tmp/real/real.duckdb")
 TRIVIAL = "index=* | stats count"
+
+
+def default_real() -> Path | None:
+    for base in REPO.parents:
+        if (base / "shared" / "data" / "real").is_dir():
+            return base / "shared" / "data" / "real"
+    return None
 
 
 def default_content() -> Path | None:
@@ -62,7 +69,8 @@ def default_content() -> Path | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--content", type=Path, default=default_content())
-    parser.add_argument("--store", type=Path, default=DEFAULT_STORE)
+    parser.add_argument("--store", type=Path, help="a store of events (default: --real)")
+    parser.add_argument("--real", type=Path, default=default_real(), help="logs to ingest")
     parser.add_argument(
         "--macros",
         type=Path,
@@ -74,8 +82,11 @@ def main() -> int:
     if args.content is None or not (args.content / "detections").is_dir():
         print(f"bench_escu: no content folder (--content DIR or ${ENV_VAR})", file=sys.stderr)
         return 2
-    if not args.store.is_file():
+    if args.store is not None and not args.store.is_file():
         print(f"bench_escu: no store at {args.store} (--store FILE)", file=sys.stderr)
+        return 2
+    if args.store is None and (args.real is None or not args.real.is_dir()):
+        print("bench_escu: no store (--store FILE) and no logs (--real DIR)", file=sys.stderr)
         return 2
 
     start = time.perf_counter()
@@ -95,7 +106,11 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-escu-") as tmp:
         copy = Path(tmp) / "store.duckdb"
-        shutil.copyfile(args.store, copy)
+        if args.store is not None:
+            shutil.copyfile(args.store, copy)
+        else:
+            with EventStore(copy) as fresh:
+                fresh.load([args.real])
         with EventStore(copy) as store:
             backend = DuckDBBackend.from_store(store)
             events = store.connection.execute("SELECT count(*) FROM events").fetchone()
@@ -122,7 +137,7 @@ def main() -> int:
     per_trivial_run = trivial_run_s / max(1, len(executed))
 
     print(f"content: {args.content} ({n} active detections)")
-    print(f"store:   {args.store} ({events[0] if events else '?'} events)")
+    print(f"store:   {args.store or args.real} ({events[0] if events else '?'} events)")
     print(f"load:    {load_s:6.2f} s")
     print(
         f"compile: {compile_s:6.2f} s for {n} detections ({per_compile * 1000:.1f} ms each; "
