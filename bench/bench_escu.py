@@ -17,8 +17,8 @@ Usage::
 The store is copied into a temporary folder first (the original is never opened for
 writing); without ``--store``, the real logs (``--real``, default ``shared/data/real``
 beside the repository) are ingested into a temporary store first. Targets: compile
-< 10 s, run < 120 s. Exit status: 0, or 1 with ``--check-targets`` when a target is missed, 2 when nothing could be measured (no content,
-no store). See bench/README.md.
+< 10 s, run < 120 s. Exit status: 0, or 1 with ``--check-targets`` when a target is
+missed, 2 when nothing could be measured (no content, no store). See bench/README.md.
 """
 
 from __future__ import annotations
