@@ -146,6 +146,18 @@ def test_rule_T6_time_span_buckets_like_bin() -> None:
     assert after.rows == [(1699999200, "WS1", 3), (1700002800, "WS2", 1)]
 
 
+def test_rule_T5_T6_fillnull_value_keeps_the_time_bucket_a_number() -> None:
+    """fillnull_value fills null BY fields only (T5); every event has a _time, so the
+    floored time stays the number span=1h gives (T6), as without the option. ESCU's
+    registry detections (`by _time span=1h ...` with fillnull_value=null) showed the
+    bucket as the string "1699999200" before."""
+    result = _run(
+        "| tstats fillnull_value=null count from datamodel=Endpoint.Processes "
+        "by _time span=1h Processes.dest"
+    )
+    assert result.rows == [(1699999200, "WS1", 3), (1700002800, "WS2", 1)]
+
+
 def test_rule_T7_values_are_distinct_and_lexicographic() -> None:
     """alice ran cmd.exe (twice), 7z.exe: values() lists each once, in byte order
     ("7" < "c"); count(field) counts rows where the field has a value."""

@@ -94,7 +94,9 @@ def _keys(c: Compiler, rel: Relation, cmd: ast.TstatsCmd) -> tuple[Relation, lis
                 else _floor_span(number, cmd.span)
             )
             value = Typed(floored, Kind.NUM)
-        if cmd.fillnull_value is not None:
+        # every stored event has a _time, so fillnull_value never applies to it: filling
+        # would only turn the (floored) time into a string, where Splunk keeps a number
+        if cmd.fillnull_value is not None and name != "_time":
             value = _filled(strings, value, cmd.fillnull_value)
         assignments.append((key, value))
     return c.b.project(rel, assignments), keys
