@@ -24,7 +24,6 @@ missed, 2 when nothing could be measured (no content, no store). See bench/READM
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import tempfile
@@ -40,7 +39,7 @@ from stagehunt.backends.base import run_compiled  # noqa: E402
 from stagehunt.backends.duckdb import DuckDBBackend  # noqa: E402
 from stagehunt.escu import Status, load_library  # noqa: E402
 from stagehunt.escu.compiler import compile_all  # noqa: E402
-from stagehunt.escu.content import ENV_VAR  # noqa: E402
+from stagehunt.escu.content import ENV_VAR, default_content  # noqa: E402
 from stagehunt.escu.runner import run_detections  # noqa: E402
 from stagehunt.knowledge import bundled  # noqa: E402
 from stagehunt.store.event_store import EventStore  # noqa: E402
@@ -54,15 +53,6 @@ def default_real() -> Path | None:
     for base in REPO.parents:
         if (base / "shared" / "data" / "real").is_dir():
             return base / "shared" / "data" / "real"
-    return None
-
-
-def default_content() -> Path | None:
-    candidates = [os.environ.get(ENV_VAR)]
-    candidates += [str(base / "shared" / "data" / "security_content") for base in REPO.parents]
-    for c in candidates:
-        if c and (Path(c) / "detections").is_dir():
-            return Path(c)
     return None
 
 

@@ -10,7 +10,6 @@ after the engine learns new commands:
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from collections import Counter
@@ -21,7 +20,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from stagehunt.escu import Library, Outcome, Status, load_library  # noqa: E402
 from stagehunt.escu.compiler import compile_all, expand  # noqa: E402
-from stagehunt.escu.content import ENV_VAR  # noqa: E402
+from stagehunt.escu.content import ENV_VAR, default_content  # noqa: E402
 from stagehunt.escu.lookups import ABSENT  # noqa: E402
 from stagehunt.escu.render import LABELS  # noqa: E402
 from stagehunt.lookups.library import LookupError_, LookupMissing  # noqa: E402
@@ -31,17 +30,6 @@ from stagehunt.spl.errors import SplError  # noqa: E402
 LOOKUP_NAME = re.compile(r"(?:^|[|\[])\s*(?:input)?lookup\s+(?:[a-z_]+=\S+\s+)*([\w.]+)")
 
 TARGET = ROOT / "docs" / "escu-support.md"
-
-
-def default_content() -> Path | None:
-    """``$STAGEHUNT_ESCU``, else ``shared/data/security_content`` beside the repository
-    or beside one of its parent folders (a git worktree)."""
-    candidates = [os.environ.get(ENV_VAR)]
-    candidates += [str(base / "shared" / "data" / "security_content") for base in ROOT.parents]
-    for c in candidates:
-        if c and (Path(c) / "detections").is_dir():
-            return Path(c)
-    return None
 
 
 def _escape(text: str) -> str:

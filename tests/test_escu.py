@@ -11,7 +11,6 @@ repository or of its parent) and only load or compile it, which is cheap.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,13 @@ import yaml
 from stagehunt import cli
 from stagehunt.escu import Status, load_library
 from stagehunt.escu.compiler import compile_all, compile_detection, expand
-from stagehunt.escu.content import ENV_VAR, ContentError, filter_macro_name, find_content
+from stagehunt.escu.content import (
+    ENV_VAR,
+    ContentError,
+    default_content,
+    filter_macro_name,
+    find_content,
+)
 from stagehunt.escu.library import Library
 from stagehunt.escu.macros import FILTER_DEFINITION, FROM_LOCAL, local_overrides
 from stagehunt.escu.runner import run_detections
@@ -34,16 +39,7 @@ FIXTURE = Path(__file__).parent / "fixtures" / "escu"
 EVENTS = FIXTURE / "events.jsonl"
 
 
-def real_content() -> Path | None:
-    candidates = [os.environ.get(ENV_VAR)]
-    candidates += [str(base / "shared" / "data" / "security_content") for base in ROOT.parents]
-    for c in candidates:
-        if c and (Path(c) / "detections").is_dir():
-            return Path(c)
-    return None
-
-
-REAL = real_content()
+REAL = default_content()
 real = pytest.mark.skipif(REAL is None, reason="no security_content snapshot here")
 LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

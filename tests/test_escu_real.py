@@ -35,7 +35,6 @@ the XML keeps) and the detection's SPL, through the add-ons' field rules
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -44,29 +43,13 @@ import pytest
 
 from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.escu import Status, load_library
-from stagehunt.escu.content import ContentError, find_content
+from stagehunt.escu.content import default_content
 from stagehunt.escu.library import Library
 from stagehunt.escu.runner import run_detections
 from stagehunt.escu.status import Outcome
 from stagehunt.store.event_store import EventStore
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _content() -> Path | None:
-    """As `stagehunt escu` finds it ($STAGEHUNT_ESCU, else ../shared beside the checkout);
-    a worktree sits one level deeper than the checkout, so its parents are tried last."""
-    try:
-        return find_content(None)
-    except ContentError:
-        pass
-    if os.environ.get("STAGEHUNT_ESCU"):
-        return None
-    for parent in ROOT.parents:
-        candidate = parent / "shared" / "data" / "security_content"
-        if (candidate / "detections").is_dir():
-            return candidate
-    return None
 
 
 def _real() -> Path | None:
@@ -77,7 +60,7 @@ def _real() -> Path | None:
     return None
 
 
-CONTENT = _content()
+CONTENT = default_content()
 REAL = _real()
 pytestmark = pytest.mark.skipif(
     CONTENT is None or REAL is None, reason="no security_content snapshot or real logs here"

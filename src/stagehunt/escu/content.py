@@ -74,20 +74,40 @@ def filter_macro_name(detection_name: str) -> str:
 
 def find_content(given: Path | None) -> Path:
     """The content folder: ``given``, else ``$STAGEHUNT_ESCU``, else
-    ``../shared/data/security_content`` from the current folder or from the repository."""
+    ``shared/data/security_content`` beside the current folder, the repository, or a
+    folder they sit in (a git worktree is a level deeper than its checkout)."""
     if given is not None:
         return _checked(given, "--content")
     env = os.environ.get(ENV_VAR)
     if env:
         return _checked(Path(env), f"${ENV_VAR}")
-    for base in (Path.cwd(), REPO):
-        candidate = base / DEFAULT_RELATIVE
-        if (candidate / "detections").is_dir():
-            return candidate.resolve()
+    found = beside_checkout()
+    if found is not None:
+        return found
     raise ContentError(
         f"no ESCU content folder found: give --content DIR (a security_content checkout) "
         f"or set {ENV_VAR}"
     )
+
+
+def beside_checkout() -> Path | None:
+    """``shared/data/security_content`` in the current folder's or the repository's
+    parents (the shared folder of this project's layout), or None."""
+    for start in (Path.cwd().resolve(), REPO):
+        for base in (start, *start.parents):
+            candidate = base / DEFAULT_RELATIVE.relative_to("..")
+            if (candidate / "detections").is_dir():
+                return candidate.resolve()
+    return None
+
+
+def default_content() -> Path | None:
+    """What :func:`find_content` finds with no flag, or None (for scripts and tests that
+    skip or stop with their own message when there is no content)."""
+    try:
+        return find_content(None)
+    except ContentError:
+        return None
 
 
 def _checked(folder: Path, origin: str) -> Path:
