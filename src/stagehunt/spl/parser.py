@@ -595,6 +595,38 @@ class Parser:
             elif tok.type in (T.EOF, T.PIPE):
                 raise self.error(f"expected ')' in the name after AS, found {tok.describe()}", tok)
 
+    def aggregations_by(
+        self,
+        what: str,
+        tok: Token,
+        on_option: Callable[[str, Token], None] | None = None,
+    ) -> tuple[list[ast.Aggregation], list[str]]:
+        """``func(...) [AS x], ... [BY f, ...]`` to the end of the command (stats and its
+        family); ``name=value`` options between functions go to ``on_option`` if given."""
+        aggs: list[ast.Aggregation] = []
+        by: list[str] = []
+        while not self.at_command_end():
+            opt = self.option() if on_option is not None else None
+            if opt is not None and on_option is not None:
+                on_option(*opt)
+                continue
+            nxt = self.peek(Mode.ARGS)
+            if nxt.type is T.COMMA:
+                self.next(Mode.ARGS)
+                continue
+            if nxt.type is T.WORD and nxt.text.lower() == "by":
+                self.next(Mode.ARGS)
+                fields = self.field_list()
+                if not fields:
+                    raise self.error("'by' needs at least one field", self.peek(Mode.ARGS))
+                by = [f.text for f in fields]
+                break
+            aggs.append(self.aggregation())
+        if not aggs:
+            raise self.error(f"'{what}' needs at least one function such as count", tok)
+        self.end_of_command(what)
+        return aggs, by
+
     def sort_keys(self, stop_words: tuple[str, ...] = ()) -> tuple[list[ast.SortKey], bool]:
         """``[+|-]field``, ``num(f)``/``str(f)``/``ip(f)``/``auto(f)`` ... up to ``stop_words``;
         also whether a trailing ``d``/``desc`` reversed the order (sort, dedup sortby)."""
