@@ -416,3 +416,36 @@ def test_drop_dm_object_name_with_a_quoted_or_bare_argument(library: Library) ->
     # Splunk_SA_CIM: rename "$object$.*" as *; ESCU passes "Processes" quoted or bare
     assert macros.expand('`drop_dm_object_name("Processes")`') == 'rename "Processes.*" AS *'
     assert macros.expand("`drop_dm_object_name(Processes)`") == 'rename "Processes.*" AS *'
+
+
+# ----------------------------------------------------------------------- outputlookup
+
+
+def test_a_run_never_writes_into_the_content(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """ESCU's baseline detections end in `outputlookup`: a run writes to --lookups-out, or
+    to a temporary folder, and leaves the content's lookups/ as it was."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE, content)
+    writer = content / "detections" / "endpoint" / "fixture_baseline_writer.yml"
+    writer.write_text(
+        "name: Fixture Baseline Writer\nid: 00000000-0000-4000-8000-0000000000aa\n"
+        "type: Hunting\nstatus: experimental\ndescription: writes a baseline\n"
+        "search: '`fixture_source` | stats count by host | outputlookup fixture_baseline.csv'\n",
+        encoding="utf-8",
+    )
+    before = sorted(p.name for p in (content / "lookups").iterdir())
+    base = ["escu", "run", str(EVENTS), "--content", str(content), "--store", str(tmp_path / "s")]
+    code, _, _ = cli_run(capsys, *base, "-d", "Fixture Baseline Writer")
+    assert code == 0
+    assert sorted(p.name for p in (content / "lookups").iterdir()) == before
+    out = tmp_path / "out"
+    code, _, _ = cli_run(capsys, *base, "-d", "Fixture Baseline Writer", "--lookups-out", str(out))
+    assert code == 0
+    assert sorted(p.name for p in (content / "lookups").iterdir()) == before
+    # events.jsonl has one event on each of k8s1, wks1 ... wks5: one row each, count 1,
+    # in byte order of host (6.5: "k" < "w")
+    written = (out / "fixture_baseline.csv").read_text(encoding="utf-8").splitlines()
+    hosts = ["k8s1", "wks1", "wks2", "wks3", "wks4", "wks5"]
+    assert written == ["host,count", *[f"{h},1" for h in hosts]]

@@ -13,6 +13,7 @@ import contextlib
 import csv
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -119,6 +120,13 @@ def add_parsers(
         default="table",
         help="table (fired detections and a summary), csv (a status per detection), "
         "json/jsonl (a record per detection with its rows)",
+    )
+    run.add_argument(
+        "--lookups-out",
+        type=Path,
+        metavar="DIR",
+        help="where outputlookup writes (and later lookups of the run read what it wrote); "
+        "default: a temporary folder, so the content folder is never changed",
     )
     _content_options(run)
     _filters(run)
@@ -284,6 +292,18 @@ def _explain(outcome: Outcome) -> None:
 
 
 def _run(
+    library: Library, args: argparse.Namespace, out: Console, err: Console, hooks: Hooks
+) -> int:
+    """``escu run``: outputlookup writes go to ``--lookups-out`` or a temporary folder,
+    never into the content (ESCU's baselines write lookups the next run would read)."""
+    with tempfile.TemporaryDirectory(prefix="stagehunt-lookups-") as scratch:
+        writes = args.lookups_out or Path(scratch)
+        writes.mkdir(parents=True, exist_ok=True)
+        library.lookups.library.writes = writes
+        return _run_in(library, args, out, err, hooks)
+
+
+def _run_in(
     library: Library, args: argparse.Namespace, out: Console, err: Console, hooks: Hooks
 ) -> int:
     paths, names = _paths_and_names(library, list(args.items))

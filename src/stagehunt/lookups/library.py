@@ -91,6 +91,9 @@ class LookupLibrary:
     geoip: Path | None = None
     #: tables (or the error) by name, shared by every :meth:`view`
     _cache: dict[str, LookupTable | LookupError_] = field(default_factory=dict)
+    #: where ``outputlookup`` writes (None: ``folder``); a lookup written there is read
+    #: from there afterwards. A library run (ESCU) keeps the content folder unchanged.
+    writes: Path | None = None
 
     def __post_init__(self) -> None:
         if self.folder is not None:
@@ -156,8 +159,12 @@ class LookupLibrary:
             note = f"lookup '{name}' is KV store collection '{collection}': empty here"
         else:
             filename = stanza.get("filename") or (name if name.endswith(".csv") else f"{name}.csv")
+            if self.writes is not None:  # watch where outputlookup would write it
+                watch = (self.writes.resolve() / filename).resolve()
+                self._seen[name] = (watch, _WRITES.get(watch, 0))
             path = self._inside(filename, name, defined=bool(stanza))
-            self._seen[name] = (path, _WRITES.get(path, 0))
+            if self.writes is None:
+                self._seen[name] = (path, _WRITES.get(path, 0))
             columns, rows = _read_csv(path, name)
         data: dict[str, list[object]] = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
         data[ROW] = list(range(len(rows)))
@@ -204,7 +211,8 @@ class LookupLibrary:
     def output_path(self, name: str) -> Path:
         """Where ``outputlookup NAME`` writes: ``NAME``'s ``filename`` (or ``NAME.csv``)
         inside the folder. Absolute names, ``..`` and symlinks leading out are refused."""
-        if self.folder is None:
+        target = self.writes or self.folder
+        if target is None:
             raise LookupError_(
                 f"outputlookup '{name}': no lookups folder given (use --lookups DIR)"
             )
@@ -215,7 +223,7 @@ class LookupLibrary:
             raise LookupError_(
                 f"outputlookup '{name}': '{filename}' must be a file name inside the lookups folder"
             )
-        root = self.folder.resolve()
+        root = target.resolve()
         path = (root / relative).resolve()
         if not path.is_relative_to(root):
             raise LookupError_(
@@ -225,6 +233,10 @@ class LookupLibrary:
 
     def _inside(self, filename: str, name: str, *, defined: bool) -> Path:
         assert self.folder is not None
+        if self.writes is not None:  # written by outputlookup in this run: read that
+            written = (self.writes.resolve() / filename).resolve()
+            if written.is_relative_to(self.writes.resolve()) and written.is_file():
+                return written
         root = self.folder.resolve()
         path = (root / filename).resolve()
         if not path.is_relative_to(root):
