@@ -481,6 +481,21 @@ def test_rule_o5_a_rewritten_lookup_is_read_again(tmp_path: Path) -> None:
         assert run_spl("| inputlookup seen", store, lookups=library).rows == [("new",)]
 
 
+def test_rule_o5_a_lookup_emptied_by_outputlookup_reads_back_as_no_rows(tmp_path: Path) -> None:
+    # O3: no results empty the file (zero length, no header); O5 + LOOKUP_ZERO_LENGTH_FILE_IS_EMPTY:
+    # the next query reads that file as a lookup with no rows, so `inputlookup` gives nothing
+    # and `inputlookup append=t` adds nothing to the three events a, b, c (L1)
+    folder = _folder(tmp_path)
+    rows("| makeresults | where 1=2 | table k | outputlookup seen", [], folder)
+    assert (folder / "seen.csv").read_bytes() == b""
+    assert rows("| inputlookup seen", [], folder) == []
+    assert rows("k=* | table k | inputlookup append=t seen", EVENTS, folder) == [
+        ("a",),
+        ("b",),
+        ("c",),
+    ]
+
+
 # ----------------------------------------------------------------------------- iplocation
 
 ADDRESSES = [

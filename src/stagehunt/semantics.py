@@ -308,3 +308,9 @@ LOOKUP_HEADER_NAMES_TRIMMED = True
 # lookup match_type (UNCONFIRMED): WILDCARD(f)/CIDR(f) naming no column of the table is
 # ignored (with a note), not an error: ESCU's char_conversion_matrix declares WILDCARD(data).
 LOOKUP_MATCH_TYPE_OF_NO_COLUMN_IGNORED = True
+
+# lookup CSV of zero length (UNCONFIRMED): read as a table with no columns and no rows,
+# not an error. outputlookup writes such a file when it has no results (O3, create_empty
+# and override_if_empty default to true), so the next query that reads the lookup (ESCU's
+# baseline searches: `inputlookup NAME append=t ... | outputlookup NAME`) must be able to.
+LOOKUP_ZERO_LENGTH_FILE_IS_EMPTY = True

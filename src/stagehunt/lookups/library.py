@@ -287,6 +287,8 @@ def _match_options(text: str) -> list[tuple[str, str]]:
 
 def _read_csv(path: Path, name: str) -> tuple[list[str], list[list[str | None]]]:
     try:
+        if semantics.LOOKUP_ZERO_LENGTH_FILE_IS_EMPTY and path.stat().st_size == 0:
+            return [], []  # what outputlookup leaves when it had no results (O3, O5)
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh)
             header = next(reader, None)
