@@ -449,3 +449,28 @@ def test_a_run_never_writes_into_the_content(
     written = (out / "fixture_baseline.csv").read_text(encoding="utf-8").splitlines()
     hosts = ["k8s1", "wks1", "wks2", "wks3", "wks4", "wks5"]
     assert written == ["host,count", *[f"{h},1" for h in hosts]]
+
+
+def test_parity_names_the_first_difference_between_two_engines_tables() -> None:
+    """escu/parity.py: tables compare exactly (columns, rows, row order); the verdict
+    says what differs first, so docs/escu-spark.md can list it."""
+    from stagehunt.escu.parity import first_difference
+    from stagehunt.result import ResultTable
+
+    base = ResultTable(["dest", "count"], [("a", 2), ("b", 1)])
+    assert first_difference(base, ResultTable(["dest", "count"], [("a", 2), ("b", 1)])) is None
+    renamed = ResultTable(["host", "count"], [("a", 2), ("b", 1)])
+    assert first_difference(base, renamed) == (
+        "columns: duckdb ['dest', 'count'] / spark ['host', 'count']"
+    )
+    shorter = ResultTable(["dest", "count"], [("a", 2)])
+    assert first_difference(base, shorter) == "rows: duckdb 2 / spark 1"
+    swapped = ResultTable(["dest", "count"], [("b", 1), ("a", 2)])
+    assert first_difference(base, swapped) == "the same rows in another order"
+    other = ResultTable(["dest", "count"], [("a", 2), ("b", 3)])
+    assert first_difference(base, other) == "row 2, count: duckdb 1 / spark 3 (value)"
+    avg = ResultTable(["avg"], [(0.1 + 0.2,)])
+    rounded = ResultTable(["avg"], [(0.3,)])
+    assert first_difference(avg, rounded) == (
+        "row 1, avg: duckdb 0.30000000000000004 / spark 0.3 (floating point)"
+    )

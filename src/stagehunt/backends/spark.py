@@ -140,9 +140,13 @@ class SparkBackend:
         self.table = f"{EVENTS_TABLE}_{next(_views)}"
         if events is not None:
             events.createOrReplaceTempView(self.table)
-        #: prepared tables (backends/accelerate.py), dropped with the events view
+        #: prepared tables (backends/accelerate.py), dropped with the events view; their
+        #: Parquet files go in the scratch folder, removed with it
         self._prepared: list[str] = []
-        self._finalizer = weakref.finalize(self, _drop, spark, self.table, scratch, self._prepared)
+        self._scratch = scratch or Path(tempfile.mkdtemp(prefix="stagehunt-spark-"))
+        self._finalizer = weakref.finalize(
+            self, _drop, spark, self.table, self._scratch, self._prepared
+        )
 
     @classmethod
     def from_store(cls, store: EventStore, spark: SparkSession) -> SparkBackend:
@@ -191,14 +195,21 @@ class SparkBackend:
         return dict(self.columns)
 
     def create_table(self, name: str, compiled: CompiledQuery, sql: str) -> None:
-        """Keep ``sql``'s rows as cached temporary view ``name`` (backends/accelerate.py)."""
+        """Keep ``sql``'s rows as temporary view ``name`` (backends/accelerate.py), written
+        to Parquet in the scratch folder and read back: later queries plan a column-pruned
+        scan, not the whole add-on statement again (a cached view keeps its plan, which
+        Spark re-analyses in every query: seconds each, and the heap on joins)."""
         for lookup in compiled.tables:
             self.spark.createDataFrame(lookup.data).createOrReplaceTempView(lookup.sql_name)
+        path = self._scratch / f"{name}.parquet"
         try:
-            self.spark.sql(sql).createOrReplaceTempView(name)
-            self.spark.catalog.cacheTable(name)
+            self.spark.sql(sql).write.mode("overwrite").parquet(str(path))
+            self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
         except Exception as exc:
             raise QueryFailed(_first_line(exc)) from None
+        finally:
+            for lookup in compiled.tables:
+                self.spark.catalog.dropTempView(lookup.sql_name)
         self._prepared.append(name)
 
     def execute(self, compiled: CompiledQuery, sql: str) -> list[tuple[object, ...]]:

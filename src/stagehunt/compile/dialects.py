@@ -51,6 +51,13 @@ def _num(n: int) -> exp.Literal:
     return exp.Literal.number(n)
 
 
+def _int(e: exp.Expression) -> exp.Expression:
+    """Spark's array functions take INT positions; the compiler's arithmetic is BIGINT."""
+    if isinstance(e, exp.Literal) and not e.is_string:
+        return e
+    return exp.cast(e, "INT")
+
+
 def _lambda(body: exp.Expression, *names: str) -> exp.Lambda:
     return exp.Lambda(this=body, expressions=[exp.to_identifier(n) for n in names])
 
@@ -58,9 +65,73 @@ def _lambda(body: exp.Expression, *names: str) -> exp.Lambda:
 # ----------------------------------------------------------------- Spark rewrites, per construct
 
 
+def java_regex(pattern: str) -> str:
+    """An RE2 pattern (compile/regex.py writes named groups ``(?P<name>...)``) as a Java
+    one: each named group becomes a plain capturing group, numbered the same (Java's
+    names allow no ``_``; the compiler reads groups by number on Spark). The rest of the
+    RE2 syntax the compiler emits means the same in Java."""
+    out: list[str] = []
+    i, n = 0, len(pattern)
+    in_class = False
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            out.append(ch)
+            i += 1
+            for lead in ("^", "]"):  # a ']' first in a class is a member
+                if pattern.startswith(lead, i):
+                    out.append(lead)
+                    i += 1
+            continue
+        elif pattern.startswith("(?P<", i):
+            close = pattern.find(">", i)
+            if close > 0:
+                out.append("(")
+                i = close + 1
+                continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _java(pattern: exp.Expression) -> exp.Expression:
+    """A literal pattern translated by :func:`java_regex`; a computed one as it is."""
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        return exp.Literal.string(java_regex(pattern.this))
+    return pattern
+
+
+def _spark_regex_operand(node: exp.Expression) -> exp.Expression:
+    """``s RLIKE p``, ``regexp_extract(s, p, g)``, ``split(s, p)``: the pattern in Java."""
+    node.set("expression", _java(node.expression))
+    return node
+
+
+def _spark_group_by_name(node: exp.Expression) -> exp.Expression:
+    """``struct_extract(regexp_extract(s, p, [names]), 'name')`` (DuckDB reads more than
+    nine groups by name) → ``regexp_extract(s, p, n)``, the name's group number."""
+    found, name = node.this, node.expression
+    groups = found.args.get("group") if isinstance(found, exp.RegexpExtract) else None
+    if not isinstance(groups, exp.Array) or not isinstance(name, exp.Literal):
+        return node
+    labels = [g.this for g in groups.expressions if isinstance(g, exp.Literal)]
+    if name.this not in labels:
+        return node
+    return exp.RegexpExtract(
+        this=found.this, expression=found.expression, group=_num(labels.index(name.this) + 1)
+    )
+
+
 def _spark_full_match(node: exp.Expression) -> exp.Expression:
     """``regexp_full_match(s, p)`` (RE2, whole string) → ``s RLIKE '\\A(?:p)\\z'`` (Java)."""
-    pattern = node.expression
+    pattern = _java(node.expression)
     if isinstance(pattern, exp.Literal) and pattern.is_string:
         anchored: exp.Expression = exp.Literal.string(f"\\A(?:{pattern.this})\\z")
     else:
@@ -75,7 +146,7 @@ def _spark_list_slice(node: exp.Expression) -> exp.Expression:
     lst, start, end = _args(node)
     length = exp.Add(this=exp.Sub(this=end, expression=start), expression=_num(1))
     length = exp.func("greatest", exp.paren(length), _num(0))
-    return _anon("SLICE", lst, start, length)
+    return _anon("SLICE", lst, _int(start), _int(length))
 
 
 def _spark_list_position(node: exp.Expression) -> exp.Expression:
@@ -86,7 +157,7 @@ def _spark_list_position(node: exp.Expression) -> exp.Expression:
 
 def _spark_list_extract(node: exp.Expression) -> exp.Expression:
     lst, index = _args(node)
-    return _anon("TRY_ELEMENT_AT", lst, index)
+    return _anon("TRY_ELEMENT_AT", lst, _int(index))
 
 
 def _spark_list_sum(node: exp.Expression) -> exp.Expression:
@@ -269,12 +340,12 @@ def _spark_extract_all(node: exp.Expression) -> exp.Expression:
     """``regexp_extract_all(s, re[, g])``: DuckDB's group defaults to 0, Spark's to 1 (and
     sqlglot drops it), so the group is always written."""
     group = node.args.get("group") or _num(0)
-    return _anon("REGEXP_EXTRACT_ALL", node.this, node.expression, group)
+    return _anon("REGEXP_EXTRACT_ALL", node.this, _java(node.expression), group)
 
 
 def _spark_split_regex(node: exp.Expression) -> exp.Expression:
     text, regex = _args(node)
-    return _anon("SPLIT", text, regex)
+    return _anon("SPLIT", text, _java(regex))
 
 
 def _java_replacement(rewrite: str, shift: int) -> str:
@@ -307,7 +378,7 @@ def _spark_regexp_replace(node: exp.Expression) -> exp.Expression:
         raise DialectUnsupported("replace() with a computed replacement", "spark")
     modifiers = node.args.get("modifiers")
     every = isinstance(modifiers, exp.Literal) and "g" in str(modifiers.this)
-    pattern = node.expression
+    pattern = _java(node.expression)
     if every:
         return _anon(
             "REGEXP_REPLACE",
@@ -323,6 +394,84 @@ def _spark_regexp_replace(node: exp.Expression) -> exp.Expression:
         )
     rewrite = "$1" + _java_replacement(replacement.this, 1)
     return _anon("REGEXP_REPLACE", node.this, first, exp.Literal.string(rewrite))
+
+
+def _spark_json_valid(node: exp.Expression) -> exp.Expression:
+    """``json_valid(s)`` → ``get_json_object(s, '$') IS NOT NULL``: Spark parses the text
+    and gives NULL when it is not JSON. The JSON text ``null`` reads as not valid there;
+    spath finds no value in it either way."""
+    (text,) = _args(node)
+    return exp.not_(
+        exp.Is(this=_anon("GET_JSON_OBJECT", text, exp.Literal.string("$")), expression=exp.Null())
+    )
+
+
+def _spark_json_scalar(node: exp.Expression) -> exp.Expression:
+    """``json_extract_string(s, path)`` is ``get_json_object`` for a path to one value;
+    with a wildcard DuckDB returns a list of every match, Spark one JSON text (or the bare
+    value when one element matches): not the same, so refused."""
+    if node.expression.find(exp.JSONPathWildcard):
+        raise DialectUnsupported("spath with a {} (every element) path", "spark")
+    return node
+
+
+def _spark_where(node: exp.Expression) -> exp.Expression:
+    """``FROM s1 WHERE (FALSE)``: Spark (ANSI off) reads ``WHERE`` as the table's alias
+    and ``(FALSE)`` as its column names; a condition without outer parentheses cannot be
+    read so."""
+    condition = node.this
+    while isinstance(condition, exp.Paren):
+        condition = condition.this
+    if condition is not node.this:
+        node.set("this", condition)
+    return node
+
+
+#: field names of the structs :func:`_spark_list_zip` builds, by 0-based position
+_ZIP_FIELDS = ("f1", "f2")
+
+
+def _spark_list_zip(node: exp.Expression) -> exp.Expression:
+    """``list_zip(a, b)`` (pairs, the shorter list padded with NULL; fields read as
+    ``pair[1]``, ``pair[2]``) → ``zip_with(a, b, (x, y) -> named_struct(...))``: Spark's
+    ``zip_with`` pads the same way, and :func:`_spark_zip_field` reads the named fields."""
+    args = _args(node)
+    if len(args) != 2:
+        raise DialectUnsupported("list_zip of more than two lists", "spark")
+    pair = _anon(
+        "NAMED_STRUCT",
+        exp.Literal.string(_ZIP_FIELDS[0]),
+        exp.column("x"),
+        exp.Literal.string(_ZIP_FIELDS[1]),
+        exp.column("y"),
+    )
+    return _anon("ZIP_WITH", *args, _lambda(pair, "x", "y"))
+
+
+def _zipped(lst: exp.Expression) -> bool:
+    """Whether ``lst`` is a ``list_zip`` (seen through ``list_filter``, which keeps the
+    elements' type), before its own rewrite: elements are visited before their list."""
+    while isinstance(lst, exp.ArrayFilter):
+        lst = lst.this
+    return isinstance(lst, exp.Anonymous) and lst.name.lower() == "list_zip"
+
+
+def _spark_zip_field(node: exp.Expression) -> exp.Expression:
+    """``pair[1]`` on an element of a ``list_zip`` (a lambda's variable) → ``pair.f1``;
+    every other subscript is left to sqlglot (arrays, maps)."""
+    var, index = node.this, node.expressions[0] if len(node.expressions) == 1 else None
+    if not (isinstance(var, exp.Column) and isinstance(index, exp.Literal)) or var.table:
+        return node
+    binder = node.find_ancestor(exp.Lambda)
+    while binder is not None and var.name not in {i.name for i in binder.expressions}:
+        binder = binder.find_ancestor(exp.Lambda)
+    call = binder.parent if binder is not None else None
+    if call is None or not _zipped(call.this):
+        return node
+    position = int(index.this)
+    if not 0 <= position < len(_ZIP_FIELDS):
+        return exp.Null()
+    return exp.Dot(this=var.copy(), expression=exp.to_identifier(_ZIP_FIELDS[position]))
 
 
 def _unsupported(construct: str) -> Rewrite:
@@ -342,9 +491,10 @@ _SPARK_FUNCTIONS: dict[str, Rewrite] = {
     "list_reduce": _spark_list_reduce,
     "epoch_us": _spark_epoch_us,
     "get_current_timestamp": _spark_now,
-    "list_zip": _unsupported("mvzip/mvdedup (list_zip)"),
+    "list_zip": _spark_list_zip,
     "try_strptime": _unsupported("strptime()"),
     "range": _spark_range,
+    "json_valid": _spark_json_valid,
     "regexp_split_to_array": _spark_split_regex,
     # fields named at run time (docs/commands.md): DuckDB's json_tree and maps
     "json_tree": _unsupported("spath auto-extract (json_tree)"),
@@ -372,6 +522,15 @@ SPARK_REWRITES: dict[type[exp.Expression], Rewrite] = {
     exp.Window: _spark_window,
     exp.RegexpExtractAll: _spark_extract_all,
     exp.RegexpReplace: _spark_regexp_replace,
+    exp.Bracket: _spark_zip_field,
+    exp.RegexpLike: _spark_regex_operand,
+    exp.RegexpExtract: _spark_regex_operand,
+    exp.RegexpSplit: _spark_regex_operand,
+    exp.StructExtract: _spark_group_by_name,
+    exp.JSONExtractScalar: _spark_json_scalar,
+    exp.Where: _spark_where,
+    # compile/dynamic.py builds these maps with DuckDB's correlated list subqueries
+    exp.MapFromEntries: _unsupported("fields named at run time (spath, fromjson, xmlkv, extract)"),
 }
 
 
@@ -398,7 +557,8 @@ def prune_ctes(tree: exp.Expression) -> exp.Expression:
             if name not in _own_sources(consumer):
                 continue
             used = True
-            if any(isinstance(p, exp.Star) for p in consumer.expressions):
+            selects = _own_nodes(consumer, exp.Select)  # a UNION's sides too
+            if any(isinstance(p, exp.Star) for sel in selects for p in sel.expressions):
                 needed = {"*"}
                 break
             needed |= {c.name.lower() for c in _own_nodes(consumer, exp.Column)}

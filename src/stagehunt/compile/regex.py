@@ -129,7 +129,7 @@ def _matches(subject: Typed, pattern: str, c: ExprCompiler) -> exp.Expression:
             subject.sql,
             q.lam(q.fn("regexp_matches", q.element(), q.string(pattern))),
         )
-        return q.coalesce(exp.GT(this=q.fn("len", hits), expression=q.number(0)), exp.false())
+        return q.coalesce(exp.GT(this=q.list_len(hits), expression=q.number(0)), exp.false())
     return q.coalesce(q.fn("regexp_matches", c.string(subject), q.string(pattern)), exp.false())
 
 
