@@ -58,8 +58,15 @@ def render(results: list[Parity], events: int, source: str, seconds: float) -> s
         "[architecture.md](architecture.md) for how one compiled tree is rendered per",
         "dialect (`compile/dialects.py`).",
         "",
-        f"Events: {events} from {source}. Detections: {len(results)}; {len(ran)} ran on",
+        f"Events: {events:,} from {source}. Detections: {len(results):,}; {len(ran):,} ran on",
         f"DuckDB ({fired} with rows). Time for both engines: {seconds:.0f} s.",
+        "",
+        "Verdicts: `same` (equal tables), `same but for float rounding` (equal but for the",
+        "last digits of a floating-point result: an aggregate summed in another order),",
+        "`differs`, `unsupported on spark` (the SQL uses a construct with no Spark rendering",
+        "yet; the construct is named), `error on spark`, and `not run` (the detection does",
+        "not compile, its content is missing, or it failed on DuckDB: see",
+        "[escu-support.md](escu-support.md)).",
         "",
         "| verdict on Spark | detections |",
         "|---|---:|",
@@ -67,7 +74,7 @@ def render(results: list[Parity], events: int, source: str, seconds: float) -> s
     for verdict in Verdict:
         lines.append(f"| {verdict.value} | {counts[verdict]} |")
     lines.append("")
-    for verdict in (Verdict.DIFFERS, Verdict.SPARK_ERROR, Verdict.UNSUPPORTED):
+    for verdict in (Verdict.DIFFERS, Verdict.ROUNDING, Verdict.SPARK_ERROR, Verdict.UNSUPPORTED):
         members = [p for p in results if p.verdict is verdict]
         if not members:
             continue
@@ -86,7 +93,8 @@ def render(results: list[Parity], events: int, source: str, seconds: float) -> s
                 lines += [f"- {_escape(p.detection.name)}" for p in group]
                 lines.append("")
         else:
-            lines += ["| detection | what differs |", "|---|---|"]
+            what = "Spark's error" if verdict is Verdict.SPARK_ERROR else "what differs"
+            lines += [f"| detection | {what} |", "|---|---|"]
             for p in members:
                 lines.append(f"| {_escape(p.detection.name)} | {_escape(p.reason or '')} |")
             lines.append("")

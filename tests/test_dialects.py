@@ -19,19 +19,19 @@ def test_strftime_becomes_a_java_pattern_with_literal_text_quoted() -> None:
 
 
 def test_a_construct_spark_lacks_is_named_not_mistranslated() -> None:
-    query = compile_query('| makeresults | eval z=mvzip(split("a,b", ","), split("c,d", ","))', {})
-    assert "LIST_ZIP" in query.render("duckdb").upper()
-    with pytest.raises(DialectUnsupported, match=r"mvzip/mvdedup .* not supported on the spark"):
+    query = compile_query('| makeresults | eval z=tostring(1234567, "commas")', {})
+    assert "FORMAT('{:,}'" in query.render("duckdb").upper()
+    with pytest.raises(DialectUnsupported, match=r'tostring\(x, "commas"\) is not supported'):
         query.render("spark")
 
 
 def test_cli_unsupported_on_spark_is_one_line_exit_2(
     spark: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    spl = '| makeresults | eval z=mvzip(split("a,b", ","), split("c,d", ","))'
+    spl = '| makeresults | eval z=tostring(1234567, "commas")'
     assert cli.main(["search", spl, "--engine", "spark", "--explain"]) == 2
     err = capsys.readouterr().err
-    assert err == "error: mvzip/mvdedup (list_zip) is not supported on the spark engine\n"
+    assert err == 'error: tostring(x, "commas") is not supported on the spark engine\n'
 
 
 @pytest.mark.parametrize(

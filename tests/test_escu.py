@@ -474,3 +474,11 @@ def test_parity_names_the_first_difference_between_two_engines_tables() -> None:
     assert first_difference(avg, rounded) == (
         "row 1, avg: duckdb 0.30000000000000004 / spark 0.3 (floating point)"
     )
+    # a stdev shown as text in a multivalue field, summed in another order on Spark
+    stdev = ResultTable(["s"], [(["23.31706656871263"],)])
+    assert first_difference(stdev, ResultTable(["s"], [(["23.317066568712626"],)])) == (
+        "row 1, s: duckdb ['23.31706656871263'] / spark ['23.317066568712626'] (floating point)"
+    )
+    assert first_difference(stdev, ResultTable(["s"], [(["23.3171"],)])) == (
+        "row 1, s: duckdb ['23.31706656871263'] / spark ['23.3171'] (value)"
+    )

@@ -52,6 +52,12 @@ def _both(store: EventStore, spark: Any, spl: str, lookups: Path | None = None) 
     return on_spark
 
 
+def _both_without_events(spark: Any, spl: str) -> ResultTable:
+    """:func:`_both` on an empty store (a ``makeresults`` query)."""
+    with EventStore(in_memory=True) as store:
+        return _both(store, spark, spl)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_golden_seed_fixture_on_spark_is_the_hand_worked_table(spark: Any, case: Path) -> None:
     expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))
@@ -193,8 +199,7 @@ def test_regex_replacements_mean_the_same_on_spark(spark: Any) -> None:
         '| makeresults | eval u="CORP\\\\alice", a=replace(u, "^(.*)\\\\\\\\(.+)$", "\\\\2"), '
         'b="x.y.z", c=replace("a-b-c", "-", "$") | rex field=b mode=sed "s/\\\\./_/" | table a b c'
     )
-    with EventStore(in_memory=True) as store:
-        result = _both(store, spark, spl)
+    result = _both_without_events(spark, spl)
     assert result.rows == [("alice", "x_y.z", "a$b$c")]
 
 
@@ -207,8 +212,7 @@ def test_mvzip_and_mvdedup_mean_the_same_on_spark(spark: Any) -> None:
         'z=mvzip(a, p, "/"), d=mvdedup(split("b,a,b,c,a", ",")) '
         '| eval z=mvjoin(z, " "), d=mvjoin(d, " ") | table z d'
     )
-    with EventStore(in_memory=True) as store:
-        result = _both(store, spark, spl)
+    result = _both_without_events(spark, spl)
     assert result.rows == [("tcp/443 udp/53", "b a c")]
 
 
@@ -226,8 +230,7 @@ def test_rex_named_groups_and_mvindex_mean_the_same_on_spark(spark: Any) -> None
         "| eval second=mvindex(parts, n), last=mvindex(parts, n - 2) "
         "| table protocol session_id user g1 g10 g11 second last"
     )
-    with EventStore(in_memory=True) as store:
-        result = _both(store, spark, spl)
+    result = _both_without_events(spark, spl)
     assert result.rows == [("HTTPS", "ab12", "bob", "a", "j", "k", "y", "z")]
 
 
@@ -280,3 +283,28 @@ def test_escu_sample_gives_the_same_tables_on_spark(spark: Any, tmp_path: Path) 
     assert verdicts == {n: (Verdict.SAME, None) for n in ESCU_SAMPLE}
     fired = {p.detection.name for p in results if p.duckdb_rows}
     assert fired >= set(test_escu_real.FIRING[:16])  # not a comparison of empty tables
+
+
+def test_min_of_one_value_and_like_on_a_multivalue_field_on_spark(spark: Any) -> None:
+    """min(x) of one argument is x (rule 4, min/max); like() on a multivalue field is true
+    when any value matches (rule 4, like). Spark's least() needs two arguments and its
+    length() reads strings only: both are rendered differently (compile/dialects.py)."""
+    spl = (
+        '| makeresults | eval a=split("x1,y2", ","), one=min(5), '
+        'hit=if(like(a, "y%"), 1, 0), miss=if(like(a, "z%"), 1, 0) | table one hit miss'
+    )
+    result = _both_without_events(spark, spl)
+    assert result.rows == [(5, 1, 0)]
+
+
+def test_like_with_a_backslash_in_the_pattern_on_spark(spark: Any) -> None:
+    """like() has % and _ as its only wildcards (rule 4, like): a backslash is a plain
+    character, as in the Windows paths ESCU matches. Spark's LIKE reads it as an escape
+    unless doubled (compile/dialects.py)."""
+    spl = (
+        '| makeresults | eval p="C:\\\\Windows\\\\x.exe", '
+        'hit=if(like(p, "%\\\\Windows\\\\%"), 1, 0), miss=if(like(p, "%\\\\Temp\\\\%"), 1, 0) '
+        "| table p hit miss"
+    )
+    result = _both_without_events(spark, spl)
+    assert result.rows == [("C:\\Windows\\x.exe", 1, 0)]

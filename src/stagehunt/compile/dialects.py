@@ -427,6 +427,27 @@ def _spark_where(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _spark_one_of(node: exp.Expression) -> exp.Expression:
+    """``least(x)`` / ``greatest(x)`` is ``x`` (eval's min/max of one field); Spark wants
+    two arguments or more."""
+    return node.this if not node.expressions else node
+
+
+def _spark_like(node: exp.Expression) -> exp.Expression:
+    """A LIKE without ESCAPE: DuckDB reads ``\\`` as a plain character, Spark as its default
+    escape (and refuses it before most characters), so each backslash is doubled."""
+    if isinstance(node.parent, exp.Escape):
+        return node
+    pattern = node.expression
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        if "\\" in pattern.this:
+            node.set("expression", exp.Literal.string(pattern.this.replace("\\", "\\\\")))
+        return node
+    doubled = _anon("REPLACE", pattern, exp.Literal.string("\\"), exp.Literal.string("\\\\"))
+    node.set("expression", doubled)
+    return node
+
+
 #: field names of the structs :func:`_spark_list_zip` builds, by 0-based position
 _ZIP_FIELDS = ("f1", "f2")
 
@@ -529,6 +550,10 @@ SPARK_REWRITES: dict[type[exp.Expression], Rewrite] = {
     exp.StructExtract: _spark_group_by_name,
     exp.JSONExtractScalar: _spark_json_scalar,
     exp.Where: _spark_where,
+    exp.Least: _spark_one_of,
+    exp.Like: _spark_like,
+    exp.ILike: _spark_like,
+    exp.Greatest: _spark_one_of,
     # compile/dynamic.py builds these maps with DuckDB's correlated list subqueries
     exp.MapFromEntries: _unsupported("fields named at run time (spath, fromjson, xmlkv, extract)"),
 }

@@ -265,8 +265,8 @@ def like(a: Typed, b: Typed) -> Typed:
         return Typed(q.cast(exp.Null(), "BOOLEAN"), Kind.BOOL)
     node: Callable[..., exp.Expression] = exp.Like if semantics.LIKE_CASE_SENSITIVE else exp.ILike
     if a.kind is Kind.MV:
-        hits = q.fn(
-            "len", q.fn("list_filter", a.sql, q.lam(node(this=q.element(), expression=b.sql)))
+        hits = q.list_len(
+            q.fn("list_filter", a.sql, q.lam(node(this=q.element(), expression=b.sql)))
         )
         return Typed(exp.GT(this=hits, expression=exp.Literal.number(0)), Kind.BOOL)
     sa = a.sql if a.kind is Kind.STR else q.number_to_string(a.sql)

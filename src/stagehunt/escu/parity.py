@@ -31,6 +31,9 @@ from stagehunt.result import ResultTable
 
 class Verdict(StrEnum):
     SAME = "same"
+    #: equal but for the last digits of floating-point results (an aggregate summed in
+    #: another order: stdev, avg over partitions); the reason names the first such cell
+    ROUNDING = "same but for float rounding"
     DIFFERS = "differs"
     #: Spark cannot run it: a construct without a Spark rendering (reason says which)
     UNSUPPORTED = "unsupported on spark"
@@ -101,7 +104,11 @@ def _verdict(duck: Outcome, spark: Outcome) -> tuple[Verdict, str | None]:
         return Verdict.SPARK_ERROR, spark.reason
     assert duck.result is not None and spark.result is not None
     difference = first_difference(duck.result, spark.result)
-    return (Verdict.SAME, None) if difference is None else (Verdict.DIFFERS, difference)
+    if difference is None:
+        return Verdict.SAME, None
+    if _rounding_only(duck.result, spark.result):
+        return Verdict.ROUNDING, difference
+    return Verdict.DIFFERS, difference
 
 
 def first_difference(duck: ResultTable, spark: ResultTable) -> str | None:
@@ -118,8 +125,7 @@ def first_difference(duck: ResultTable, spark: ResultTable) -> str | None:
     for i, (a, b) in enumerate(zip(duck.rows, spark.rows, strict=True)):
         for column, x, y in zip(duck.columns, a, b, strict=True):
             if x != y:
-                close = _close(x, y)
-                kind = "floating point" if close else "value"
+                kind = "floating point" if _close(x, y) else "value"
                 return f"row {i + 1}, {column}: duckdb {x!r} / spark {y!r} ({kind})"
     return "rows differ"  # pragma: no cover - equal rows compare equal above
 
@@ -128,7 +134,35 @@ def _hashable(row: tuple[object, ...]) -> tuple[object, ...]:
     return tuple(tuple(v) if isinstance(v, list) else v for v in row)
 
 
+def _rounding_only(duck: ResultTable, spark: ResultTable) -> bool:
+    """Same columns and rows, every unequal cell :func:`_close`."""
+    if duck.columns != spark.columns or len(duck.rows) != len(spark.rows):
+        return False
+    return all(
+        x == y or _close(x, y)
+        for a, b in zip(duck.rows, spark.rows, strict=True)
+        for x, y in zip(a, b, strict=True)
+    )
+
+
 def _close(x: object, y: object) -> bool:
-    if isinstance(x, float) and isinstance(y, float):
-        return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
-    return False
+    """Numbers (or numbers as text, or lists of them) equal to 12 significant digits."""
+    if isinstance(x, list) and isinstance(y, list):
+        return len(x) == len(y) and all(a == b or _close(a, b) for a, b in zip(x, y, strict=True))
+    a, b = _number(x), _number(y)
+    if a is None or b is None:
+        return False
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300)
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
