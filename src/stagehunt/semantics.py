@@ -94,6 +94,22 @@ MULTIVALUE_SCALAR_USES_FIRST = True
 # does not match, so it passes the "does not match" filter); `regex f="re"` drops them.
 REGEX_NOT_EQUAL_KEEPS_ABSENT = True
 
+# ---- limits (docs/reliability.md) ----
+
+# Nesting (UNCONFIRMED: Splunk documents no limit on how deep parentheses, subsearches,
+# function calls or operators may nest): the parser refuses a query nested deeper than
+# this, at the token that goes past it. Each parenthesised group, `[subsearch]`, function
+# call, NOT, sign and each operator of a chain (`a+b+c` nests the first `+` in the second,
+# as eval reads left to right) is one level. 256 keeps the SQL DuckDB parses within its
+# own default `max_expression_depth` of 1,000 and Python's stack bounded (recursion.py).
+SPL_MAX_NESTING = 256
+
+# Subsearches inside subsearches (UNCONFIRMED: Splunk documents no limit): at most this
+# many `[...]` open at once; each also counts toward SPL_MAX_NESTING. A subsearch compiles
+# to a chain of CTEs in the same statement, and DuckDB's binder refuses ~100 nested ones
+# (its `max_expression_depth`); 32 is far beyond what a search needs.
+SPL_MAX_SUBSEARCH_NESTING = 32
+
 # ---- tstats, data models, add-on knowledge (docs/cim.md) ----
 
 # cim.md T9 (UNCONFIRMED): summariesonly= and allow_old_summaries= change nothing. The
