@@ -110,6 +110,17 @@ SPL_MAX_NESTING = 256
 # (its `max_expression_depth`); 32 is far beyond what a search needs.
 SPL_MAX_SUBSEARCH_NESTING = 32
 
+# Macros calling macros (UNCONFIRMED: the Knowledge Manager Manual, "Use search macros in
+# searches", allows nesting and documents no depth): a chain deeper than this is refused,
+# naming its calls; a macro that calls itself through others is refused at once, naming
+# the cycle (`a` → `b` → `a`).
+MACRO_MAX_DEPTH = 20
+
+# Macro expansion output (no Splunk limit known): macros that call others several times
+# grow exponentially with depth (`a` = `b` `b`, `b` = `c` `c`, ...); past this many
+# characters of expanded text the query is refused instead of filling memory.
+MACRO_MAX_EXPANDED_CHARS = 1_000_000
+
 # ---- tstats, data models, add-on knowledge (docs/cim.md) ----
 
 # cim.md T9 (UNCONFIRMED): summariesonly= and allow_old_summaries= change nothing. The
