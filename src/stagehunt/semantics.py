@@ -121,6 +121,18 @@ MACRO_MAX_DEPTH = 20
 # characters of expanded text the query is refused instead of filling memory.
 MACRO_MAX_EXPANDED_CHARS = 1_000_000
 
+# makeresults count= (UNCONFIRMED: the Search Reference, makeresults, says only "The number
+# of results to generate. Default: 1" and that they are generated "in temporary memory";
+# no maximum is documented): at most this many. Results stream to the writer in bounded
+# memory (backends/stream.py), so the cap bounds time and output size, not memory:
+# 10,000,000 results are ~350 MB of JSON lines.
+MAKERESULTS_MAX_COUNT = 10_000_000
+
+# Whole-number arguments (head/tail N, sort limit, dedup N, max_match, window, ...): at
+# most the largest BIGINT, the type both engines count in; a larger one is refused at its
+# position instead of failing in the engine or in Python's int conversion.
+WHOLE_NUMBER_MAX = 2**63 - 1
+
 # ---- tstats, data models, add-on knowledge (docs/cim.md) ----
 
 # cim.md T9 (UNCONFIRMED): summariesonly= and allow_old_summaries= change nothing. The

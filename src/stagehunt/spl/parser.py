@@ -28,6 +28,7 @@ _SPAN_UNITS: dict[str, float] = {
 }
 _MONTH_UNITS = frozenset(("mon", "month", "months"))
 _SPAN = re.compile(r"(\d+(?:\.\d+)?)([A-Za-z]*)")
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 _TRUE_WORDS = {"true", "t", "1", "yes"}
 #: words that are operators even before '(' (``NOT (a=1)``); LIKE and IN are also functions
 _OPERATOR_WORDS = frozenset(("AND", "OR", "XOR", "NOT"))
@@ -545,15 +546,16 @@ class Parser:
             value = Token(T.STRING, unescape_search(value.text), value.pos, value.end)
         return tok.text.lower(), value
 
-    def int_value(self, tok: Token, what: str) -> int:
-        try:
-            value = int(tok.text)
-        except ValueError:
-            raise self.error(
-                f"{what} must be a whole number, found {tok.describe()}", tok
-            ) from None
-        if value < 0:
+    def int_value(self, tok: Token, what: str, maximum: int = semantics.WHOLE_NUMBER_MAX) -> int:
+        """A whole-number argument from 0 to ``maximum``."""
+        if _WHOLE.fullmatch(tok.text) is None:
+            raise self.error(f"{what} must be a whole number, found {tok.describe()}", tok)
+        if tok.text.startswith("-"):
             raise self.error(f"{what} must not be negative", tok)
+        # past Python's 4,300-digit conversion limit a number is surely past ``maximum``
+        value = int(tok.text) if len(tok.text) <= len(str(maximum)) + 1 else maximum + 1
+        if value > maximum:
+            raise SplLimitError(f"{what} must be at most {maximum:,}", tok.pos, self.text)
         return value
 
     def bool_value(self, tok: Token, what: str) -> bool:
