@@ -283,3 +283,28 @@ def test_limit_messages(query: str, message: str, capsys: pytest.CaptureFixture[
 def test_counts_at_their_limits_compile() -> None:
     """The largest accepted values are accepted (compiled only: 10M rows are the bench's)."""
     compile_query("| makeresults count=10000000 | head 9223372036854775807", {})
+
+
+@pytest.mark.parametrize(
+    ("query", "engine_says"),
+    [
+        # substr past DuckDB's offset range (2^32)
+        ('| makeresults | eval x=substr("abc", 100000000000000, 5)', "Out of Range Error"),
+        # mvindex with an index no BIGINT holds: the cast fails
+        (
+            '| makeresults | eval x=mvindex(split("a,b", ","), 100000000000000000000)',
+            "Conversion Error",
+        ),
+        # replace() with a pattern from the data: RE2 refuses it when the query runs
+        ('| makeresults | eval p="(" | eval x=replace("abc", p, "x")', "Invalid Input Error"),
+        ('| makeresults | eval p="(" | where match("abc", p)', "Invalid Input Error"),
+    ],
+)
+def test_engine_errors_at_run_time_are_one_line_exit_2(
+    query: str, engine_says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(capsys, "search", query)
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"error: the query failed while running: {engine_says}: ")
+    assert len(err.strip().splitlines()) == 1

@@ -133,6 +133,12 @@ MAKERESULTS_MAX_COUNT = 10_000_000
 # position instead of failing in the engine or in Python's int conversion.
 WHOLE_NUMBER_MAX = 2**63 - 1
 
+# 3.8 (Search Reference, "Numeric calculations": NaN shows as `nan`, infinity as
+# `inf`/`-inf`): a number JSON cannot hold is written as that text in every output format;
+# in json/jsonl as a JSON string ("inf"), since JSON has no Infinity or NaN and jq or a
+# forwarder would reject the line. (The API's ResultTable keeps the float.)
+NON_FINITE_AS_TEXT = True
+
 # ---- tstats, data models, add-on knowledge (docs/cim.md) ----
 
 # cim.md T9 (UNCONFIRMED): summariesonly= and allow_old_summaries= change nothing. The
