@@ -216,6 +216,47 @@ def test_recursive_macro_is_an_error_not_a_hang(lib: MacroLibrary) -> None:
         lib.expand("`loop`")
 
 
+CYCLE = MacroLibrary.from_text(
+    "[a]\ndefinition = x=1 `b`\n[b]\ndefinition = `c(1)`\n"
+    "[c(1)]\nargs = v\ndefinition = y=$v$ `a`\n"
+    "[selfish]\ndefinition = `selfish`\n"
+    + "".join(f"[m{i}]\ndefinition = `m{i + 1}`\n" for i in range(40))
+    + "[m40]\ndefinition = z=1\n"
+    + "".join(f"[bomb{i}]\ndefinition = `bomb{i + 1}` `bomb{i + 1}`\n" for i in range(19))
+    + "[bomb19]\ndefinition = "
+    + "w" * 100
+    + "\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        # a → b → c(1) → a: the cycle named from the macro that comes back, at the call
+        # in the query (column 8: after `host=a `)
+        ("host=a `a`", "recursive macro: `a` → `b` → `c(1)` → `a`"),
+        ("host=a `selfish`", "recursive macro: `selfish` → `selfish`"),
+        # m0 → m1 → ... : the 21st call (m20) is one too many (MACRO_MAX_DEPTH = 20)
+        (
+            "host=a `m0`",
+            "macro calls nested deeper than 20 levels: `m0` → `m1` → `m2` → … → `m19` → `m20`",
+        ),
+        # bomb0 doubles 19 times: 2**19 copies of 100 characters (52 MB) > 1,000,000
+        ("host=a `bomb0`", "macros expand to more than 1,000,000 characters"),
+    ],
+)
+def test_macro_cycle_depth_and_size_are_named_at_the_call(query: str, message: str) -> None:
+    with pytest.raises(SplError) as info:
+        CYCLE.expand(query)
+    assert info.value.message == message
+    assert (info.value.line, info.value.column) == (1, 8)
+
+
+def test_macro_chain_at_the_depth_limit_expands() -> None:
+    """m20 → ... → m40 is 21 calls deep, one too many; m21 → ... → m40 is 20: allowed."""
+    assert CYCLE.expand("`m21`") == "z=1"
+
+
 # ----------------------------------------------------------------------- running queries
 
 

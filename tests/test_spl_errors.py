@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pytest
 
 from stagehunt import cli
+from stagehunt.api import compile_query
 
 HEADER = re.compile(
     r"^(?P<kind>syntax error|not supported|error) at line (?P<line>\d+), "
@@ -123,6 +124,11 @@ CASES: list[Case] = [
     Case("table_without_field", "host=a | table", ("table", "$")),
     Case("fields_without_field", "host=a | fields", ("fields", "$")),
     Case("makeresults_bad_count", "| makeresults count=abc", ("abc",)),
+    # -- limits (semantics.MAKERESULTS_MAX_COUNT, WHOLE_NUMBER_MAX): at the number
+    Case("makeresults_count_past_cap", "| makeresults count=10000001", ("10000001",), ("error",)),
+    Case("makeresults_count_5000_digits", "| makeresults count=" + "9" * 5000, ("9",), ("error",)),
+    Case("head_past_bigint", "host=a | head 9223372036854775808", ("922",), ("error",)),
+    Case("sort_limit_5000_digits", "host=a | sort " + "9" * 5000 + " x", ("9",), ("error",)),
     # -- macros (no macro library given)
     Case("unterminated_macro_backtick", "host=a `mymacro", ("`",)),
     Case("unknown_macro", "host=a `nosuch`", ("`",)),
@@ -239,3 +245,66 @@ def test_regex_rejected_at_run_time_is_a_clean_error(capsys: pytest.CaptureFixtu
     assert code == 2
     assert err.startswith("error: the query failed while running:")
     assert "Traceback" not in err
+
+
+# ----------------------------------------------------------------------- limits
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        # MAKERESULTS_MAX_COUNT = 10,000,000
+        ("| makeresults count=10000001", "count must be at most 10,000,000"),
+        ("| makeresults count=100000000000", "count must be at most 10,000,000"),
+        # WHOLE_NUMBER_MAX = 2**63 - 1 = 9,223,372,036,854,775,807
+        (
+            "| makeresults | head 9223372036854775808",
+            "the head count must be at most 9,223,372,036,854,775,807",
+        ),
+        (
+            "| makeresults | tail limit=" + "1" * 5000,
+            "limit must be at most 9,223,372,036,854,775,807",
+        ),
+        # a long token is cut at 40 characters in the message
+        (
+            "| makeresults | head " + "x" * 100,
+            "the head count must be a whole number, found '" + "x" * 40 + "…'",
+        ),
+    ],
+)
+def test_limit_messages(query: str, message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = run_cli(capsys, "search", query)
+    assert code == 2
+    m = HEADER.match(err.splitlines()[0])
+    assert m, err
+    assert m.group("msg") == message
+
+
+def test_counts_at_their_limits_compile() -> None:
+    """The largest accepted values are accepted (compiled only: 10M rows are the bench's)."""
+    compile_query("| makeresults count=10000000 | head 9223372036854775807", {})
+
+
+@pytest.mark.parametrize(
+    ("query", "engine_says"),
+    [
+        # substr past DuckDB's offset range (2^32)
+        ('| makeresults | eval x=substr("abc", 100000000000000, 5)', "Out of Range Error"),
+        # mvindex with an index no BIGINT holds: the cast fails
+        (
+            '| makeresults | eval x=mvindex(split("a,b", ","), 100000000000000000000)',
+            "Conversion Error",
+        ),
+        # replace() with a pattern from the data: RE2 refuses it when the query runs
+        ('| makeresults | eval p="(" | eval x=replace("abc", p, "x")', "Invalid Input Error"),
+        ('| makeresults | eval p="(" | where match("abc", p)', "Invalid Input Error"),
+    ],
+)
+def test_engine_errors_at_run_time_are_one_line_exit_2(
+    query: str, engine_says: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(capsys, "search", query)
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"error: the query failed while running: {engine_says}: ")
+    assert len(err.strip().splitlines()) == 1

@@ -13,8 +13,10 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
-from stagehunt.backends.base import Backend, build_deferred, run_compiled, run_compiled_events
+from stagehunt.backends.base import Backend, run_compiled, run_compiled_events
 from stagehunt.backends.duckdb import DuckDBBackend
+from stagehunt.backends.effects import build_deferred
+from stagehunt.backends.stream import ResultStream, open_stream
 from stagehunt.compile import CompiledQuery, Compiler
 from stagehunt.compile.compiler import Probe
 from stagehunt.compile.prepared import PreparedTable
@@ -146,6 +148,20 @@ def run_on(
         backend, spl, macros=macros, now=now, lookups=lookups, knowledge=knowledge
     )
     return run_compiled(backend, compiled)
+
+
+def stream_on(
+    backend: Backend,
+    spl: str,
+    *,
+    macros: MacroLibrary | None = None,
+    lookups: LookupLibrary | None = None,
+    knowledge: Knowledge | None = None,
+) -> ResultStream:
+    """`run_on`, its rows in batches as the engine produces them (bounded memory: read
+    the stream to its end while ``backend`` is open)."""
+    compiled = compile_on(backend, spl, macros=macros, lookups=lookups, knowledge=knowledge)
+    return open_stream(backend, compiled)
 
 
 def compile_for(

@@ -17,13 +17,14 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from stagehunt import __version__, atomics
-from stagehunt.api import compile_on, compile_query, run_on, sample_paths
+from stagehunt import __version__, atomics, memory
+from stagehunt.api import compile_on, compile_query, sample_paths, stream_on
 from stagehunt.backends import spark as spark_backend
 from stagehunt.backends.base import ENGINES, Backend, QueryFailed
 from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.backends.lake import CATALOG, Lake, LakeError
 from stagehunt.backends.spark import DEFAULT_MASTER
+from stagehunt.backends.stream import ResultStream, collect
 from stagehunt.compile.dialects import DialectUnsupported
 from stagehunt.escu import commands as escu_commands
 from stagehunt.ingest.options import IngestOptions
@@ -31,11 +32,10 @@ from stagehunt.knowledge import bundled as bundled_knowledge
 from stagehunt.lint import from_store, lint
 from stagehunt.lookups import LookupLibrary
 from stagehunt.packs import load_pack
-from stagehunt.render.formats import FORMATS, render
+from stagehunt.render.formats import FORMATS, render, write
 from stagehunt.render.progress import progress_reporter
 from stagehunt.render.summary import print_problems, print_summary
 from stagehunt.report import write_report
-from stagehunt.result import ResultTable
 from stagehunt.sigma import commands as sigma_commands
 from stagehunt.simulate import SCENARIOS, UnknownScenario, simulate
 from stagehunt.spl.errors import SplError
@@ -104,7 +104,7 @@ def _add_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--memory-limit",
         help="DuckDB's memory limit, e.g. 3GB: past it, DuckDB spills to disk "
-        "(default: DuckDB's own, 80%% of RAM)",
+        "(default: half of RAM, or of the container's limit)",
     )
 
 
@@ -233,8 +233,9 @@ def _spark(args: argparse.Namespace) -> SparkSession:
 
 
 def _limit_memory(connection: duckdb.DuckDBPyConnection, args: argparse.Namespace) -> None:
-    """Apply ``--memory-limit`` to a DuckDB connection (the value is bound, never pasted)."""
-    limit = getattr(args, "memory_limit", None)
+    """Apply ``--memory-limit``, else ``memory.DEFAULT_SHARE`` of the usable memory, to a
+    DuckDB connection (the value is bound, never pasted)."""
+    limit = getattr(args, "memory_limit", None) or memory.default_limit(memory.usable_bytes())
     if limit is None:
         return
     try:
@@ -258,15 +259,32 @@ def _run_or_explain(
     out: Console,
     macros: MacroLibrary | None,
     lookups: LookupLibrary,
-) -> ResultTable | None:
-    """Run on ``backend``; with --explain print its SQL instead and return None."""
+    err: Console,
+) -> None:
+    """Run on ``backend`` and write the results as they come (`_write`); with --explain
+    print the SQL instead."""
     knowledge = bundled_knowledge() if getattr(args, "addons", False) else None
     if args.explain:
         compiled = compile_on(backend, spl, macros=macros, lookups=lookups, knowledge=knowledge)
         text = compiled.render(backend.dialect, pretty=True)
         out.print(text, markup=False, highlight=False, soft_wrap=True)
-        return None
-    return run_on(backend, spl, macros=macros, lookups=lookups, knowledge=knowledge)
+        return
+    stream = stream_on(backend, spl, macros=macros, lookups=lookups, knowledge=knowledge)
+    _write(stream, args, out, err)
+
+
+def _write(stream: ResultStream, args: argparse.Namespace, out: Console, err: Console) -> None:
+    """Results to stdout batch by batch; ``hunt --report`` needs the whole result, so it
+    collects the rows first."""
+    console = out if args.format == "table" else None
+    if args.command == "hunt" and args.report is not None:
+        result, _events = collect(stream)
+        render(result, args.format, sys.stdout, console=console)
+        pack = load_pack("T1074")
+        write_report(args.report, result, pack.detection(args.detection), pack)
+        err.print(f"report written to {args.report}", markup=False, highlight=False)
+        return
+    write(stream.columns, (b.rows for b in stream.batches), args.format, sys.stdout, console)
 
 
 def _open_lake(folder: Path, *, must_exist: bool) -> Lake:
@@ -508,25 +526,14 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         else:
             backend = duck = lake.duckdb(compiled.time_range)
             _limit_memory(duck.connection, args)
-        result = _run_or_explain(backend, spl, args, out, macros, lookups)
-        if result is None:
-            return 0
-    else:
-        if args.command == "hunt" and not paths and args.store is None:
-            paths = sample_paths()
-        with EventStore(args.store) as store:
-            _limit_memory(store.connection, args)
-            _load(store, paths, args, err)
-            result = _run_or_explain(_engine_factory(args)(store), spl, args, out, macros, lookups)
-            if result is None:
-                return 0
-    if args.format == "table":
-        render(result, "table", sys.stdout, console=out)
-    else:
-        render(result, args.format, sys.stdout)
-    if args.command == "hunt" and args.report is not None:
-        write_report(args.report, result, detection, pack)
-        err.print(f"report written to {args.report}", markup=False, highlight=False)
+        _run_or_explain(backend, spl, args, out, macros, lookups, err)
+        return 0
+    if args.command == "hunt" and not paths and args.store is None:
+        paths = sample_paths()
+    with EventStore(args.store) as store:
+        _limit_memory(store.connection, args)
+        _load(store, paths, args, err)
+        _run_or_explain(_engine_factory(args)(store), spl, args, out, macros, lookups, err)
     return 0
 
 

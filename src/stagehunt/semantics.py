@@ -94,6 +94,51 @@ MULTIVALUE_SCALAR_USES_FIRST = True
 # does not match, so it passes the "does not match" filter); `regex f="re"` drops them.
 REGEX_NOT_EQUAL_KEEPS_ABSENT = True
 
+# ---- limits (docs/reliability.md) ----
+
+# Nesting (UNCONFIRMED: Splunk documents no limit on how deep parentheses, subsearches,
+# function calls or operators may nest): the parser refuses a query nested deeper than
+# this, at the token that goes past it. Each parenthesised group, `[subsearch]`, function
+# call, NOT, sign and each operator of a chain (`a+b+c` nests the first `+` in the second,
+# as eval reads left to right) is one level. 256 keeps the SQL DuckDB parses within its
+# own default `max_expression_depth` of 1,000 and Python's stack bounded (recursion.py).
+SPL_MAX_NESTING = 256
+
+# Subsearches inside subsearches (UNCONFIRMED: Splunk documents no limit): at most this
+# many `[...]` open at once; each also counts toward SPL_MAX_NESTING. A subsearch compiles
+# to a chain of CTEs in the same statement, and DuckDB's binder refuses ~100 nested ones
+# (its `max_expression_depth`); 32 is far beyond what a search needs.
+SPL_MAX_SUBSEARCH_NESTING = 32
+
+# Macros calling macros (UNCONFIRMED: the Knowledge Manager Manual, "Use search macros in
+# searches", allows nesting and documents no depth): a chain deeper than this is refused,
+# naming its calls; a macro that calls itself through others is refused at once, naming
+# the cycle (`a` → `b` → `a`).
+MACRO_MAX_DEPTH = 20
+
+# Macro expansion output (no Splunk limit known): macros that call others several times
+# grow exponentially with depth (`a` = `b` `b`, `b` = `c` `c`, ...); past this many
+# characters of expanded text the query is refused instead of filling memory.
+MACRO_MAX_EXPANDED_CHARS = 1_000_000
+
+# makeresults count= (UNCONFIRMED: the Search Reference, makeresults, says only "The number
+# of results to generate. Default: 1" and that they are generated "in temporary memory";
+# no maximum is documented): at most this many. Results stream to the writer in bounded
+# memory (backends/stream.py), so the cap bounds time and output size, not memory:
+# 10,000,000 results are ~350 MB of JSON lines.
+MAKERESULTS_MAX_COUNT = 10_000_000
+
+# Whole-number arguments (head/tail N, sort limit, dedup N, max_match, window, ...): at
+# most the largest BIGINT, the type both engines count in; a larger one is refused at its
+# position instead of failing in the engine or in Python's int conversion.
+WHOLE_NUMBER_MAX = 2**63 - 1
+
+# 3.8 (Search Reference, "Numeric calculations": NaN shows as `nan`, infinity as
+# `inf`/`-inf`): a number JSON cannot hold is written as that text in every output format;
+# in json/jsonl as a JSON string ("inf"), since JSON has no Infinity or NaN and jq or a
+# forwarder would reject the line. (The API's ResultTable keeps the float.)
+NON_FINITE_AS_TEXT = True
+
 # ---- tstats, data models, add-on knowledge (docs/cim.md) ----
 
 # cim.md T9 (UNCONFIRMED): summariesonly= and allow_old_summaries= change nothing. The

@@ -10,7 +10,7 @@ view), so every query after it reads plain columns.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -154,3 +154,8 @@ class AcceleratedBackend:
 
     def execute(self, compiled: CompiledQuery, sql: str) -> list[tuple[object, ...]]:
         return self.backend.execute(compiled, sql)
+
+    def stream(
+        self, compiled: CompiledQuery, sql: str, rows: int
+    ) -> Generator[list[tuple[object, ...]], None, None]:
+        return self.backend.stream(compiled, sql, rows)

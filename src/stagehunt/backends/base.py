@@ -1,20 +1,21 @@
-"""What an engine must provide, and the one place results become a `ResultTable`.
+"""What an engine must provide, and results as one `ResultTable`.
 
 An engine (DuckDB, Spark) exposes the event table's schema and name and executes a
-compiled query rendered in its own dialect; `run_compiled` does the rest the same way for
-every engine, so two engines that return the same raw rows give identical tables.
+compiled query rendered in its own dialect; `stream.open_stream` does the rest the same
+way for every engine (`run_compiled` collects its batches into a table), so two engines
+that return the same raw rows give identical tables.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Generator
 from typing import Protocol
 
 import pyarrow as pa
 
+from stagehunt.backends.stream import collect, open_stream
 from stagehunt.compile import CompiledQuery
-from stagehunt.lookups.library import LookupTable, write_csv
-from stagehunt.result import ResultTable, Value, normalise
+from stagehunt.result import ResultTable
 from stagehunt.store.schema import ColumnKind
 
 
@@ -67,6 +68,13 @@ class Backend(Protocol):
         """Run ``sql`` (``compiled`` rendered for `dialect`), lookups registered; raw rows."""
         ...
 
+    def stream(
+        self, compiled: CompiledQuery, sql: str, rows: int
+    ) -> Generator[list[tuple[object, ...]], None, None]:
+        """`execute`, its raw rows ``rows`` at a time as they are read (lookups stay
+        registered until the generator ends or is closed)."""
+        ...
+
 
 def run_compiled(backend: Backend, compiled: CompiledQuery) -> ResultTable:
     """Execute and normalise; columns that no result has are dropped unless pinned."""
@@ -78,65 +86,5 @@ def run_compiled_events(
 ) -> tuple[ResultTable, list[int] | None]:
     """`run_compiled`, and the store positions of the events when every result row is one
     stored event (``compiled.event_rows``: the statement selects ``__seq`` after the
-    visible columns), else None."""
-    sql = compiled.render(backend.dialect)
-    if not backend.schema() and compiled.reads_events:  # no events table yet
-        empty: list[int] | None = [] if compiled.event_rows else None
-        write_outputs(backend, compiled, run=False)
-        return ResultTable([c.name for c in compiled.columns if c.pinned], [], sql), empty
-    compiled = build_deferred(backend, compiled)
-    rows = backend.execute(compiled, sql)
-    write_outputs(backend, compiled)
-    columns = [c.name for c in compiled.columns]
-    n = len(columns)
-    events = [int(str(row[n])) for row in rows] if compiled.event_rows else None
-    table = [tuple(normalise(v) for v in row[:n]) for row in rows]
-    keep = [
-        i
-        for i, c in enumerate(compiled.columns)
-        if c.pinned or any(row[i] is not None for row in table)
-    ]
-    result = ResultTable(
-        [columns[i] for i in keep], [tuple(row[i] for i in keep) for row in table], sql
-    )
-    return result, events
-
-
-def build_deferred(backend: Backend, compiled: CompiledQuery) -> CompiledQuery:
-    """The query with its deferred tables built and added to the tables to register
-    (each one's values may read the tables built before it)."""
-    for table in compiled.deferred:
-        values = [str(row[0]) for row in backend.execute(compiled, table.render(backend.dialect))]
-        data = table.build(values)
-        built = LookupTable(
-            table.sql_name, table.sql_name, tuple(data.column_names), True,
-            frozenset(), frozenset(), 1, data,
-        )  # fmt: skip
-        compiled = replace(compiled, tables=(*compiled.tables, built))
-    return compiled
-
-
-def write_outputs(backend: Backend, compiled: CompiledQuery, *, run: bool = True) -> None:
-    """``outputlookup``'s side effect, after the statement ran: each output's rows (none
-    when ``run`` is false: there are no events) written to its CSV (rules O1-O4)."""
-    for out in compiled.outputs:
-        raw = backend.execute(compiled, out.render(backend.dialect)) if run else []
-        rows = [[_cell(normalise(v)) for v in row[: len(out.columns)]] for row in raw]
-        if not rows:  # O3: an empty result replaces or creates only when asked to
-            exists = out.path.exists()
-            if out.append or (exists and not out.override_if_empty):
-                continue
-            if not exists and not out.create_empty:
-                continue
-            write_csv(out.path, [], [], append=False)  # a zero-length file
-            continue
-        write_csv(out.path, list(out.columns), rows, append=out.append)
-
-
-def _cell(value: Value) -> str | None:
-    """A CSV cell: numbers as Splunk renders them, multivalue values one per line (O2)."""
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return "\n".join(value)
-    return str(value)
+    visible columns), else None. The rows of `stream.open_stream`, all in one table."""
+    return collect(open_stream(backend, compiled))

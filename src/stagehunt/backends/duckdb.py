@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
 
 import duckdb
@@ -41,6 +41,24 @@ class DuckDBBackend:
 
     def execute(self, compiled: CompiledQuery, sql: str) -> list[tuple[object, ...]]:
         return self._run(compiled, sql)
+
+    def stream(
+        self, compiled: CompiledQuery, sql: str, rows: int
+    ) -> Generator[list[tuple[object, ...]], None, None]:
+        """The rows as DuckDB produces them, ``rows`` at a time (``fetchmany``): DuckDB
+        streams a result, so what is held is one batch and the engine's own buffers."""
+        con = self.connection
+        for lookup in compiled.tables:
+            con.register(lookup.sql_name, lookup.data)
+        try:
+            cursor = con.execute(sql)
+            if cursor.description is None:
+                return
+            while batch := cursor.fetchmany(rows):
+                yield [tuple(row) for row in batch]
+        finally:
+            for lookup in compiled.tables:
+                con.unregister(lookup.sql_name)
 
     def _run(self, compiled: CompiledQuery, sql: str) -> list[tuple[object, ...]]:
         con = self.connection

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import threading
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -222,6 +222,15 @@ class SparkBackend:
         finally:
             for lookup in compiled.tables:
                 self.spark.catalog.dropTempView(lookup.sql_name)
+
+    def stream(
+        self, compiled: CompiledQuery, sql: str, rows: int
+    ) -> Generator[list[tuple[object, ...]], None, None]:
+        """`execute`'s rows ``rows`` at a time: collected to the driver first, as before
+        (not streamed from the executors yet: docs/reliability.md)."""
+        result = self.execute(compiled, sql)
+        for start in range(0, len(result), rows):
+            yield result[start : start + rows]
 
     def close(self) -> None:
         self._finalizer()

@@ -39,6 +39,7 @@ from stagehunt.compile.search import time_range
 from stagehunt.knowledge import Knowledge
 from stagehunt.knowledge import bundled as bundled_knowledge
 from stagehunt.lookups import LookupLibrary, LookupTable
+from stagehunt.recursion import ensure_room
 from stagehunt.spl import ast
 from stagehunt.spl.errors import SplSemanticError, SplUnsupportedError
 from stagehunt.spl.macros import MacroLibrary
@@ -149,6 +150,7 @@ class Compiler:
 
     # ------------------------------------------------------------------ entry
     def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
+        ensure_room()  # expressions compile recursively, one call per level of nesting
         self.query = pipeline.text
         first = pipeline.commands[0]
         if isinstance(first, ast.SearchCmd):

@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from stagehunt.recursion import ensure_room
+
 #: A rewrite gets a node of its construct and returns the node to put in its place.
 Rewrite = Callable[[exp.Expression], exp.Expression]
 
@@ -657,4 +659,5 @@ def for_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
 
 def render(tree: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
     """SQL text of the compiled tree for ``dialect`` (``duckdb`` or ``spark``)."""
+    ensure_room()  # sqlglot's generator recurses once per level of the tree
     return str(for_dialect(tree, dialect).sql(dialect=dialect, pretty=pretty))

@@ -64,3 +64,10 @@ class SplSemanticError(SplError):
     """The query parses but is invalid (unknown function, wrong argument count, ...)."""
 
     kind = "error"
+
+
+class SplLimitError(SplError):
+    """The query goes past a documented limit of stagehunt (nesting depth, a generator's
+    count, a number the engines cannot hold: docs/reliability.md)."""
+
+    kind = "error"

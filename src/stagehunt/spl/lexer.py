@@ -47,12 +47,18 @@ class Token:
     end: int
 
     def describe(self) -> str:
+        """The token as an error message names it; a long one is cut (the query line
+        under the message shows it whole)."""
         if self.type is T.EOF:
             return "end of query"
+        text = self.text if len(self.text) <= _DESCRIBE_CHARS else self.text[:_DESCRIBE_CHARS] + "…"
         if self.type is T.STRING:
-            return f'"{self.text}"'
-        return f"'{self.text}'"
+            return f'"{text}"'
+        return f"'{text}'"
 
+
+#: characters of a token an error message repeats
+_DESCRIBE_CHARS = 40
 
 _PUNCT = {
     "(": T.LPAREN,

@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from stagehunt import semantics
 from stagehunt.spl.comments import end_of_string, strip_comments
-from stagehunt.spl.errors import SplSemanticError, SplSyntaxError
+from stagehunt.spl.errors import SplLimitError, SplSemanticError, SplSyntaxError
 
-_MAX_DEPTH = 20
 _STANZA = re.compile(r"^\[(?P<name>[^\]]+)\]\s*$")
 
 
@@ -89,13 +89,22 @@ class MacroLibrary:
         """Expand every macro call in ``query`` (recursively), comments blanked first;
         the keys of the macros expanded (``name`` or ``name(N)``) are appended to ``used``."""
         query = strip_comments(query)
-        return self._expand(query, query, 0, used)
+        budget = [semantics.MACRO_MAX_EXPANDED_CHARS]
+        return self._expand(query, query, (), 0, budget, used)
 
-    def _expand(self, text: str, original: str, depth: int, used: list[str] | None = None) -> str:
+    def _expand(
+        self,
+        text: str,
+        original: str,
+        chain: tuple[str, ...],
+        at: int,
+        budget: list[int],
+        used: list[str] | None = None,
+    ) -> str:
+        """``text`` with its calls expanded; ``chain`` holds the macros being expanded
+        around it, called at ``at`` in ``original``; ``budget`` the characters left."""
         if "`" not in text:
             return text
-        if depth > _MAX_DEPTH:
-            raise SplSemanticError("macro expansion too deep (recursive macro?)", 0, original)
         out: list[str] = []
         i = 0
         while i < len(text):
@@ -117,12 +126,25 @@ class MacroLibrary:
             if end < 0:
                 raise SplSyntaxError("unterminated macro: missing closing backtick", i, text)
             call = text[i + 1 : end].strip()
-            definition = self._substitute(call, i, text, used)
-            out.append(self._expand(definition, original, depth + 1, used))
+            key, definition = self._substitute(call, i, text, used)
+            where = i if not chain else at
+            _check_chain((*chain, key), where, original)
+            expanded = self._expand(definition, original, (*chain, key), where, budget, used)
+            budget[0] -= len(expanded)
+            if budget[0] < 0:
+                raise SplLimitError(
+                    f"macros expand to more than {semantics.MACRO_MAX_EXPANDED_CHARS:,} characters",
+                    where,
+                    original,
+                )
+            out.append(expanded)
             i = end + 1
         return "".join(out)
 
-    def _substitute(self, call: str, pos: int, text: str, used: list[str] | None = None) -> str:
+    def _substitute(
+        self, call: str, pos: int, text: str, used: list[str] | None = None
+    ) -> tuple[str, str]:
+        """The key of the macro ``call`` names and its definition, arguments in place."""
         m = re.fullmatch(r"(?P<name>[^()\s]+)\s*(?:\((?P<args>.*)\))?", call, re.S)
         if not m:
             raise SplSyntaxError(f"malformed macro call `{call}`", pos, text)
@@ -145,7 +167,30 @@ class MacroLibrary:
             if macro.unquote_args and _one_string(value):
                 value = value[1:-1]
             definition = definition.replace(f"${arg_name}$", value)
-        return definition
+        return key, definition
+
+
+def _check_chain(chain: tuple[str, ...], pos: int, query: str) -> None:
+    """A macro that (through others) calls itself never ends; a chain deeper than
+    semantics.MACRO_MAX_DEPTH is refused too. Both name the calls, from the query's own."""
+    last = chain[-1]
+    if last in chain[:-1]:
+        cycle = chain[chain.index(last) :]
+        raise SplSemanticError(f"recursive macro: {_names(cycle)}", pos, query)
+    if len(chain) > semantics.MACRO_MAX_DEPTH:
+        raise SplLimitError(
+            f"macro calls nested deeper than {semantics.MACRO_MAX_DEPTH} levels: {_names(chain)}",
+            pos,
+            query,
+        )
+
+
+def _names(chain: tuple[str, ...]) -> str:
+    """`a` → `b` → `c`; a long chain keeps its first three and last two calls."""
+    shown = [f"`{k}`" for k in chain]
+    if len(shown) > 6:
+        shown = [*shown[:3], "…", *shown[-2:]]
+    return " → ".join(shown)
 
 
 def _one_string(text: str) -> bool:

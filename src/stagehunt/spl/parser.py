@@ -13,9 +13,10 @@ import re
 from collections.abc import Callable
 
 from stagehunt import semantics
+from stagehunt.recursion import ensure_room
 from stagehunt.spl import ast
 from stagehunt.spl.commands import PARSERS, SPLUNK_COMMANDS, SPLUNK_GENERATING
-from stagehunt.spl.errors import SplSyntaxError, SplUnsupportedError
+from stagehunt.spl.errors import SplLimitError, SplSyntaxError, SplUnsupportedError
 from stagehunt.spl.lexer import Mode, Scanner, T, Token, unescape_eval, unescape_search
 
 #: ``bin span=`` time units in seconds (Splunk's spellings); months are calendar spans.
@@ -27,6 +28,7 @@ _SPAN_UNITS: dict[str, float] = {
 }
 _MONTH_UNITS = frozenset(("mon", "month", "months"))
 _SPAN = re.compile(r"(\d+(?:\.\d+)?)([A-Za-z]*)")
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 _TRUE_WORDS = {"true", "t", "1", "yes"}
 #: words that are operators even before '(' (``NOT (a=1)``); LIKE and IN are also functions
 _OPERATOR_WORDS = frozenset(("AND", "OR", "XOR", "NOT"))
@@ -42,8 +44,27 @@ class Parser:
         #: whether the command being parsed opens its pipeline (for commands that may
         #: either generate or append, such as ``inputlookup append=t``)
         self.first_command = True
+        #: levels of nesting open at the current token (semantics.SPL_MAX_NESTING)
+        self.depth = 0
+        #: subsearches open at the current token (semantics.SPL_MAX_SUBSEARCH_NESTING)
+        self.subsearches = 0
 
     # ------------------------------------------------------------------ helpers
+    def deeper(self, tok: Token) -> None:
+        """One more level of nesting opens at ``tok``; past the limit the query is refused
+        there, which bounds every later stage's recursion (recursion.py)."""
+        self.depth += 1
+        if self.depth > semantics.SPL_MAX_NESTING:
+            raise SplLimitError(
+                f"nesting deeper than {semantics.SPL_MAX_NESTING} levels (parentheses, "
+                "brackets, function calls and operators inside one another)",
+                tok.pos,
+                self.text,
+            )
+
+    def shallower(self, levels: int = 1) -> None:
+        self.depth -= levels
+
     def peek(self, mode: Mode) -> Token:
         return self.s.peek(mode)
 
@@ -74,6 +95,15 @@ class Parser:
     def parse_pipeline(self, nested: bool = False) -> ast.Pipeline:
         commands: list[ast.Command] = []
         first = self.peek(Mode.SEARCH)
+        if nested:
+            self.deeper(first)
+            self.subsearches += 1
+            if self.subsearches > semantics.SPL_MAX_SUBSEARCH_NESTING:
+                raise SplLimitError(
+                    f"subsearches nested deeper than {semantics.SPL_MAX_SUBSEARCH_NESTING} levels",
+                    first.pos,
+                    self.text,
+                )
         if first.type is T.PIPE:
             self.next(Mode.SEARCH)
             commands.append(self.parse_command(first_command=True))
@@ -102,6 +132,9 @@ class Parser:
                 raise self.error(f"expected '|' or end of query, found {tok.describe()}", tok)
             self.next(Mode.ARGS)
             commands.append(self.parse_command(first_command=False))
+        if nested:
+            self.shallower()
+            self.subsearches -= 1
         return ast.Pipeline(tuple(commands), self.text)
 
     def _names_generating_command(self, tok: Token) -> bool:
@@ -177,7 +210,10 @@ class Parser:
             tok = self.next(Mode.SEARCH)
             if self._search_stop():
                 raise self.error("expected a search term after NOT", self.peek(Mode.SEARCH))
-            return ast.SearchNot(self.search_not(), tok.pos)
+            self.deeper(tok)
+            inner = self.search_not()
+            self.shallower()
+            return ast.SearchNot(inner, tok.pos)
         return self.search_primary()
 
     def search_primary(self) -> ast.SearchExpr:
@@ -185,7 +221,9 @@ class Parser:
         if tok.type is T.LPAREN:
             if self.peek(Mode.SEARCH).type is T.RPAREN:
                 raise self.error("empty parentheses in search", tok)
+            self.deeper(tok)
             inner = self.search_and()
+            self.shallower()
             close = self.next(Mode.SEARCH)
             if close.type is not T.RPAREN:
                 raise self.error(f"expected ')' to close '(' at column {self._col(tok.pos)}", close)
@@ -296,14 +334,18 @@ class Parser:
         self, ops: tuple[str, ...], operand: Callable[[], ast.Expr], keyword: bool
     ) -> ast.Expr:
         left = operand()
+        chain = 0  # each operator nests the chain so far one level deeper
         while True:
             tok = self.peek(Mode.EVAL)
             text = tok.text.upper() if keyword else tok.text
             is_op = (tok.type is T.WORD) if keyword else (tok.type is T.OP)
             if not is_op or text not in ops:
+                self.shallower(chain)
                 return left
             self.next(Mode.EVAL)
             self._need_operand(tok)
+            self.deeper(tok)
+            chain += 1
             left = ast.BinOp(text, left, operand(), tok.pos)
 
     def _need_operand(self, op: Token) -> None:
@@ -325,11 +367,15 @@ class Parser:
         if tok.type is T.WORD and tok.text.upper() == "NOT":
             self.next(Mode.EVAL)
             self._need_operand(tok)
-            return ast.UnaryOp("NOT", self.expr_not(), tok.pos)
+            self.deeper(tok)
+            inner = self.expr_not()
+            self.shallower()
+            return ast.UnaryOp("NOT", inner, tok.pos)
         return self.expr_eq()
 
     def expr_eq(self) -> ast.Expr:
         left = self.expr_rel()
+        chain = 0  # as in _binary_level
         while True:
             tok = self.peek(Mode.EVAL)
             if tok.type is T.OP and tok.text in ("=", "==", "!="):
@@ -337,12 +383,17 @@ class Parser:
             elif tok.type is T.WORD and tok.text.upper() == "LIKE":
                 op = "LIKE"
             elif tok.type is T.WORD and tok.text.upper() == "IN" and self._paren_after(tok):
+                self.deeper(tok)
+                chain += 1
                 left = self._in_operator(left, tok)
                 continue
             else:
+                self.shallower(chain)
                 return left
             self.next(Mode.EVAL)
             self._need_operand(tok)
+            self.deeper(tok)
+            chain += 1
             left = ast.BinOp(op, left, self.expr_rel(), tok.pos)
 
     def _paren_after(self, tok: Token) -> bool:
@@ -382,7 +433,9 @@ class Parser:
         if tok.type is T.OP and tok.text in ("-", "+"):
             self.next(Mode.EVAL)
             self._need_operand(tok)
+            self.deeper(tok)
             operand = self.expr_unary()
+            self.shallower()
             if tok.text == "+":
                 return operand
             if isinstance(operand, ast.Num):
@@ -399,7 +452,9 @@ class Parser:
         if tok.type is T.QFIELD:
             return ast.FieldRef(tok.text, tok.pos)
         if tok.type is T.LPAREN:
+            self.deeper(tok)
             inner = self.expression()
+            self.shallower()
             self.expect(T.RPAREN, Mode.EVAL, f"')' to close '(' at column {self._col(tok.pos)}")
             return inner
         if tok.type is T.WORD:
@@ -421,10 +476,12 @@ class Parser:
         if self.peek(Mode.EVAL).type is T.RPAREN:
             self.next(Mode.EVAL)
             return ast.Call(name.text.lower(), (), name.pos)
+        self.deeper(name)
         while True:
             args.append(self.expression())
             tok = self.next(Mode.EVAL)
             if tok.type is T.RPAREN:
+                self.shallower()
                 return ast.Call(name.text.lower(), tuple(args), name.pos)
             if tok.type is not T.COMMA:
                 raise self.error(
@@ -489,15 +546,16 @@ class Parser:
             value = Token(T.STRING, unescape_search(value.text), value.pos, value.end)
         return tok.text.lower(), value
 
-    def int_value(self, tok: Token, what: str) -> int:
-        try:
-            value = int(tok.text)
-        except ValueError:
-            raise self.error(
-                f"{what} must be a whole number, found {tok.describe()}", tok
-            ) from None
-        if value < 0:
+    def int_value(self, tok: Token, what: str, maximum: int = semantics.WHOLE_NUMBER_MAX) -> int:
+        """A whole-number argument from 0 to ``maximum``."""
+        if _WHOLE.fullmatch(tok.text) is None:
+            raise self.error(f"{what} must be a whole number, found {tok.describe()}", tok)
+        if tok.text.startswith("-"):
             raise self.error(f"{what} must not be negative", tok)
+        # past Python's 4,300-digit conversion limit a number is surely past ``maximum``
+        value = int(tok.text) if len(tok.text) <= len(str(maximum)) + 1 else maximum + 1
+        if value > maximum:
+            raise SplLimitError(f"{what} must be at most {maximum:,}", tok.pos, self.text)
         return value
 
     def bool_value(self, tok: Token, what: str) -> bool:
@@ -677,6 +735,7 @@ class Parser:
 def parse_commands(text: str, start: int = 0) -> list[ast.Command]:
     """The commands of a subsearch template from ``start`` to the end of ``text``: ``eval
     ...`` or ``eval ... | where ...`` (foreach's ``[ ... ]``, the first word a command)."""
+    ensure_room()
     parser = Parser(text)
     parser.s.pos = start
     commands = [parser.parse_command(first_command=False)]
@@ -696,4 +755,5 @@ def parse(text: str) -> ast.Pipeline:
     """Parse an SPL query (macros already expanded) into a pipeline."""
     if not text.strip():
         raise SplSyntaxError("empty query", 0, text)
+    ensure_room()
     return Parser(text).parse_pipeline()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from stagehunt import semantics
 from stagehunt.spl import ast
 from stagehunt.spl.commands.registry import command
 from stagehunt.spl.lexer import Mode, Token
@@ -21,7 +22,7 @@ def parse_makeresults(p: Parser, tok: Token) -> ast.MakeresultsCmd:
             bad = p.peek(Mode.ARGS)
             raise p.error(f"unexpected {bad.describe()} in makeresults", bad)
         if opt[0] == "count":
-            count = p.int_value(opt[1], "count")
+            count = p.int_value(opt[1], "count", semantics.MAKERESULTS_MAX_COUNT)
         elif opt[0] not in ("annotate", "splunk_server", "splunk_server_group"):
             raise p.error(f"unknown makeresults option '{opt[0]}'", opt[1])
     return ast.MakeresultsCmd(count, tok.pos)

@@ -21,9 +21,9 @@ def parse_sort(p: Parser, tok: Token) -> ast.SortCmd:
             raise p.error(f"unknown sort option '{opt[0]}'", opt[1])
         limit = p.int_value(opt[1], "limit")
     first = p.peek(Mode.ARGS)
-    if limit is None and first.type is T.WORD and first.text.isdigit():
+    if limit is None and first.type is T.WORD and first.text.isascii() and first.text.isdigit():
         p.next(Mode.ARGS)
-        limit = int(first.text)
+        limit = p.int_value(first, "the sort limit")
     keys, reverse = p.sort_keys()
     if not keys:
         raise p.error("'sort' needs at least one field", p.peek(Mode.ARGS))
