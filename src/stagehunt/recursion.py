@@ -18,6 +18,10 @@ from stagehunt import semantics
 FRAMES_PER_LEVEL = 32
 #: frames for what runs around a stage (the caller, the CLI, a test runner)
 _MARGIN = 2_000
+#: the limit is raised in steps of this many frames, so that calls from slightly different
+#: depths ask for the same limit and only the first changes it (a test runner that saves
+#: and restores the limit around each test, as hypothesis does, then sees no change)
+_STEP = 10_000
 
 
 def _depth() -> int:
@@ -36,4 +40,8 @@ def ensure_room() -> None:
     150,000 frames on an 8 MiB stack)."""
     needed = _depth() + FRAMES_PER_LEVEL * semantics.SPL_MAX_NESTING + _MARGIN
     if sys.getrecursionlimit() < needed:
-        sys.setrecursionlimit(needed)
+        sys.setrecursionlimit(-(-needed // _STEP) * _STEP)
+
+
+# at import, before a caller that saves and restores the limit (a test runner) runs a stage
+ensure_room()
