@@ -58,6 +58,27 @@ def test_zip_members_are_read_like_files(tmp_path: Path) -> None:
     assert report.sourcetypes.get("linux:audit") == 2
 
 
+def test_zip_bomb_member_is_refused_at_the_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by fuzz/fuzz_zip.py: a member was inflated whole to disk, however large.
+    8 MiB of zeros compress ~1,000 times; with the floor lowered to 1 MiB, the bound is
+    1 MiB and the member stops there while the next member still loads."""
+    from stagehunt.ingest import registry
+
+    monkeypatch.setattr(registry, "ZIP_RATIO_FROM_BYTES", 1 << 20)
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("zeros.jsonl", b"\0" * (8 << 20))
+        zf.writestr("events.jsonl", json.dumps({"_time": 1, "host": "h"}) + "\n")
+    with EventStore() as store:
+        report = store.load([archive])
+    assert report.stored == 1
+    assert len(report.errors) == 1
+    assert report.errors[0].startswith(f"{archive}!zeros.jsonl: cannot extract: inflates past ")
+    assert report.errors[0].endswith("a zip bomb?")
+
+
 def test_folder_skips_documentation_and_reads_events(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("# Notes, with a comma\nnot, events\n")
     (tmp_path / "rule.yml").write_text("title: x\n")
