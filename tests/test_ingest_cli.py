@@ -61,7 +61,7 @@ def test_zip_members_are_read_like_files(tmp_path: Path) -> None:
 def test_zip_bomb_member_is_refused_at_the_bound(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Found by fuzz/fuzz_zip.py: a member was inflated whole to disk, however large.
+    """Found building fuzz/fuzz_zip.py: a member was inflated whole to disk, however large.
     8 MiB of zeros compress ~1,000 times; with the floor lowered to 1 MiB, the bound is
     1 MiB and the member stops there while the next member still loads."""
     from stagehunt.ingest import registry
