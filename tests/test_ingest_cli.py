@@ -79,6 +79,24 @@ def test_zip_bomb_member_is_refused_at_the_bound(
     assert report.errors[0].endswith("a zip bomb?")
 
 
+def test_zip_member_with_broken_deflate_data_is_an_error(tmp_path: Path) -> None:
+    """Found by fuzz/fuzz_zip.py: zlib's error escaped the load as a traceback."""
+    archive = tmp_path / "broken.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("events.jsonl", json.dumps({"_time": 1, "host": "h"}) + "\n")
+    data = bytearray(archive.read_bytes())
+    start = 30 + len("events.jsonl")  # the member's deflate stream, after its local header
+    data[start : start + 4] = b"\0\0\0\0"  # a stored block whose lengths disagree
+    archive.write_bytes(bytes(data))
+    with EventStore() as store:
+        report = store.load([archive])
+    assert report.stored == 0 and report.files == 0
+    assert report.errors == [
+        f"{archive}!events.jsonl: cannot extract: "
+        "Error -3 while decompressing data: invalid stored block lengths"
+    ]
+
+
 def test_folder_skips_documentation_and_reads_events(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("# Notes, with a comma\nnot, events\n")
     (tmp_path / "rule.yml").write_text("title: x\n")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -98,7 +99,14 @@ def expand(path: Path, scratch: Path) -> Iterator[Source | SourceError]:
             target = scratch / f"member-{abs(hash(name))}"
             try:
                 _extract(archive, info, target)
-            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, _ZipBomb) as exc:
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                OSError,
+                EOFError,
+                RuntimeError,
+                _ZipBomb,
+            ) as exc:
                 target.unlink(missing_ok=True)
                 yield SourceError(name, f"cannot extract: {exc}")
                 continue
