@@ -88,12 +88,15 @@ def expand(path: Path, scratch: Path) -> Iterator[Source | SourceError]:
         return
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
+        # a damaged directory: also a version zipfile does not know (NotImplementedError),
+        # a name flagged UTF-8 that is not (UnicodeDecodeError)
         yield SourceError(str(path), f"unreadable zip archive: {exc}")
         return
     with archive:
         for info in archive.infolist():
-            if info.is_dir() or info.filename.startswith("__MACOSX/"):
+            # not info.is_dir(): it fails on an empty name (a name cut at a NUL byte)
+            if info.filename.endswith("/") or info.filename.startswith("__MACOSX/"):
                 continue
             name = f"{path}!{info.filename}"
             target = scratch / f"member-{abs(hash(name))}"
