@@ -249,3 +249,14 @@ def test_a_view_lists_only_its_own_tables_and_shares_loaded_ones(defaults: Path)
     assert second.loaded() == []
     assert second.get("ioc") is table
     assert [t.name for t in first.loaded()] == ["ioc"]
+
+
+def test_transforms_conf_that_is_not_utf8_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by fuzz/fuzz_conf.py: a UnicodeDecodeError traceback from `--lookups`."""
+    (tmp_path / "transforms.conf").write_bytes(b"\x80")
+    assert cli.main(["search", "| makeresults", "--lookups", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'transforms.conf'}: not UTF-8 text (byte 0: invalid start byte)\n"
+    )

@@ -99,7 +99,13 @@ class LookupLibrary:
         if self.folder is not None:
             conf = self.folder / "transforms.conf"
             if conf.is_file():
-                self._stanzas = _read_conf(conf.read_text(encoding="utf-8"))
+                try:
+                    text = conf.read_text(encoding="utf-8")
+                except UnicodeDecodeError as exc:
+                    raise LookupError_(
+                        f"{conf}: not UTF-8 text (byte {exc.start}: {exc.reason})"
+                    ) from None
+                self._stanzas = _read_conf(text)
         for name, stanza in (self.definitions or {}).items():
             self._stanzas[name] = dict(stanza)
 
