@@ -165,6 +165,8 @@ class LookupLibrary:
             note = f"lookup '{name}' is KV store collection '{collection}': empty here"
         else:
             filename = stanza.get("filename") or (name if name.endswith(".csv") else f"{name}.csv")
+            if "\0" in filename:  # no file name holds one (the OS refuses it: ValueError)
+                raise LookupError_(f"lookup '{name}': '{filename}' holds a NUL byte")
             if self.writes is not None:  # watch where outputlookup would write it
                 watch = (self.writes.resolve() / filename).resolve()
                 self._seen[name] = (watch, _WRITES.get(watch, 0))
@@ -225,7 +227,7 @@ class LookupLibrary:
         stanza = self._stanzas.get(name, {})
         filename = stanza.get("filename") or (name if name.endswith(".csv") else f"{name}.csv")
         relative = Path(filename)
-        if relative.is_absolute() or ".." in relative.parts or "\\" in filename:
+        if relative.is_absolute() or ".." in relative.parts or "\\" in filename or "\0" in filename:
             raise LookupError_(
                 f"outputlookup '{name}': '{filename}' must be a file name inside the lookups folder"
             )
