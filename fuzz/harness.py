@@ -105,6 +105,7 @@ def main(
     if args.atheris:
         import atheris  # type: ignore[import-not-found]
 
+        atheris.instrument_all()  # coverage of every module loaded so far: stagehunt's too
         test = _test(strategy, check, Figures(), 1, shrink=False)
         atheris.Setup([sys.argv[0], *rest], test.hypothesis.fuzz_one_input)  # type: ignore[attr-defined]
         atheris.Fuzz()
