@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint browser java bench bench-scale clean
+.PHONY: run test lint browser java bench bench-scale fuzz clean
 
 run: $(STAMP)
 	$(BIN)/stagehunt hunt
@@ -25,8 +25,8 @@ java:
 		openjdk-17-jre-headless) >/dev/null 2>&1 || echo "note: no Java; the Spark tests will fail"; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench scripts
-	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts fuzz
+	$(BIN)/ruff format --check src tests bench scripts fuzz
 	$(BIN)/mypy
 
 bench: $(STAMP)
@@ -35,6 +35,13 @@ bench: $(STAMP)
 # 1M, 10M and 100M events (100M via the Parquet lake): long (see bench/RESULTS.md)
 bench-scale: $(STAMP)
 	$(BIN)/python bench/bench_scale.py --write --memory-limit 3GB
+
+# The fuzzing campaign: every fuzz/fuzz_*.py for FUZZ_SECONDS each (the tests run each
+# on a small fixed budget); `python fuzz/fuzz_spl.py --help` for one target.
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	for target in fuzz/fuzz_*.py; do \
+		$(BIN)/python $$target --examples 100000000 --seconds $(FUZZ_SECONDS) || exit 1; done
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -58,6 +58,96 @@ def test_zip_members_are_read_like_files(tmp_path: Path) -> None:
     assert report.sourcetypes.get("linux:audit") == 2
 
 
+def test_zip_bomb_member_is_refused_at_the_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found building fuzz/fuzz_zip.py: a member was inflated whole to disk, however large.
+    8 MiB of zeros compress ~1,000 times; with the floor lowered to 1 MiB, the bound is
+    1 MiB and the member stops there while the next member still loads."""
+    from stagehunt.ingest import registry
+
+    monkeypatch.setattr(registry, "ZIP_RATIO_FROM_BYTES", 1 << 20)
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("zeros.jsonl", b"\0" * (8 << 20))
+        zf.writestr("events.jsonl", json.dumps({"_time": 1, "host": "h"}) + "\n")
+    with EventStore() as store:
+        report = store.load([archive])
+    assert report.stored == 1
+    assert len(report.errors) == 1
+    assert report.errors[0].startswith(f"{archive}!zeros.jsonl: cannot extract: inflates past ")
+    assert report.errors[0].endswith("a zip bomb?")
+
+
+def test_zip_member_with_broken_deflate_data_is_an_error(tmp_path: Path) -> None:
+    """Found by fuzz/fuzz_zip.py: zlib's error escaped the load as a traceback."""
+    archive = tmp_path / "broken.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("events.jsonl", json.dumps({"_time": 1, "host": "h"}) + "\n")
+    data = bytearray(archive.read_bytes())
+    start = 30 + len("events.jsonl")  # the member's deflate stream, after its local header
+    data[start : start + 4] = b"\0\0\0\0"  # a stored block whose lengths disagree
+    archive.write_bytes(bytes(data))
+    with EventStore() as store:
+        report = store.load([archive])
+    assert report.stored == 0 and report.files == 0
+    assert report.errors == [
+        f"{archive}!events.jsonl: cannot extract: "
+        "Error -3 while decompressing data: invalid stored block lengths"
+    ]
+
+
+def _one_member_zip(path: Path) -> tuple[bytearray, int]:
+    """A zip of one member ``events.jsonl`` as bytes, and where its central directory
+    entry starts (to damage it)."""
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("events.jsonl", json.dumps({"_time": 1, "host": "h"}) + "\n")
+    data = bytearray(path.read_bytes())
+    return data, data.index(b"PK\x01\x02")
+
+
+def test_zip_needing_a_version_zipfile_lacks_is_unreadable(tmp_path: Path) -> None:
+    """Found by fuzz/fuzz_zip.py: zipfile's NotImplementedError escaped the load."""
+    archive = tmp_path / "v64.zip"
+    data, central = _one_member_zip(archive)
+    data[central + 6] = 64  # "version needed to extract": 6.4
+    archive.write_bytes(bytes(data))
+    with EventStore() as store:
+        report = store.load([archive])
+    assert report.errors == [f"{archive}: unreadable zip archive: zip file version 6.4"]
+
+
+def test_zip_member_name_flagged_utf8_but_not_is_unreadable(tmp_path: Path) -> None:
+    """Found by fuzz/fuzz_zip.py: a UnicodeDecodeError escaped the load."""
+    archive = tmp_path / "name.zip"
+    data, central = _one_member_zip(archive)
+    data[central + 9] |= 0x08  # general purpose flag bit 11: the name is UTF-8
+    data[central + 46] = 0xBC  # ... and its first byte cannot start a UTF-8 character
+    archive.write_bytes(bytes(data))
+    with EventStore() as store:
+        report = store.load([archive])
+    assert report.errors == [
+        f"{archive}: unreadable zip archive: 'utf-8' codec can't decode byte 0xbc in "
+        "position 0: invalid start byte"
+    ]
+
+
+def test_zip_member_name_cut_to_nothing_is_an_error(tmp_path: Path) -> None:
+    """Found by fuzz/fuzz_zip.py: a name starting with a NUL byte is empty to zipfile,
+    and ZipInfo.is_dir() raised IndexError on it."""
+    archive = tmp_path / "nul.zip"
+    data, central = _one_member_zip(archive)
+    data[central + 46] = 0  # zipfile cuts the name at its first NUL byte
+    archive.write_bytes(bytes(data))
+    with EventStore() as store:
+        report = store.load([archive])
+    assert report.stored == 0
+    assert report.errors == [
+        f"{archive}!: cannot extract: "
+        "File name in directory '\\x00vents.jsonl' and header b'events.jsonl' differ."
+    ]
+
+
 def test_folder_skips_documentation_and_reads_events(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("# Notes, with a comma\nnot, events\n")
     (tmp_path / "rule.yml").write_text("title: x\n")

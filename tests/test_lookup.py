@@ -15,7 +15,7 @@ import pytest
 from stagehunt import cli
 from stagehunt.api import search_records
 from stagehunt.lookups import LookupLibrary
-from stagehunt.lookups.library import LookupMissing
+from stagehunt.lookups.library import LookupError_, LookupMissing
 from stagehunt.spl.errors import SplSemanticError
 
 EVENTS = [
@@ -249,3 +249,27 @@ def test_a_view_lists_only_its_own_tables_and_shares_loaded_ones(defaults: Path)
     assert second.loaded() == []
     assert second.get("ioc") is table
     assert [t.name for t in first.loaded()] == ["ioc"]
+
+
+def test_transforms_conf_that_is_not_utf8_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by fuzz/fuzz_conf.py: a UnicodeDecodeError traceback from `--lookups`."""
+    (tmp_path / "transforms.conf").write_bytes(b"\x80")
+    assert cli.main(["search", "| makeresults", "--lookups", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'transforms.conf'}: not UTF-8 text (byte 0: invalid start byte)\n"
+    )
+
+
+def test_lookup_name_with_a_nul_byte_is_a_lookup_error(folder: Path) -> None:
+    """Found by fuzz/fuzz_lookup_paths.py: a NUL byte reached the file system's
+    ValueError ("embedded null byte") instead of the lookup's own error."""
+    with pytest.raises(SplSemanticError) as caught:
+        run('| inputlookup "a\x00b"', folder)
+    assert caught.value.message == "lookup 'a\x00b': 'a\x00b.csv' holds a NUL byte"
+    with pytest.raises(LookupError_) as written:
+        LookupLibrary(folder).output_path("a\x00b")
+    assert str(written.value) == (
+        "outputlookup 'a\x00b': 'a\x00b.csv' must be a file name inside the lookups folder"
+    )

@@ -368,3 +368,15 @@ def test_unquote_args_takes_a_quoted_argument_without_its_quotes() -> None:
     assert lib.expand('`m("a b")`') == 'f="a b"'
     assert lib.expand("`m(a)`") == 'f="a"'
     assert lib.expand('`m("a" "b")`') == 'f=""a" "b""'  # not one string: as written
+
+
+def test_macros_conf_that_is_not_utf8_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by fuzz/fuzz_conf.py: a UnicodeDecodeError traceback from `--macros`."""
+    conf = tmp_path / "macros.conf"
+    conf.write_bytes(b"[m]\ndefinition = \x80\n")
+    assert cli.main(["search", "| makeresults", "--macros", str(conf)]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {conf}: not UTF-8 text (byte 17: invalid start byte)\n"
+    )

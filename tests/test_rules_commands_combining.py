@@ -264,6 +264,28 @@ def test_rule_t5_maxpause_splits_at_a_longer_gap() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "spl",
+    [
+        "| makeresults | transaction search search search",
+        "e=* | transaction nosuch u | table u _time eventcount",
+    ],
+)
+def test_transaction_on_a_field_no_event_has_gives_no_transaction(spl: str) -> None:
+    """Found by fuzz/fuzz_spl.py: an IndexError while compiling (the newest-first order
+    looked for ``_time`` after the key columns, and a key no event has is no column). The
+    result is that of ``transaction a`` alone on events without ``a``: no transaction."""
+    assert rows(spl, TXN) == []
+
+
+def test_transaction_option_with_a_space_before_its_equals_is_a_syntax_error() -> None:
+    """Found by fuzz/fuzz_spl.py: ``name =`` passed transaction's option test but not
+    the parser's own (``name=`` adjacent), and an assert failed."""
+    with pytest.raises(SplError) as err:
+        rows("| transaction search =", [])
+    assert err.value.one_line() == "syntax error at line 1, column 22: expected a field, found '='"
+
+
 def test_rule_t6_fields_merge_into_sorted_distinct_values_and_raw_in_time_order() -> None:
     # without limits all of a's events form one transaction: e values {1,2}, _raw oldest
     # first, _time the earliest (100), duration 500-100

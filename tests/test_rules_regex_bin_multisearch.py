@@ -13,7 +13,7 @@ import pytest
 
 from stagehunt.api import search_records
 from stagehunt.compile.regex import PcreOnly, to_re2
-from stagehunt.spl.errors import SplError, SplSyntaxError, SplUnsupportedError
+from stagehunt.spl.errors import SplError, SplSemanticError, SplSyntaxError, SplUnsupportedError
 
 FILES: list[dict[str, Any]] = [
     {"_time": 1000.0, "id": "a", "TargetFilename": r"C:\Windows\System32\abcdEFGH.tmp"},
@@ -108,6 +108,17 @@ def test_to_re2_lists_groups_in_order() -> None:
 def test_to_re2_refuses_pcre_only(pcre: str) -> None:
     with pytest.raises(PcreOnly):
         to_re2(pcre)
+
+
+def test_rex_with_two_groups_of_one_name_is_a_located_error() -> None:
+    """Found by fuzz/fuzz_spl.py: DuckDB's binder refused the statement ("Duplicate group
+    name"); PCRE as Splunk compiles it (no (?J)) refuses the pattern too."""
+    spl = '| makeresults | eval _raw="ab" | rex "(?<x>a)(?P<x>b)"'
+    with pytest.raises(SplSemanticError) as err:
+        search_records(spl, [])
+    assert err.value.message == "two groups are named 'x'"
+    # the string opens at offset 37; the second group's '(' is 7 characters into it
+    assert err.value.pos == 37 + 1 + 7
 
 
 # ---------------------------------------------------------------- rex (rule 8, rex)

@@ -30,7 +30,7 @@ from stagehunt.escu import commands as escu_commands
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.knowledge import bundled as bundled_knowledge
 from stagehunt.lint import from_store, lint
-from stagehunt.lookups import LookupLibrary
+from stagehunt.lookups import LookupError_, LookupLibrary
 from stagehunt.packs import load_pack
 from stagehunt.render.formats import FORMATS, render, write
 from stagehunt.render.progress import progress_reporter
@@ -39,7 +39,7 @@ from stagehunt.report import write_report
 from stagehunt.sigma import commands as sigma_commands
 from stagehunt.simulate import SCENARIOS, UnknownScenario, simulate
 from stagehunt.spl.errors import SplError
-from stagehunt.spl.macros import MacroLibrary
+from stagehunt.spl.macros import MacroFileError, MacroLibrary
 from stagehunt.store.event_store import EventStore, LoadReport
 from stagehunt.validate import validate
 
@@ -557,7 +557,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CliError, sigma_commands.SigmaUsageError, escu_commands.EscuUsageError) as e:
         sys.stderr.write(f"error: {e}\n")
         return e.code
-    except DialectUnsupported as e:
+    except (DialectUnsupported, LookupError_, MacroFileError) as e:
+        # LookupError_ here: the lookups folder's transforms.conf cannot be read
         sys.stderr.write(f"error: {e}\n")
         return EXIT_USAGE
     except (duckdb.Error, QueryFailed) as e:

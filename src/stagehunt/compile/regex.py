@@ -41,6 +41,14 @@ class PcreOnly(ValueError):
         self.offset = offset
 
 
+class BadPattern(ValueError):
+    """The pattern is wrong for PCRE too (Splunk refuses it); ``offset`` as above."""
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.offset = offset
+
+
 def to_re2(pattern: str) -> Re2Pattern:
     """Translate the PCRE pattern to RE2 where that is exact; raise :class:`PcreOnly` else."""
     out: list[str] = []
@@ -97,7 +105,7 @@ def to_re2(pattern: str) -> Re2Pattern:
         ):
             if rest.startswith(lead):
                 raise PcreOnly(f"{what} ({lead}...) is not available in RE2", i)
-        named = None
+        named, start = None, i
         for open_, close in (("?P<", ">"), ("?<", ">"), ("?'", "'")):
             if rest.startswith(open_):
                 m = _NAME.match(rest, len(open_))
@@ -106,6 +114,8 @@ def to_re2(pattern: str) -> Re2Pattern:
                     i += 1 + m.end() + len(close)
                 break
         if named is not None:
+            if named in groups:  # PCRE without (?J), as Splunk compiles it, refuses it too
+                raise BadPattern(f"two groups are named '{named}'", start)
             groups.append(named)
             out.append(f"(?P<{named}>")
             continue
@@ -119,6 +129,8 @@ def translate(pattern: str, pos: int, query: str) -> Re2Pattern:
         return to_re2(pattern)
     except PcreOnly as e:
         raise SplUnsupportedError(str(e), pos + 1 + e.offset, query) from None
+    except BadPattern as e:
+        raise SplSemanticError(str(e), pos + 1 + e.offset, query) from None
 
 
 def _matches(subject: Typed, pattern: str, c: ExprCompiler) -> exp.Expression:

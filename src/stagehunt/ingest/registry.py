@@ -11,9 +11,9 @@ object goes through that shape.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -48,6 +48,11 @@ def shapes() -> tuple[Shape, ...]:
 
 
 _ZIP_MAGIC = b"PK\x03\x04"
+#: A zip member may inflate to this many times its compressed size before it is refused
+#: as a zip bomb (EVTX compresses about 10 to 30 times; zeros 1,000 times) ...
+ZIP_MAX_RATIO = 200
+#: ... once it is past this size: small members are always extracted.
+ZIP_RATIO_FROM_BYTES = 64 * 1024 * 1024
 _SNIFF = 64 * 1024
 _EVTX_HEADER = 4096
 
@@ -83,23 +88,52 @@ def expand(path: Path, scratch: Path) -> Iterator[Source | SourceError]:
         return
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:
+        # a damaged directory: also a version zipfile does not know (NotImplementedError),
+        # a name flagged UTF-8 that is not (UnicodeDecodeError)
         yield SourceError(str(path), f"unreadable zip archive: {exc}")
         return
     with archive:
         for info in archive.infolist():
-            if info.is_dir() or info.filename.startswith("__MACOSX/"):
+            # not info.is_dir(): it fails on an empty name (a name cut at a NUL byte)
+            if info.filename.endswith("/") or info.filename.startswith("__MACOSX/"):
                 continue
             name = f"{path}!{info.filename}"
             target = scratch / f"member-{abs(hash(name))}"
             try:
-                with archive.open(info) as src, target.open("wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+                _extract(archive, info, target)
+            except (
+                zipfile.BadZipFile,
+                zlib.error,
+                OSError,
+                EOFError,
+                RuntimeError,
+                _ZipBomb,
+            ) as exc:
                 target.unlink(missing_ok=True)
                 yield SourceError(name, f"cannot extract: {exc}")
                 continue
             yield replace(Source.from_path(target), name=name, temporary=True)
+
+
+class _ZipBomb(Exception):
+    """A member inflating far past its compressed size."""
+
+
+def _extract(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path) -> None:
+    """Copy one member to ``target``, counting the bytes as they inflate (the sizes the
+    archive declares are not trusted): a zip bomb stops at the bound, not the disk."""
+    bound = max(ZIP_RATIO_FROM_BYTES, ZIP_MAX_RATIO * max(info.compress_size, 1))
+    written = 0
+    with archive.open(info) as src, target.open("wb") as dst:
+        while block := src.read(1 << 20):
+            written += len(block)
+            if written > bound:
+                raise _ZipBomb(
+                    f"inflates past {bound:,} bytes ({ZIP_MAX_RATIO} times its compressed "
+                    f"{info.compress_size:,}): a zip bomb?"
+                )
+            dst.write(block)
 
 
 #: Inside a folder, files with these endings are documentation or rules, not events;

@@ -99,7 +99,13 @@ class LookupLibrary:
         if self.folder is not None:
             conf = self.folder / "transforms.conf"
             if conf.is_file():
-                self._stanzas = _read_conf(conf.read_text(encoding="utf-8"))
+                try:
+                    text = conf.read_text(encoding="utf-8")
+                except UnicodeDecodeError as exc:
+                    raise LookupError_(
+                        f"{conf}: not UTF-8 text (byte {exc.start}: {exc.reason})"
+                    ) from None
+                self._stanzas = _read_conf(text)
         for name, stanza in (self.definitions or {}).items():
             self._stanzas[name] = dict(stanza)
 
@@ -159,6 +165,8 @@ class LookupLibrary:
             note = f"lookup '{name}' is KV store collection '{collection}': empty here"
         else:
             filename = stanza.get("filename") or (name if name.endswith(".csv") else f"{name}.csv")
+            if "\0" in filename:  # no file name holds one (the OS refuses it: ValueError)
+                raise LookupError_(f"lookup '{name}': '{filename}' holds a NUL byte")
             if self.writes is not None:  # watch where outputlookup would write it
                 watch = (self.writes.resolve() / filename).resolve()
                 self._seen[name] = (watch, _WRITES.get(watch, 0))
@@ -219,7 +227,7 @@ class LookupLibrary:
         stanza = self._stanzas.get(name, {})
         filename = stanza.get("filename") or (name if name.endswith(".csv") else f"{name}.csv")
         relative = Path(filename)
-        if relative.is_absolute() or ".." in relative.parts or "\\" in filename:
+        if relative.is_absolute() or ".." in relative.parts or "\\" in filename or "\0" in filename:
             raise LookupError_(
                 f"outputlookup '{name}': '{filename}' must be a file name inside the lookups folder"
             )

@@ -21,6 +21,10 @@ from stagehunt.spl.errors import SplLimitError, SplSemanticError, SplSyntaxError
 _STANZA = re.compile(r"^\[(?P<name>[^\]]+)\]\s*$")
 
 
+class MacroFileError(ValueError):
+    """A macros.conf that cannot be read as text (not UTF-8)."""
+
+
 class UnknownMacro(SplSemanticError):
     """A macro call that names no macro of the library (name and number of arguments)."""
 
@@ -49,7 +53,13 @@ class MacroLibrary:
 
     @classmethod
     def from_file(cls, path: Path) -> MacroLibrary:
-        return cls.from_text(path.read_text(encoding="utf-8"))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise MacroFileError(
+                f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})"
+            ) from None
+        return cls.from_text(text)
 
     @classmethod
     def from_text(cls, text: str) -> MacroLibrary:

@@ -144,15 +144,17 @@ def _merge(
     fields: list[Field] = []
     select: list[exp.Expression] = []
 
-    def add(name: str, sql: exp.Expression, kind: Kind) -> None:
+    def add(name: str, sql: exp.Expression, kind: Kind) -> str:
         alias = alias_for(name, taken)
         fields.append(Field(name, alias, kind))
         select.append(q.alias(sql, q.ident(alias)))
+        return alias
 
     for name, key in zip(cmd.fields, keys, strict=True):
         if not key.is_null:
             add(name, key.sql, key.kind)
-    add("_time", exp.Min(this=time), Kind.NUM)
+    # keys no event has are not columns: the time is not always at len(keys)
+    time_alias = add("_time", exp.Min(this=time), Kind.NUM)
     raw = rel.get("_raw")
     for f in rel.fields:
         if f.name in cmd.fields or f.name in ("_time", "_raw", "duration", "eventcount"):
@@ -173,5 +175,5 @@ def _merge(
     select.append(q.alias(exp.Min(this=q.col(ORD)), q.ident(ORD)))
     query = q.select(*select).from_(exp.to_identifier(rel.source), copy=False).group_by(*txn)
     grouped = Relation(c.b.add(query), tuple(fields), (), (ORD,), events=False)
-    newest_first = [ordered(q.col(fields[len(keys)].alias), True), ordered(q.col(ORD), False)]
+    newest_first = [ordered(q.col(time_alias), True), ordered(q.col(ORD), False)]
     return renumber(c.b, grouped, newest_first, None)

@@ -71,7 +71,10 @@ def parse_transaction(p: Parser, tok: Token) -> ast.TransactionCmd:
             p.next(Mode.ARGS)
             continue
         after = p.s._scan(nxt.end, Mode.ARGS)
-        is_option = nxt.type is T.WORD and after.type is T.OP and after.text == "="
+        # as Parser.option reads one: ``name=`` with nothing between (else an assert failed)
+        is_option = (
+            nxt.type is T.WORD and after.type is T.OP and after.text == "=" and after.pos == nxt.end
+        )
         if not is_option:
             fields.append(p.field_name("a field").text)
             continue
@@ -86,7 +89,7 @@ def parse_transaction(p: Parser, tok: Token) -> ast.TransactionCmd:
                 ends = expr
             continue
         opt = p.option()
-        assert opt is not None
+        assert opt is not None  # is_option checked what Parser.option needs
         value = opt[1]
         if name == "maxspan":
             maxspan = _span(p, value, name)
