@@ -1,0 +1,60 @@
+"""What a watcher runs: a detection source gives a name, a watch spec (window, key)
+and the results of one window. Pack detections are the first kind; Sigma rules and
+ESCU detections would implement the same protocol."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from stagehunt.api import compile_query, run_on
+from stagehunt.backends.duckdb import DuckDBBackend
+from stagehunt.lookups import LookupLibrary
+from stagehunt.packs import load_pack
+from stagehunt.result import ResultTable
+from stagehunt.store.event_store import EventStore
+from stagehunt.watch.windows import WatchSpec, WindowError, spec_from
+
+
+class DetectionSource(Protocol):
+    """One detection a watcher runs, window by window."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def spec(self) -> WatchSpec: ...
+
+    def run(self, store: EventStore, start: int, end: int) -> ResultTable:
+        """The detection's results over the events of ``[start, end)``."""
+        ...
+
+
+@dataclass(frozen=True)
+class SplDetection:
+    """An SPL detection whose first command is a search: the window is added to that
+    search as ``earliest=``/``latest=``, Splunk's own way of bounding a run."""
+
+    name: str
+    spl: str
+    spec: WatchSpec
+    lookups: LookupLibrary
+
+    def run(self, store: EventStore, start: int, end: int) -> ResultTable:
+        windowed = f"earliest={start} latest={end} {self.spl}"
+        return run_on(DuckDBBackend.from_store(store), windowed, lookups=self.lookups)
+
+
+def pack_detection(name: str, pack_id: str = "T1074") -> SplDetection:
+    """A detection of a pack, with the window and key its metadata declares;
+    `WindowError` (one line) for an unknown name or a detection that cannot be windowed."""
+    try:
+        detection = load_pack(pack_id).detection(name)
+    except KeyError as unknown:
+        raise WindowError(str(unknown.args[0])) from None
+    if detection.spl.lstrip().startswith("|"):
+        raise WindowError(f"detection {name} starts with a generating command: no window to add")
+    spec = spec_from(name, detection.watch)
+    lookups = LookupLibrary(detection.lookups)
+    compile_query(detection.spl, {}, lookups=lookups)  # a broken detection fails at start
+    return SplDetection(name, detection.spl, spec, lookups)
