@@ -144,15 +144,31 @@ def test_a_replaced_file_is_read_from_the_start(tmp_path: Path, lines: list[str]
 
 
 def test_a_whole_file_waits_until_it_settles(tmp_path: Path) -> None:
+    """The collector's clock is an hour ahead (mtime in the future): the file is taken
+    once the watcher has seen it unchanged for ``settle`` seconds of its own clock."""
     (tmp_path / "in").mkdir()
     evtx = tmp_path / "in" / "msxsl.evtx"
     shutil.copyfile(EVTX / "exec_msxsl_xsl_sysmon_1_7.evtx", evtx)  # 3 events (SOURCES.md)
-    assert watch(tmp_path, "--settle", "3600") == 0  # just written: seen, not taken
-    assert stored(tmp_path) == 0
-    assert watch(tmp_path, "--settle", "3600") == 0  # same size and mtime on the next poll
-    assert stored(tmp_path) == 3
-    assert watch(tmp_path, "--settle", "3600") == 0  # taken once
-    assert stored(tmp_path) == 3
+    t0 = 1_800_000_000.0
+    os.utime(evtx, (t0 + 3600, t0 + 3600))
+    now = [t0]
+    with EventStore(tmp_path / "s.duckdb") as store:
+        watcher = Watcher(store, [tmp_path / "in"], [], [], settle=60, clock=lambda: now[0])
+        watcher.start()
+        assert watcher.run_once().records == 0  # first seen
+        now[0] = t0 + 59
+        assert watcher.run_once().records == 0  # unchanged for 59 s
+        with evtx.open("ab") as fh:  # still being written
+            fh.write(b"\0" * 4096)
+        os.utime(evtx, (t0 + 3600, t0 + 3600))
+        now[0] = t0 + 61
+        assert watcher.run_once().records == 0  # changed: seen again from t0 + 61
+        now[0] = t0 + 120
+        assert watcher.run_once().records == 0
+        now[0] = t0 + 121
+        assert watcher.run_once().records == 3
+        now[0] = t0 + 500
+        assert watcher.run_once().records == 0  # taken once
 
 
 def test_an_old_whole_file_is_taken_in_one_pass(tmp_path: Path) -> None:

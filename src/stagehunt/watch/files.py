@@ -8,8 +8,10 @@ Two kinds of file:
   the committed offset up to the last newline. A line still being written (no
   newline yet) waits for the next poll.
 * Everything else (EVTX, event XML, CSV, auditd, zips) is a whole file, read once it
-  has settled: its size and modification time are the same on two polls, or it was
-  last modified at least ``settle`` seconds ago.
+  has settled: no write for ``settle`` seconds, by either clock: its size and
+  modification time unchanged on polls ``settle`` seconds apart (the watcher's clock,
+  right for a share whose clock differs), or its modification time ``settle`` seconds
+  old (so a one-pass run takes finished files at once).
 """
 
 from __future__ import annotations

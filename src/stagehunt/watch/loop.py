@@ -136,11 +136,14 @@ class Watcher:
                 report.warnings.append(f"{path}: changed after it was read; not read again")
                 self._put(replace(prev, status="changed"))
             return
-        settled = seen == (prev.size, prev.mtime_ns) or (
-            self.clock() - stat.st_mtime_ns / 1e9 >= self.settle
+        now = self.clock()
+        unchanged = seen == (prev.size, prev.mtime_ns)
+        settled = (unchanged and now - prev.seen_at >= self.settle) or (
+            now - stat.st_mtime_ns / 1e9 >= self.settle
         )
         if not settled:
-            self._put(replace(prev, size=seen[0], mtime_ns=seen[1], status="seen"))
+            if not unchanged:
+                self._put(replace(prev, size=seen[0], mtime_ns=seen[1], seen_at=now))
             return
         # store.load commits the records and the file's hash together; read again after
         # a crash, the hash says "already stored"

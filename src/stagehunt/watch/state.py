@@ -14,7 +14,7 @@ ALERTS = "__watch_alerts"
 
 _SCHEMA = (
     f"CREATE TABLE IF NOT EXISTS {FILES} (path VARCHAR, kind VARCHAR, "
-    "offset_ BIGINT, head VARCHAR, size BIGINT, mtime_ns BIGINT, status VARCHAR)",
+    "offset_ BIGINT, head VARCHAR, size BIGINT, mtime_ns BIGINT, seen_at DOUBLE, status VARCHAR)",
     f"CREATE TABLE IF NOT EXISTS {CURSORS} (detection VARCHAR, seq BIGINT)",
     f"CREATE TABLE IF NOT EXISTS {ALERTS} (ord BIGINT, id VARCHAR, detection VARCHAR, "
     "line VARCHAR, emitted BOOLEAN)",
@@ -27,8 +27,8 @@ class FileState:
 
     JSON lines: ``offset`` is the end of the last complete line stored, ``head`` the
     SHA-256 of the file's first bytes up to 4 KiB (a replaced file has another head).
-    Whole files: ``size``/``mtime_ns`` as last seen, ``status`` "seen", "taken" or
-    "failed"."""
+    Whole files: ``size``/``mtime_ns`` as first seen unchanged since ``seen_at`` (the
+    watcher's clock), ``status`` "seen", "taken", "failed" or "changed" (after taken)."""
 
     path: str
     kind: str
@@ -36,6 +36,7 @@ class FileState:
     head: str = ""
     size: int = -1
     mtime_ns: int = -1
+    seen_at: float = 0.0
     status: str = "seen"
 
 
@@ -48,7 +49,7 @@ def create(con: duckdb.DuckDBPyConnection) -> None:
 def files(con: duckdb.DuckDBPyConnection) -> dict[str, FileState]:
     """Every file the watcher has seen, by path."""
     rows = con.execute(
-        f"SELECT path, kind, offset_, head, size, mtime_ns, status FROM {FILES}"
+        f"SELECT path, kind, offset_, head, size, mtime_ns, seen_at, status FROM {FILES}"
     ).fetchall()
     return {str(r[0]): FileState(*r) for r in rows}
 
@@ -57,7 +58,7 @@ def put_file(con: duckdb.DuckDBPyConnection, state: FileState) -> None:
     """Replace one file's row (call inside the transaction that stores its records)."""
     con.execute(f"DELETE FROM {FILES} WHERE path = ?", [state.path])
     con.execute(
-        f"INSERT INTO {FILES} VALUES (?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO {FILES} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             state.path,
             state.kind,
@@ -65,6 +66,7 @@ def put_file(con: duckdb.DuckDBPyConnection, state: FileState) -> None:
             state.head,
             state.size,
             state.mtime_ns,
+            state.seen_at,
             state.status,
         ],
     )
