@@ -64,6 +64,7 @@ __all__ = [
     "EventStore",
     "LoadReport",
     "StoreBusy",
+    "StoreFull",
     "quote_identifier",
 ]
 
@@ -91,6 +92,10 @@ _SQL_TYPE = {
 
 class StoreBusy(OSError):
     """The store file is open in another process (DuckDB holds one writer's lock)."""
+
+
+class StoreFull(OSError):
+    """The disk holding the store is full: the write was rolled back, not half made."""
 
 
 def _connect(target: str) -> duckdb.DuckDBPyConnection:
@@ -243,6 +248,7 @@ class EventStore:
             self._tmpdir = Path(tempfile.mkdtemp(prefix="stagehunt-"))
             target = str(self._tmpdir / "events.duckdb")
         self._batch_size = max(1, batch_size)
+        self._target = target
         self._connection = _connect(target)
         self._closed = False
         self._finalizer = weakref.finalize(self, _close, self._connection, self._tmpdir)
@@ -300,17 +306,36 @@ class EventStore:
         if self._in_transaction:
             raise RuntimeError("transactions do not nest")
         self._ensure_table()
-        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("BEGIN TRANSACTION")
+        except duckdb.Error as exc:
+            self._raise_if_full(exc)
+            raise
         self._in_transaction = True
         try:
             yield con
             con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            self._read_catalog()
+        except BaseException as exc:
+            try:
+                con.execute("ROLLBACK")
+                self._read_catalog()
+            except duckdb.Error:
+                pass  # DuckDB invalidated the database (a failed write): nothing to undo
+            if isinstance(exc, duckdb.Error):
+                self._raise_if_full(exc)
             raise
         finally:
             self._in_transaction = False
+
+    def _raise_if_full(self, exc: duckdb.Error) -> None:
+        """A write that failed for want of disk space is `StoreFull`, one line."""
+        if "No space left on device" in str(exc):
+            raise StoreFull(
+                errno.ENOSPC,
+                "no space left on device; the transaction was rolled back, "
+                "what was committed before is kept",
+                self._target,
+            ) from None
 
     def append(self, records: Sequence[Record], origin: str, name: str, fmt: str) -> int:
         """Store records read elsewhere as one source ``origin`` (its identity in
@@ -468,6 +493,8 @@ class EventStore:
             pending.hashes[digest] = stored
         except UnsupportedInput as exc:
             report.errors.append(f"{name}: unsupported content: {exc.message}")
+        except StoreFull:
+            raise  # the store's disk, not this file: no later file can be stored either
         except OSError as exc:
             after = f" (after {seen} records)" if seen else ""
             report.errors.append(f"{name}: cannot read: {_reason(exc)}{after}")

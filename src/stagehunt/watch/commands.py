@@ -119,8 +119,8 @@ def run_watch(args: argparse.Namespace, out: Console, err: Console) -> int:
     except (duckdb.Error, OSError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, OSError) and exc.strerror:
-            text = f"{exc.strerror}: {exc.filename or ''}".rstrip(": ")
-        sys.stderr.write(f"error: {text} (nothing committed was lost; run watch again)\n")
+            text = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+        sys.stderr.write(f"error: {text}\n")
         return EXIT_INPUT
 
 

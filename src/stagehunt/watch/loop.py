@@ -19,7 +19,7 @@ from stagehunt.ingest.options import IngestOptions
 from stagehunt.ingest.records import RECORD_ID, Record, Reject
 from stagehunt.ingest.sources import Source
 from stagehunt.ingest.splunk_export import UnsupportedInput
-from stagehunt.store.event_store import EventStore, quote_identifier
+from stagehunt.store.event_store import EventStore, StoreFull, quote_identifier
 from stagehunt.store.schema import EVENTS_TABLE, SEQ_COLUMN
 from stagehunt.watch import alerts, files, state
 from stagehunt.watch.detections import DetectionSource
@@ -80,6 +80,8 @@ class Watcher:
         for path in files.scan(self.folders, self.exclude):
             try:
                 self._take(path, known.get(str(path)), report)
+            except StoreFull:
+                raise  # the store's disk: stop, nothing half-written
             except OSError as exc:  # vanished or unreadable between scan and read
                 report.warnings.append(f"{path}: cannot read: {exc.strerror or exc}")
 
