@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -131,6 +132,20 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+def _kill_once(
+    name: str, cmd: list[str], store: Path, meanwhile: Callable[[], None], figures: Figures
+) -> None:
+    """Start a run, do ``meanwhile`` (wait, files arrive), SIGKILL it; count the kill,
+    and whether the store changed in the run (a kill in the middle of work)."""
+    before = _state(store, figures)
+    proc = _start(cmd)
+    meanwhile()
+    _kill(proc)
+    figures.kills[name] += 1
+    if _state(store, figures) != before:
+        figures.kills_after_progress[name] += 1
+
+
 def _rows(store: Path) -> Counter[str]:
     """The stored records as a multiset: every field (by its name) with a value (a column left by a
     rolled-back or discarded read holds only nulls), the store's own columns left out."""
@@ -212,9 +227,9 @@ def watch_campaign(work: Path, kills: int, rng: random.Random, figures: Figures)
         args += ["--detection", d]
     cmd = _cli(*args, "--interval", "0.05", "--settle", SETTLE)
     owed = 0.0
-    for _ in range(kills):
-        before = _state(store, figures)
-        proc = _start(cmd)
+
+    def arrive() -> None:  # while watch runs: this run's share of the writes
+        nonlocal owed
         owed += per_run
         deadline = time.monotonic() + rng.uniform(0.3, 2.5)
         while time.monotonic() < deadline:
@@ -222,10 +237,9 @@ def watch_campaign(work: Path, kills: int, rng: random.Random, figures: Figures)
                 _write(folder, arrivals.pop(0), rng)
                 owed -= 1
             time.sleep(rng.uniform(0.0, 0.2))
-        _kill(proc)
-        figures.kills["watch"] += 1
-        if _state(store, figures) != before:
-            figures.kills_after_progress["watch"] += 1
+
+    for _ in range(kills):
+        _kill_once("watch", cmd, store, arrive, figures)
     for item in arrivals:
         _write(folder, item, rng)
     old = time.time() - 3600  # all writes done: let whole files settle now
@@ -285,13 +299,7 @@ def ingest_campaign(work: Path, kills: int, rng: random.Random, figures: Figures
         while owed >= 1 and pending:
             shutil.copyfile(pending.pop(0), folder / f"{len(list(folder.iterdir())):03d}-x")
             owed -= 1
-        before = _state(store, figures)
-        proc = _start(cmd)
-        time.sleep(rng.uniform(0.3, 3.0))
-        _kill(proc)
-        figures.kills["ingest"] += 1
-        if _state(store, figures) != before:
-            figures.kills_after_progress["ingest"] += 1
+        _kill_once("ingest", cmd, store, lambda: time.sleep(rng.uniform(0.3, 3.0)), figures)
     for path in pending:
         shutil.copyfile(path, folder / f"{len(list(folder.iterdir())):03d}-x")
     _run_clean(cmd)

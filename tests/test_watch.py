@@ -14,6 +14,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -293,3 +295,38 @@ def test_a_missing_folder_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixt
     code = main(["watch", str(tmp_path / "nope"), "--store", str(tmp_path / "s.duckdb"), "--once"])
     assert code == 2
     assert capsys.readouterr().err == f"error: {tmp_path / 'nope'}: not a folder\n"
+
+
+def test_a_store_another_process_holds_is_one_line_and_changes_nothing(
+    tmp_path: Path, lines: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_text("".join(x + "\n" for x in lines[:10]))
+    assert watch(tmp_path) == 0
+    (tmp_path / "in" / "a.jsonl").write_text("".join(x + "\n" for x in lines))
+    store = tmp_path / "s.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,sys; c=duckdb.connect({str(store)!r}); print('open', flush=True); "
+            "sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        assert watch(tmp_path) == 1
+        assert capsys.readouterr().err == (
+            f"error: the store is in use by process {holder.pid} (one writer at a time): {store}\n"
+        )
+    finally:
+        holder.communicate("")
+    assert stored(tmp_path) == 10
+    assert watch(tmp_path) == 0  # the holder gone, the rest is taken, and fires
+    assert stored(tmp_path) == 69
+    assert [json.loads(x)["alert_id"] for x in capsys.readouterr().out.splitlines()] == [
+        expected_id("T1074.seed", DAY, WEB07_KEY)
+    ]
