@@ -265,7 +265,8 @@ def test_webhook_gets_each_alert_once_and_retries_after_a_refusal(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "error: watch needs at least one --detection NAME"),
+        ([], "error: watch needs at least one --detection NAME or -r SIGMA_PATH"),
+        (["-r", "/nonexistent/rules"], "error: no such rule file or folder: /nonexistent/rules"),
         (
             ["--detection", "T1074.nope"],
             "error: unknown detection 'T1074.nope' (known: T1074.seed, T1074.corrected)",
@@ -330,3 +331,30 @@ def test_a_store_another_process_holds_is_one_line_and_changes_nothing(
     assert [json.loads(x)["alert_id"] for x in capsys.readouterr().out.splitlines()] == [
         expected_id("T1074.seed", DAY, WEB07_KEY)
     ]
+
+
+def test_a_sigma_event_rule_alerts_once_per_matching_event(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """adversary-1 runs one robocopy from the share \\\\FILESRV01\\Finance. The pack's
+    remote-staging rule for Windows reads process_creation, which pySigma's Windows
+    pipelines take from Sysmon (EID 1), not Security 4688: one event, one alert."""
+    (tmp_path / "in").mkdir()
+    rows = scenario_lines("adversary-1-robocopy-temp", tmp_path)
+    (tmp_path / "in" / "a.jsonl").write_text("".join(x + "\n" for x in rows))
+    rule = (
+        Path(__file__).parents[1]
+        / "src/stagehunt/content/T1074/sigma"
+        / "t1074_corrected_remote_staging_process_creation_windows.yml"
+    )
+    args = ["watch", str(tmp_path / "in"), "--store", str(tmp_path / "s.duckdb"), "--once"]
+    assert main([*args, "-r", str(rule)]) == 0
+    got = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [a["result"]["EventCode"] for a in got] == ["1"]
+    assert [a["detection"] for a in got] == ["sigma:5f8eb4bf-3b55-530e-b48f-77f35169cb3d"]
+    assert {a["result"]["CommandLine"] for a in got} == {
+        "robocopy  \\\\FILESRV01\\Finance "
+        "C:\\Users\\mgarcia\\AppData\\Local\\Temp\\df00tech-stage\\Finance /E /COPYALL /R:0 /W:0"
+    }
+    assert main([*args, "-r", str(rule)]) == 0
+    assert capsys.readouterr().out == ""

@@ -39,7 +39,9 @@ def make(
             f"detection {detection}: watch key field(s) {', '.join(missing)} not in its results"
         )
     key = {k: _finite(row[k]) for k in spec.key}
-    ident = alert_id(detection, window_start, key)
+    # no key (a Sigma event rule): the alert is the event, named by all its fields
+    named = key or {k: _finite(row[k]) for k in sorted(row)}
+    ident = alert_id(detection, window_start, named)
     body = {
         "alert_id": ident,
         "detection": detection,

@@ -15,7 +15,7 @@ from rich.console import Console
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.spl.errors import SplError
 from stagehunt.store.event_store import EventStore
-from stagehunt.watch.detections import DetectionSource, pack_detection
+from stagehunt.watch.detections import DetectionSource, pack_detection, sigma_detections
 from stagehunt.watch.loop import PassReport, Watcher, excluded
 from stagehunt.watch.sinks import FileSink, Sink, StdoutSink, WebhookSink, loopback_url
 from stagehunt.watch.windows import WindowError
@@ -53,6 +53,14 @@ def add_parser(sub: Any) -> None:
         default=[],
         help="a detection of the T1074 pack (repeatable): T1074.seed, T1074.corrected",
     )
+    p.add_argument(
+        "-r",
+        "--rules",
+        action="append",
+        type=Path,
+        default=[],
+        help="Sigma rule files or folders (repeatable); each event a rule matches is an alert",
+    )
     p.add_argument("--alerts", type=Path, help="append alerts (JSON lines, fsync'd) to this file")
     p.add_argument("--webhook", help="POST each alert to this URL (loopback only by default)")
     p.add_argument(
@@ -74,13 +82,22 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--index", help="store every record under this index")
 
 
-def _detections(args: argparse.Namespace) -> list[DetectionSource]:
-    if not args.detection:
-        raise WatchError("watch needs at least one --detection NAME")
+def _detections(args: argparse.Namespace, err: Console) -> list[DetectionSource]:
+    if not args.detection and not args.rules:
+        raise WatchError("watch needs at least one --detection NAME or -r SIGMA_PATH")
+    out: list[DetectionSource] = []
     try:
-        return [pack_detection(name) for name in dict.fromkeys(args.detection)]
+        out += [pack_detection(name) for name in dict.fromkeys(args.detection)]
+        if args.rules:
+            rules, notes = sigma_detections(args.rules)
+            for note in notes:
+                err.print(f"warning: {note}", markup=False, highlight=False, soft_wrap=True)
+            if not rules:
+                raise WatchError("no Sigma rule under -r can be watched (see the lines above)")
+            out += rules
     except WindowError as exc:
         raise WatchError(str(exc)) from None
+    return out
 
 
 def _sinks(args: argparse.Namespace) -> list[Sink]:
@@ -129,7 +146,7 @@ def _run(args: argparse.Namespace, err: Console) -> int:
     for folder in folders:
         if not folder.is_dir():
             raise WatchError(f"{folder}: not a folder")
-    detections = _detections(args)
+    detections = _detections(args, err)
     sinks = _sinks(args)
     with EventStore(args.store) as store:
         watcher = Watcher(

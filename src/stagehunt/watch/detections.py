@@ -4,7 +4,9 @@ ESCU detections would implement the same protocol."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from stagehunt.api import compile_query, run_on
@@ -13,7 +15,7 @@ from stagehunt.lookups import LookupLibrary
 from stagehunt.packs import load_pack
 from stagehunt.result import ResultTable
 from stagehunt.store.event_store import EventStore
-from stagehunt.watch.windows import WatchSpec, WindowError, spec_from
+from stagehunt.watch.windows import SIGMA_WINDOW, WatchSpec, WindowError, parse_span, spec_from
 
 
 class DetectionSource(Protocol):
@@ -58,3 +60,34 @@ def pack_detection(name: str, pack_id: str = "T1074") -> SplDetection:
     lookups = LookupLibrary(detection.lookups)
     compile_query(detection.spl, {}, lookups=lookups)  # a broken detection fails at start
     return SplDetection(name, detection.spl, spec, lookups)
+
+
+def sigma_detections(paths: Sequence[Path]) -> tuple[list[SplDetection], list[str]]:
+    """The detection rules under ``paths`` (Sigma YAML), converted to SPL, and one line
+    for each rule that is not watched: a problem loading or converting it, or a
+    correlation (a group over events, with no key to name an alert by). A match of an
+    event rule is an alert: its key is the whole event (`WatchSpec.key` empty)."""
+    from stagehunt.sigma.convert import convert_rules
+    from stagehunt.sigma.rules import RulePathError, load_rules
+
+    try:
+        ruleset = load_rules(list(paths))
+    except RulePathError as exc:
+        raise WindowError(str(exc)) from None
+    notes = [f"not watched: {p.path}: {p.reason}" for p in ruleset.problems]
+    out: list[SplDetection] = []
+    spec = WatchSpec(parse_span(SIGMA_WINDOW), ())
+    lookups = LookupLibrary(None)
+    for converted in convert_rules(ruleset.collection.rules):
+        where = converted.rule.path
+        if converted.rule.correlation:
+            notes.append(f"not watched: {where}: a correlation rule")
+            continue
+        if not converted.ok:
+            why = converted.reason or "only feeds the correlation " + ", ".join(converted.feeds)
+            notes.append(f"not watched: {where}: {why}")
+            continue
+        for n, spl in enumerate(converted.queries):
+            name = f"sigma:{converted.rule.id}" + (f"#{n + 1}" if n else "")
+            out.append(SplDetection(name, spl, spec, lookups))
+    return out, notes

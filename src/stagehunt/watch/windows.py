@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+#: A Sigma event rule's window: a rule matches single events, so the window only bounds
+#: what is recomputed when new events arrive; a day, like the pack detections' schedule.
+SIGMA_WINDOW = "24h"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _SPAN = re.compile(r"(\d+)([smhd])")
 
