@@ -358,3 +358,14 @@ def test_a_sigma_event_rule_alerts_once_per_matching_event(
     }
     assert main([*args, "-r", str(rule)]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_the_folder_may_be_named_another_way_next_time(
+    tmp_path: Path, lines: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.jsonl").write_text("".join(x + "\n" for x in lines[:10]))
+    monkeypatch.chdir(tmp_path)
+    assert main(["watch", "in", "--store", "s.duckdb", "--detection", "T1074.seed", "--once"]) == 0
+    assert watch(tmp_path) == 0  # the same folder by its absolute path: nothing new
+    assert stored(tmp_path) == 10

@@ -77,7 +77,8 @@ class Watcher:
 
     def ingest(self, report: PassReport) -> None:
         known = state.files(self.store.connection)
-        for path in files.scan(self.folders, self.exclude):
+        # absolute paths name the files in the state: `watch in/` and `watch ./in` agree
+        for path in files.scan([f.resolve() for f in self.folders], self.exclude):
             try:
                 self._take(path, known.get(str(path)), report)
             except StoreFull:
