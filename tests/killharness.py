@@ -12,6 +12,7 @@ Used by tests/test_watch_crash.py (a few kills) and scripts/kill_test.py (hundre
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import json
 import os
@@ -24,6 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -47,7 +49,10 @@ SETTLE = "1"
 class Figures:
     """What a campaign did and found."""
 
+    #: SIGKILLs delivered to a running process
     kills: dict[str, int] = field(default_factory=lambda: {"ingest": 0, "watch": 0})
+    #: runs that had finished when their kill was due (not counted as kills)
+    finished: dict[str, int] = field(default_factory=lambda: {"ingest": 0, "watch": 0})
     #: kills after which the store had changed since the run started (mid-work kills)
     kills_after_progress: dict[str, int] = field(default_factory=lambda: {"ingest": 0, "watch": 0})
     records: dict[str, int] = field(default_factory=dict)
@@ -140,6 +145,10 @@ def _kill_once(
     before = _state(store, figures)
     proc = _start(cmd)
     meanwhile()
+    if proc.poll() is not None:  # it had finished: no kill to count
+        proc.wait()
+        figures.finished[name] += 1
+        return
     _kill(proc)
     figures.kills[name] += 1
     if _state(store, figures) != before:
@@ -159,11 +168,13 @@ def _rows(store: Path) -> Counter[str]:
     finally:
         con.close()
     return Counter(
-        json.dumps(
-            {n: v for n, v in zip(names, row, strict=True) if v is not None},
-            default=str,
-            sort_keys=True,
-        )
+        hashlib.sha256(
+            json.dumps(
+                {n: v for n, v in zip(names, row, strict=True) if v is not None},
+                default=str,
+                sort_keys=True,
+            ).encode()
+        ).hexdigest()
         for row in rows
     )
 
@@ -238,8 +249,10 @@ def watch_campaign(work: Path, kills: int, rng: random.Random, figures: Figures)
                 owed -= 1
             time.sleep(rng.uniform(0.0, 0.2))
 
-    for _ in range(kills):
+    runs = 0
+    while figures.kills["watch"] < kills and runs < 4 * kills:
         _kill_once("watch", cmd, store, arrive, figures)
+        runs += 1
     for item in arrivals:
         _write(folder, item, rng)
     old = time.time() - 3600  # all writes done: let whole files settle now
@@ -276,32 +289,39 @@ def watch_campaign(work: Path, kills: int, rng: random.Random, figures: Figures)
 
 
 def ingest_campaign(work: Path, kills: int, rng: random.Random, figures: Figures) -> None:
-    """Files arrive whole between runs (ingest reads what is there); runs are killed."""
+    """Before each run a new file arrives whole (ingest reads what is there), so every
+    run has work: a slice of real OTRF and simulated shipper JSON lines (200 to 1,500
+    lines from a random start), and one time in ten a real EVTX file as well."""
     folder, store = work / "ingested", work / "ingest.duckdb"
     folder.mkdir(parents=True)
-    sources: list[Path] = sorted(EVTX.glob("*.evtx")) + sorted(
-        (REAL / "OTRF-Security-Datasets").glob("*.json")
-    )
-    sim = work / "sim-ingest"
+    pool: list[str] = []
+    for f in sorted((REAL / "OTRF-Security-Datasets").glob("*.json")):
+        pool += f.read_text(encoding="utf-8").splitlines()
     for scenario in SCENARIOS:
-        sources.append(sim / f"{scenario}.jsonl")
-        sim.mkdir(exist_ok=True)
-        (sim / f"{scenario}.jsonl").write_text(
-            "".join(x + "\n" for x in scenario_lines(scenario, work / "sim2"))
-        )
-    pending = list(sources)
-    rng.shuffle(pending)
-    per_run = len(pending) / max(kills, 1)
-    owed = 0.0
+        pool += scenario_lines(scenario, work / "sim2")
+    evtx = sorted(EVTX.glob("*.evtx"))
     cmd = _cli("ingest", str(folder), "--store", str(store))
-    for _ in range(kills):
-        owed += per_run
-        while owed >= 1 and pending:
-            shutil.copyfile(pending.pop(0), folder / f"{len(list(folder.iterdir())):03d}-x")
-            owed -= 1
-        _kill_once("ingest", cmd, store, lambda: time.sleep(rng.uniform(0.3, 3.0)), figures)
-    for path in pending:
-        shutil.copyfile(path, folder / f"{len(list(folder.iterdir())):03d}-x")
+    arrived = 0
+
+    def arrive() -> None:
+        nonlocal arrived
+        start = rng.randrange(len(pool))
+        lines = pool[start : start + rng.randint(200, 1500)]
+        (folder / f"{arrived:04d}.json").write_text("".join(x + "\n" for x in lines))
+        if rng.random() < 0.1:
+            shutil.copyfile(rng.choice(evtx), folder / f"{arrived:04d}.evtx")
+        arrived += 1
+
+    took = 1.0  # how long the last run that was let finish took
+    while figures.kills["ingest"] < kills and arrived < 4 * kills:
+        arrive()
+        if rng.random() < 0.3:  # let one run in three finish: the store moves on
+            started = time.monotonic()
+            _run_clean(cmd)
+            took = time.monotonic() - started
+            continue
+        delay = rng.uniform(0.3, took + 0.3)  # anywhere in a run, its commits included
+        _kill_once("ingest", cmd, store, partial(time.sleep, delay), figures)
     _run_clean(cmd)
     ref = work / "ref-ingest.duckdb"
     _run_clean(_cli("ingest", str(folder), "--store", str(ref)))
