@@ -4,13 +4,12 @@ a caller's rows join that transaction, and a busy store file is one clear error.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from stagehunt.store.event_store import EventStore, StoreBusy
+from watchdata import held
 
 
 def _jsonl(path: Path, n: int) -> Path:
@@ -55,24 +54,10 @@ def test_rows_of_a_failed_transaction_leave_nothing(tmp_path: Path) -> None:
 
 def test_a_store_another_process_holds_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "held.duckdb"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,sys; c=duckdb.connect({str(path)!r}); "
-            "print('open', flush=True); sys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+    with held(path) as pid:
         with pytest.raises(StoreBusy) as caught:
             EventStore(path)
         assert caught.value.strerror == (
-            f"the store is in use by process {holder.pid} (one writer at a time)"
+            f"the store is in use by process {pid} (one writer at a time)"
         )
         assert caught.value.filename == str(path)
-    finally:
-        holder.communicate("")

@@ -14,8 +14,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -30,7 +28,7 @@ from stagehunt.watch import state
 from stagehunt.watch.detections import pack_detection
 from stagehunt.watch.loop import PassReport, Watcher
 from stagehunt.watch.sinks import FileSink
-from watchdata import EVTX, scenario_lines
+from watchdata import EVTX, held, scenario_lines
 
 DAY = 1715644800  # 2024-05-14T00:00:00Z
 WEB07_KEY = {
@@ -306,25 +304,11 @@ def test_a_store_another_process_holds_is_one_line_and_changes_nothing(
     assert watch(tmp_path) == 0
     (tmp_path / "in" / "a.jsonl").write_text("".join(x + "\n" for x in lines))
     store = tmp_path / "s.duckdb"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,sys; c=duckdb.connect({str(store)!r}); print('open', flush=True); "
-            "sys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+    with held(store) as pid:
         assert watch(tmp_path) == 1
         assert capsys.readouterr().err == (
-            f"error: the store is in use by process {holder.pid} (one writer at a time): {store}\n"
+            f"error: the store is in use by process {pid} (one writer at a time): {store}\n"
         )
-    finally:
-        holder.communicate("")
     assert stored(tmp_path) == 10
     assert watch(tmp_path) == 0  # the holder gone, the rest is taken, and fires
     assert stored(tmp_path) == 69

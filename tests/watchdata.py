@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from stagehunt.simulate import simulate
@@ -44,3 +48,24 @@ def scenario_lines(scenario: str, folder: Path, seed: int = 0) -> list[str]:
     """A simulated scenario's Windows events (every XML file it writes) as shipper lines."""
     files = simulate(scenario, folder / f"sim-{scenario}", seed)
     return [line for f in sorted(files) if f.suffix == ".xml" for line in shipper_lines(f)]
+
+
+@contextmanager
+def held(store: Path) -> Iterator[int]:
+    """Another process holding the store open (DuckDB's writer lock); yields its pid."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,sys; c=duckdb.connect({str(store)!r}); "
+            "print('open', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        yield holder.pid
+    finally:
+        holder.communicate("")
