@@ -42,6 +42,7 @@ from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroFileError, MacroLibrary
 from stagehunt.store.event_store import EventStore, LoadReport
 from stagehunt.validate import validate
+from stagehunt.watch import commands as watch_commands
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -195,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(ingest)
     sigma_commands.add_parsers(sub, _add_input_options)
     escu_commands.add_parsers(sub, _add_input_options, _add_engine_options)
+    watch_commands.add_parser(sub)
     return parser
 
 
@@ -461,6 +463,8 @@ def run_convert(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.command == "watch":
+        return watch_commands.run_watch(args, out, err)
     if args.command == "escu":
         hooks = escu_commands.Hooks(_load, _engine_factory, _open_lake, _spark, _limit_memory)
         return escu_commands.run_escu(args, out, err, hooks)

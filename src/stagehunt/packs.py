@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,9 @@ class Detection:
     spl: str
     description: str
     lookups: Path | None
+    #: how `stagehunt watch` runs it: ``window`` (e.g. "24h") and ``key`` (the result
+    #: fields that name one alert); the pack's ``[watch]`` table, then the detection's
+    watch: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,10 @@ def load_pack(pack_id: str = "T1074") -> Pack:
         lookups = folder / entry["lookups"] if "lookups" in entry else None
         spl = (folder / entry["file"]).read_text(encoding="utf-8").rstrip("\n")
         detections[entry["name"]] = Detection(
-            entry["name"], spl, " ".join(entry.get("description", "").split()), lookups
+            entry["name"],
+            spl,
+            " ".join(entry.get("description", "").split()),
+            lookups,
+            {**meta.get("watch", {}), **entry.get("watch", {})},
         )
     return Pack(pack_id, folder, meta, detections)

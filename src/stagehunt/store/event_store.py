@@ -33,12 +33,15 @@ SQL must go through `EventStore.column_for` (and quote the result with
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import re
 import shutil
 import tempfile
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -55,7 +58,15 @@ from stagehunt.ingest.sources import Source
 from stagehunt.ingest.splunk_export import UnsupportedInput
 from stagehunt.store.schema import EVENTS_TABLE, SEQ_COLUMN, ColumnKind, is_hidden
 
-__all__ = ["BATCH_SIZE", "FIELDS_TABLE", "EventStore", "LoadReport", "quote_identifier"]
+__all__ = [
+    "BATCH_SIZE",
+    "FIELDS_TABLE",
+    "EventStore",
+    "LoadReport",
+    "StoreBusy",
+    "StoreFull",
+    "quote_identifier",
+]
 
 #: Records inserted per Arrow batch: the bound on memory used while loading.
 BATCH_SIZE = 20_000
@@ -77,6 +88,29 @@ _SQL_TYPE = {
     ColumnKind.MULTI: "VARCHAR[]",
     ColumnKind.NUMBER: "DOUBLE",
 }
+
+
+class StoreBusy(OSError):
+    """The store file is open in another process (DuckDB holds one writer's lock)."""
+
+
+class StoreFull(OSError):
+    """The disk holding the store is full: the write was rolled back, not half made."""
+
+
+def _connect(target: str) -> duckdb.DuckDBPyConnection:
+    """Open the database; another process's lock becomes `StoreBusy`, one line."""
+    try:
+        return duckdb.connect(target)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" not in text.lower():
+            raise
+        holder = re.search(r"PID (\d+)", text)
+        who = f"process {holder.group(1)}" if holder else "another process"
+        raise StoreBusy(
+            errno.EAGAIN, f"the store is in use by {who} (one writer at a time)", target
+        ) from None
 
 
 def quote_identifier(name: str) -> str:
@@ -214,13 +248,15 @@ class EventStore:
             self._tmpdir = Path(tempfile.mkdtemp(prefix="stagehunt-"))
             target = str(self._tmpdir / "events.duckdb")
         self._batch_size = max(1, batch_size)
-        self._connection = duckdb.connect(target)
+        self._target = target
+        self._connection = _connect(target)
         self._closed = False
         self._finalizer = weakref.finalize(self, _close, self._connection, self._tmpdir)
         self._fields: dict[str, _Field] = {}
         self._taken: set[str] = set()
         self._has_table = False
         self._next_seq = 0
+        self._in_transaction = False
         self._read_catalog()
 
     # ------------------------------------------------------------------ public API
@@ -262,6 +298,69 @@ class EventStore:
         ).fetchall()
         return {str(h): int(n) for h, n in rows}
 
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction around records and a caller's own rows (a watcher's file
+        offsets, alerts): all of it commits, or none of it."""
+        con = self.connection
+        if self._in_transaction:
+            raise RuntimeError("transactions do not nest")
+        self._ensure_table()
+        try:
+            con.execute("BEGIN TRANSACTION")
+        except duckdb.Error as exc:
+            self._raise_if_full(exc)
+            raise
+        self._in_transaction = True
+        try:
+            yield con
+            con.execute("COMMIT")
+        except BaseException as exc:
+            try:
+                con.execute("ROLLBACK")
+                self._read_catalog()
+            except duckdb.Error:
+                pass  # DuckDB invalidated the database (a failed write): nothing to undo
+            if isinstance(exc, duckdb.Error):
+                self._raise_if_full(exc)
+            raise
+        finally:
+            self._in_transaction = False
+
+    def _raise_if_full(self, exc: duckdb.Error) -> None:
+        """A write that failed for want of disk space is `StoreFull`, one line."""
+        if "No space left on device" in str(exc):
+            raise StoreFull(
+                errno.ENOSPC,
+                "no space left on device; the transaction was rolled back, "
+                "what was committed before is kept",
+                self._target,
+            ) from None
+
+    def append(self, records: Sequence[Record], origin: str, name: str, fmt: str) -> int:
+        """Store records read elsewhere as one source ``origin`` (its identity in
+        ``__sources``, like a file's hash); inside `transaction` they commit with the
+        caller's rows. Returns the records stored."""
+        self._ensure_table()
+        if records:
+            self._insert([records_to_table(list(records))], [(origin, len(records))])
+        self._append_rows(SOURCES_TABLE, [(origin, name, len(records), fmt)])
+        return len(records)
+
+    def discard_unfinished(self) -> int:
+        """Delete records of sources whose reading never finished (a process killed
+        between two batches of a large file: its ``__sources`` row, written in the
+        transaction of the last batch, is missing). Returns the records deleted."""
+        if not self._has_table:
+            return 0
+        with self.transaction() as con:
+            (n,) = con.execute(
+                f"DELETE FROM {quote_identifier(EVENTS_TABLE)} WHERE "
+                f"{quote_identifier(SOURCE_COLUMN)} NOT IN "
+                f"(SELECT hash FROM {quote_identifier(SOURCES_TABLE)})"
+            ).fetchall()[0]
+        return int(n)
+
     def load(
         self,
         paths: Sequence[Path],
@@ -287,6 +386,7 @@ class EventStore:
         started = time.perf_counter()
         report = LoadReport()
         self._ensure_table()
+        self.discard_unfinished()
         first_seq = self._next_seq
         scratch = registry.scratch_dir()
         pending = _Pending()
@@ -393,6 +493,8 @@ class EventStore:
             pending.hashes[digest] = stored
         except UnsupportedInput as exc:
             report.errors.append(f"{name}: unsupported content: {exc.message}")
+        except StoreFull:
+            raise  # the store's disk, not this file: no later file can be stored either
         except OSError as exc:
             after = f" (after {seen} records)" if seen else ""
             report.errors.append(f"{name}: cannot read: {_reason(exc)}{after}")
@@ -401,12 +503,17 @@ class EventStore:
             report.formats[fmt] = report.formats.get(fmt, 0) + 1
 
     def _flush(self, pending: _Pending) -> None:
-        """Insert the pending records, then remember the sources they completed."""
-        if pending.size:
-            self._insert(*pending.take())
-        if pending.sources:
-            self._append_rows(SOURCES_TABLE, pending.sources)
-            pending.sources = []
+        """Insert the pending records and remember the sources they complete, in one
+        transaction: a source is in ``__sources`` exactly when all its records are
+        stored (a crash in between leaves neither)."""
+        if not pending.size and not pending.sources:
+            return
+        with self.transaction():
+            if pending.size:
+                self._insert(*pending.take())
+            if pending.sources:
+                self._append_rows(SOURCES_TABLE, pending.sources)
+        pending.sources = []
 
     def _append_rows(self, table: str, rows: Sequence[tuple[object, ...]]) -> None:
         """Append rows to a catalog table in one statement (``executemany`` costs a
@@ -595,7 +702,9 @@ class EventStore:
                 if pa.types.is_list(f.type):
                     listed.add(f.name)
         con = self._connection
-        con.execute("BEGIN TRANSACTION")
+        own = not self._in_transaction  # else the caller's transaction holds this
+        if own:
+            con.execute("BEGIN TRANSACTION")
         try:
             new: list[tuple[str, ColumnKind]] = []
             for name in names:
@@ -625,10 +734,12 @@ class EventStore:
                 )
             finally:
                 con.unregister(_BATCH_VIEW)
-            con.execute("COMMIT")
+            if own:
+                con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
-            self._read_catalog()
+            if own:
+                con.execute("ROLLBACK")
+                self._read_catalog()
             raise
         self._next_seq += n
         return n

@@ -1,0 +1,63 @@
+"""The store's atomic units: a source's records and its catalog row commit together,
+a caller's rows join that transaction, and a busy store file is one clear error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from stagehunt.store.event_store import EventStore, StoreBusy
+from watchdata import held
+
+
+def _jsonl(path: Path, n: int) -> Path:
+    path.write_text("".join(json.dumps({"n": str(i)}) + "\n" for i in range(n)))
+    return path
+
+
+def _count(store: EventStore) -> int:
+    return int(store.connection.execute("SELECT count(*) FROM events").fetchall()[0][0])
+
+
+def test_a_source_split_over_batches_is_stored_whole_or_not_at_all(tmp_path: Path) -> None:
+    # batch_size 4: 10 records take 3 inserts; the first two commit without the
+    # source's catalog row, as they would before a crash in the third
+    src = _jsonl(tmp_path / "ten.jsonl", 10)
+    with EventStore(tmp_path / "s.duckdb", batch_size=4) as store:
+        store.load([src])
+        store.connection.execute("DELETE FROM __sources")  # as if killed before the last batch
+        store.connection.execute("DELETE FROM events WHERE __seq >= 8")
+        assert _count(store) == 8
+        report = store.load([src])  # the unfinished 8 go, the file is read again
+        assert report.stored == 10
+        assert _count(store) == 10
+        values = store.connection.execute("SELECT n FROM events ORDER BY __seq").fetchall()
+        assert [v[0] for v in values] == [str(i) for i in range(10)]
+
+
+def test_rows_of_a_failed_transaction_leave_nothing(tmp_path: Path) -> None:
+    with EventStore(tmp_path / "s.duckdb") as store:
+        with pytest.raises(RuntimeError), store.transaction() as con:
+            store.append([{"a": "1"}, {"a": "2"}], "origin-1", "x", "jsonl")
+            con.execute("CREATE TABLE mine (v INTEGER)")
+            raise RuntimeError("killed")
+        assert _count(store) == 0
+        assert store.sources() == {}
+        assert "a" not in store.schema()
+        with store.transaction():
+            store.append([{"a": "3"}], "origin-2", "x", "jsonl")
+        assert store.sources() == {"origin-2": 1}
+        assert store.connection.execute("SELECT a FROM events").fetchall() == [("3",)]
+
+
+def test_a_store_another_process_holds_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "held.duckdb"
+    with held(path) as pid:
+        with pytest.raises(StoreBusy) as caught:
+            EventStore(path)
+        assert caught.value.strerror == (
+            f"the store is in use by process {pid} (one writer at a time)"
+        )
+        assert caught.value.filename == str(path)
