@@ -101,6 +101,8 @@ def main() -> int:
         else:
             with EventStore(copy) as fresh:
                 fresh.load([args.real])
+        # outputlookup writes go to the temporary folder, never into the content
+        library.lookups.library.writes = Path(tmp)
         with EventStore(copy) as store:
             backend = DuckDBBackend.from_store(store)
             events = store.connection.execute("SELECT count(*) FROM events").fetchone()
