@@ -40,10 +40,7 @@ def _file(draw: st.DrawFn) -> bytes:
     first = 'type=SYSCALL msg=audit(1700000000.1:1): arch=c000003e syscall=59 exe="/bin/cp"'
     lines = [first, *draw(st.lists(_line(), max_size=10))]
     data = "\n".join(lines).encode("utf-8", errors="surrogatepass")
-    if draw(st.booleans()):
-        at = draw(st.integers(0, len(data)))
-        data = data[:at] + draw(st.binary(max_size=4)) + data[at:]
-    return data
+    return harness.maybe_spliced(draw, data)
 
 
 STRATEGY = _file()

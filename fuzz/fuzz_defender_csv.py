@@ -35,10 +35,7 @@ def _file(draw: st.DrawFn) -> bytes:
         n = draw(st.sampled_from([width, width, width - 1, width + 2, 0]))
         rows.append(",".join(draw(_cell) for _ in range(max(0, n))))
     data = "\n".join([",".join(header), *rows]).encode("utf-8")
-    if draw(st.booleans()):
-        at = draw(st.integers(len(header[0]) + 1, max(len(header[0]) + 1, len(data))))
-        data = data[:at] + draw(st.binary(max_size=3)) + data[at:]
-    return data
+    return harness.maybe_spliced(draw, data, start=len(header[0]) + 1, most=3)
 
 
 STRATEGY = _file()

@@ -126,3 +126,12 @@ def shared_data() -> Path | None:
         if candidate.is_dir():
             return candidate
     return None
+
+
+def maybe_spliced(draw: Any, data: bytes, start: int = 0, most: int = 4) -> bytes:
+    """``data``, or (one time in two) with up to ``most`` random bytes put in at a drawn
+    place from ``start`` on: a line or cell torn by a stray byte."""
+    if not draw(st.booleans()):
+        return data
+    at = draw(st.integers(min(start, len(data)), len(data)))
+    return data[:at] + draw(st.binary(max_size=most)) + data[at:]
