@@ -34,6 +34,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from stagehunt import semantics
+from stagehunt.conftext import read_conf_text
 
 #: transforms.conf default for lookups that are not time-based.
 DEFAULT_MAX_MATCHES = 100
@@ -99,13 +100,7 @@ class LookupLibrary:
         if self.folder is not None:
             conf = self.folder / "transforms.conf"
             if conf.is_file():
-                try:
-                    text = conf.read_text(encoding="utf-8")
-                except UnicodeDecodeError as exc:
-                    raise LookupError_(
-                        f"{conf}: not UTF-8 text (byte {exc.start}: {exc.reason})"
-                    ) from None
-                self._stanzas = _read_conf(text)
+                self._stanzas = _read_conf(read_conf_text(conf, LookupError_))
         for name, stanza in (self.definitions or {}).items():
             self._stanzas[name] = dict(stanza)
 

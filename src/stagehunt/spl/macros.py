@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stagehunt import semantics
+from stagehunt.conftext import read_conf_text
 from stagehunt.spl.comments import end_of_string, strip_comments
 from stagehunt.spl.errors import SplLimitError, SplSemanticError, SplSyntaxError
 
@@ -53,13 +54,7 @@ class MacroLibrary:
 
     @classmethod
     def from_file(cls, path: Path) -> MacroLibrary:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise MacroFileError(
-                f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})"
-            ) from None
-        return cls.from_text(text)
+        return cls.from_text(read_conf_text(path, MacroFileError))
 
     @classmethod
     def from_text(cls, text: str) -> MacroLibrary:
