@@ -81,6 +81,23 @@ def test_sniff_rejects_binary_and_gzip(tmp_path: Path) -> None:
         iter_records(binary)
 
 
+def test_nul_bytes_after_the_first_json_line_reject_only_their_lines(tmp_path: Path) -> None:
+    """A shipper's file cut by a crash can hold a run of NULs: those lines are rejected
+    with their number, the lines around them are read. A CSV with a NUL stays refused."""
+    path = tmp_path / "cut.json"
+    path.write_bytes(b'{"a": "1"}\n{"a": "2\x00"}\n\x00\x00\x00\n{"a": "3"}\n')
+    items = read_all(path)
+    assert [item["a"] for item in items if isinstance(item, dict)] == ["1", "3"]
+    assert [(r.position, r.reason.split(":")[0]) for r in items if isinstance(r, Reject)] == [
+        ("line 2", "malformed JSON"),
+        ("line 3", "malformed JSON"),
+    ]
+    table = tmp_path / "cut.csv"
+    table.write_bytes(b"a,b\n1,\x002\n")
+    with pytest.raises(UnsupportedInput, match="NUL"):
+        sniff_format(table)
+
+
 # --------------------------------------------------------------------------- JSON lines
 
 

@@ -238,12 +238,36 @@ def test_subprocess_exit_code_2_and_no_traceback(query: str, kind: str) -> None:
     assert proc.stdout == ""
 
 
-def test_regex_rejected_at_run_time_is_a_clean_error(capsys: pytest.CaptureFixture[str]) -> None:
-    """An unbalanced regex only fails inside DuckDB (RE2): still one line, exit 2, no traceback."""
-    code = cli.main(["search", '| makeresults | eval x=if(match("a", "(a|b"), 1, 0)'])
-    err = capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("query", "column", "refusal"),
+    [
+        # the pattern's first character is column 39 (the quote is at 38)
+        ('| makeresults | eval x=if(match("a", "(a|b"), 1, 0)', 39, "missing ): (a|b"),
+        # RE2 repeats at most 1000 times; PCRE would take it
+        (
+            '| makeresults | eval x="ab" | where match(x, "a{2000}")',
+            47,
+            "invalid repetition size: {2000}",
+        ),
+        (
+            '| makeresults | eval x="ab" | rex field=x "\\p{Foo}(?<y>.)"',
+            44,
+            "invalid character class range: \\p{Foo}",
+        ),
+    ],
+)
+def test_regex_re2_refuses_is_located_at_compile_time(
+    query: str, column: int, refusal: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A literal pattern RE2 refuses is an error where the pattern starts, before anything
+    runs (asked of RE2 itself): one line of message, exit 2, no traceback."""
+    code, out, err = run_cli(capsys, "search", query)
     assert code == 2
-    assert err.startswith("error: the query failed while running:")
+    assert out == ""
+    m = HEADER.match(err.splitlines()[0])
+    assert m, err
+    assert m.group("msg") == f"RE2 refuses the regular expression: {refusal}"
+    assert err.splitlines()[0].startswith(f"error at line 1, column {column}:")
     assert "Traceback" not in err
 
 

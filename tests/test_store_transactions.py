@@ -61,3 +61,16 @@ def test_a_store_another_process_holds_is_one_clear_error(tmp_path: Path) -> Non
             f"the store is in use by process {pid} (one writer at a time)"
         )
         assert caught.value.filename == str(path)
+
+
+def test_a_store_in_a_missing_folder_or_not_a_store_is_one_line(tmp_path: Path) -> None:
+    """Not a query failure: the path named, and why it cannot be opened (no traceback)."""
+    with pytest.raises(FileNotFoundError, match="folder does not exist") as missing:
+        EventStore(tmp_path / "no-such-folder" / "case.duckdb")
+    assert missing.value.filename == str(tmp_path / "no-such-folder" / "case.duckdb")
+    text = tmp_path / "notes.duckdb"
+    text.write_text("not a database\n", encoding="utf-8")
+    with pytest.raises(OSError, match="cannot open the store") as wrong:
+        EventStore(text)
+    assert wrong.value.filename == str(text)
+    assert text.read_text(encoding="utf-8") == "not a database\n"  # left as it was

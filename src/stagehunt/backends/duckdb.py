@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import duckdb
 from sqlglot import exp
 
+from stagehunt.backends import search_order
 from stagehunt.compile import CompiledQuery
 from stagehunt.store.event_store import EventStore
 from stagehunt.store.schema import EVENTS_TABLE, ColumnKind
@@ -46,16 +47,14 @@ class DuckDBBackend:
         self, compiled: CompiledQuery, sql: str, rows: int
     ) -> Generator[list[tuple[object, ...]], None, None]:
         """The rows as DuckDB produces them, ``rows`` at a time (``fetchmany``): DuckDB
-        streams a result, so what is held is one batch and the engine's own buffers."""
+        streams a result, so what is held is one batch and the engine's own buffers, and
+        a search's events come a time slice at a time (backends/search_order.py). ``sql``
+        is ``compiled`` rendered for DuckDB, as the caller reports it."""
         con = self.connection
         for lookup in compiled.tables:
             con.register(lookup.sql_name, lookup.data)
         try:
-            cursor = con.execute(sql)
-            if cursor.description is None:
-                return
-            while batch := cursor.fetchmany(rows):
-                yield [tuple(row) for row in batch]
+            yield from search_order.statement_rows(con, compiled, sql, self.table, rows)
         finally:
             for lookup in compiled.tables:
                 con.unregister(lookup.sql_name)

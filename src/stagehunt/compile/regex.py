@@ -10,9 +10,12 @@ time with a DuckDB error.
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from dataclasses import dataclass
 
+import duckdb
 from sqlglot import exp
 
 from stagehunt.compile import sqlfn as q
@@ -125,12 +128,40 @@ def to_re2(pattern: str) -> Re2Pattern:
 
 
 def translate(pattern: str, pos: int, query: str) -> Re2Pattern:
+    """The RE2 spelling of a literal pattern at ``pos``, or an error located in it: what
+    only PCRE has, what PCRE refuses too, and what RE2 itself refuses (a repeat over
+    1000, an unknown class), found now rather than when the statement runs."""
     try:
-        return to_re2(pattern)
+        re2 = to_re2(pattern)
     except PcreOnly as e:
         raise SplUnsupportedError(str(e), pos + 1 + e.offset, query) from None
     except BadPattern as e:
         raise SplSemanticError(str(e), pos + 1 + e.offset, query) from None
+    refusal = re2_refusal(re2.text)
+    if refusal is not None:
+        raise SplSemanticError(f"RE2 refuses the regular expression: {refusal}", pos + 1, query)
+    return re2
+
+
+_re2_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=4096)
+def re2_refusal(text: str) -> str | None:
+    """Why RE2 (as DuckDB runs it) refuses ``text``, or None: asked of DuckDB itself,
+    with the pattern as a parameter."""
+    with _re2_lock:
+        try:
+            _re2_checker().execute("SELECT regexp_matches('', ?)", [text]).fetchone()
+        except duckdb.InvalidInputException as e:
+            message = str(e).strip().splitlines()[0] if str(e).strip() else "invalid pattern"
+            return message.removeprefix("Invalid Input Error: ")
+    return None
+
+
+@functools.cache
+def _re2_checker() -> duckdb.DuckDBPyConnection:
+    return duckdb.connect()
 
 
 def _matches(subject: Typed, pattern: str, c: ExprCompiler) -> exp.Expression:

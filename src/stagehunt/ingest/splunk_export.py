@@ -112,10 +112,19 @@ def sniff_head(head: bytes) -> Format:
         raise UnsupportedInput("gzip-compressed; decompress it first")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise UnsupportedInput("UTF-16 text; convert it to UTF-8 first")
-    if b"\x00" in head:
-        raise UnsupportedInput("binary content (NUL bytes), not a text export")
-    # Only the first line must be UTF-8 here: a bad byte further on is one record's problem.
+    # Only the first line must be text here: in JSON lines, a bad byte or a run of NULs
+    # further on (a shipper's file cut by a crash) is one line's problem, a `Reject`.
     first, newline, rest = head.partition(b"\n")
+    if b"\x00" in first:
+        raise UnsupportedInput("binary content (NUL bytes), not a text export")
+    found = _text_format(first, newline, rest)
+    if found != "jsonl" and b"\x00" in head:
+        raise UnsupportedInput("binary content (NUL bytes), not a text export")
+    return found
+
+
+def _text_format(first: bytes, newline: bytes, rest: bytes) -> Format:
+    """The export format the first line (and blank lines after it) tells."""
     try:
         text = codecs.getincrementaldecoder("utf-8-sig")().decode(first, final=False)
     except UnicodeDecodeError as exc:

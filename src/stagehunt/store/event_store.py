@@ -99,13 +99,17 @@ class StoreFull(OSError):
 
 
 def _connect(target: str) -> duckdb.DuckDBPyConnection:
-    """Open the database; another process's lock becomes `StoreBusy`, one line."""
+    """Open the database; another process's lock becomes `StoreBusy`, a missing folder
+    or a file that is not a store an `OSError` naming it: one line each."""
+    if target != ":memory:" and not Path(target).parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "the store's folder does not exist", target)
     try:
         return duckdb.connect(target)
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" not in text.lower():
-            raise
+            first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+            raise OSError(errno.EIO, f"cannot open the store ({first})", target) from None
         holder = re.search(r"PID (\d+)", text)
         who = f"process {holder.group(1)}" if holder else "another process"
         raise StoreBusy(
