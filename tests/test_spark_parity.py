@@ -308,3 +308,23 @@ def test_like_with_a_backslash_in_the_pattern_on_spark(spark: Any) -> None:
     )
     result = _both_without_events(spark, spl)
     assert result.rows == [("C:\\Windows\\x.exe", 1, 0)]
+
+
+def test_a_sorted_result_of_many_partitions_streams_in_order_on_spark(spark: Any) -> None:
+    """Spark's rows come to the driver a partition at a time (``toLocalIterator``); a
+    sorted result's partitions are ranges of the sort, taken in order. n = 1..20,000 and
+    k = n*7919 mod 1000 (7919 is prime to 1000, so each k holds 20 values of n): sorted
+    by k then n descending (rule 7.4), as Python's sort gives it."""
+    spl = (
+        "| makeresults count=20000 | streamstats count as n | eval k=(n*7919)%1000"
+        " | sort 0 k -n | table k n"
+    )
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", "8")
+    try:
+        result = _both_without_events(spark, spl)
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", before)
+    expected = sorted(((n * 7919) % 1000, n) for n in range(1, 20001))
+    expected.sort(key=lambda kn: (kn[0], -kn[1]))
+    assert result.rows == expected

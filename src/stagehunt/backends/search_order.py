@@ -35,11 +35,13 @@ from stagehunt.compile import CompiledQuery
 from stagehunt.compile.dialects import render
 from stagehunt.compile.relation import SEQ, TIME_KEY
 
-#: bytes of result values one slice aims at; DuckDB's sort of them takes about twice
-#: that (measured: 500,000 rows of four fields peak at 300 MB with the CLI's 175 MB)
-SLICE_BYTES = 32 * 2**20
-#: DuckDB's memory limit while such a statement streams (at most: a lower one stays)
-STREAM_MEMORY = 256 * 2**20
+#: bytes of result values one slice aims at. Measured over 10M stored events of 30
+#: fields (bench/bench_stream.py --source store): 16 MB slices take 54 s and 64 MB
+#: slices 41 s, at the same peak (the sort spills past STREAM_MEMORY)
+SLICE_BYTES = 64 * 2**20
+#: DuckDB's memory limit while such a statement streams (at most: a lower one stays);
+#: uncapped, DuckDB keeps every block of the store it read (765 MB against 405 MB above)
+STREAM_MEMORY = 192 * 2**20
 #: a value's bytes before the rows are seen, and a row's own
 VALUE_GUESS = 24
 ROW_OVERHEAD = 16

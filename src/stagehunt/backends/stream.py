@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 #: values (rows × columns) one batch read from the engine holds
 BATCH_CELLS = 200_000
 #: values held in memory while the columns are not known; more go to a temporary file
-HOLD_CELLS = 1_000_000
+HOLD_CELLS = 250_000
 
 Row = tuple[Value, ...]
 
