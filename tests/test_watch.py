@@ -263,7 +263,11 @@ def test_webhook_gets_each_alert_once_and_retries_after_a_refusal(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "error: watch needs at least one --detection NAME or -r SIGMA_PATH"),
+        (
+            [],
+            "error: watch needs at least one --detection NAME, -r SIGMA_PATH "
+            "or --escu NAME_OR_GLOB",
+        ),
         (["-r", "/nonexistent/rules"], "error: no such rule file or folder: /nonexistent/rules"),
         (
             ["--detection", "T1074.nope"],

@@ -39,8 +39,9 @@ def make(
             f"detection {detection}: watch key field(s) {', '.join(missing)} not in its results"
         )
     key = {k: _finite(row[k]) for k in spec.key}
-    # no key (a Sigma event rule): the alert is the event, named by all its fields
-    named = key or {k: _finite(row[k]) for k in sorted(row)}
+    # no key (a Sigma event rule, an ESCU detection): the alert is the row, named by
+    # its fields but the growing ones (an ESCU group's count and first/last time)
+    named = key or {k: _finite(row[k]) for k in sorted(row) if k not in spec.unnamed}
     ident = alert_id(detection, window_start, named)
     body = {
         "alert_id": ident,

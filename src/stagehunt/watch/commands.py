@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,16 @@ from rich.console import Console
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.spl.errors import SplError
 from stagehunt.store.event_store import EventStore
-from stagehunt.watch.detections import DetectionSource, pack_detection, sigma_detections
+from stagehunt.watch.detections import (
+    DetectionFailed,
+    DetectionSource,
+    pack_detection,
+    sigma_detections,
+)
+from stagehunt.watch.escu_detections import escu_detections
 from stagehunt.watch.loop import PassReport, Watcher, excluded
 from stagehunt.watch.sinks import FileSink, Sink, StdoutSink, WebhookSink, loopback_url
-from stagehunt.watch.windows import WindowError
+from stagehunt.watch.windows import ESCU_WINDOW, WindowError, parse_span
 
 EXIT_USAGE = 2
 EXIT_INPUT = 1
@@ -38,6 +45,14 @@ def _seconds(text: str) -> float:
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected seconds >= 0, got {text!r}")
     return value
+
+
+def _span(text: str) -> str:
+    try:
+        parse_span(text)
+    except WindowError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def add_parser(sub: Any) -> None:
@@ -61,6 +76,27 @@ def add_parser(sub: Any) -> None:
         default=[],
         help="Sigma rule files or folders (repeatable); each event a rule matches is an alert",
     )
+    p.add_argument(
+        "--escu",
+        action="append",
+        default=[],
+        metavar="NAME_OR_GLOB",
+        help="Splunk ESCU detections (repeatable): a name, file stem or id as `escu run` "
+        'takes, or a glob such as "Windows Credential Dumping*"; each result row is an alert',
+    )
+    p.add_argument(
+        "--escu-window",
+        type=_span,
+        default=ESCU_WINDOW,
+        metavar="SPAN",
+        help=f"the window ESCU detections run over (default {ESCU_WINDOW}, ESCU's hourly schedule)",
+    )
+    p.add_argument(
+        "--escu-content",
+        type=Path,
+        metavar="DIR",
+        help="security_content checkout (default: as `stagehunt escu` finds it)",
+    )
     p.add_argument("--alerts", type=Path, help="append alerts (JSON lines, fsync'd) to this file")
     p.add_argument("--webhook", help="POST each alert to this URL (loopback only by default)")
     p.add_argument(
@@ -82,22 +118,35 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--index", help="store every record under this index")
 
 
-def _detections(args: argparse.Namespace, err: Console) -> list[DetectionSource]:
-    if not args.detection and not args.rules:
-        raise WatchError("watch needs at least one --detection NAME or -r SIGMA_PATH")
+def _detections(args: argparse.Namespace, err: Console, writes: Path) -> list[DetectionSource]:
+    """The detections named; ``writes`` is where ESCU's outputlookup writes go."""
+    if not args.detection and not args.rules and not args.escu:
+        raise WatchError(
+            "watch needs at least one --detection NAME, -r SIGMA_PATH or --escu NAME_OR_GLOB"
+        )
     out: list[DetectionSource] = []
     try:
         out += [pack_detection(name) for name in dict.fromkeys(args.detection)]
         if args.rules:
             rules, notes = sigma_detections(args.rules)
-            for note in notes:
-                err.print(f"warning: {note}", markup=False, highlight=False, soft_wrap=True)
+            _notes(err, notes)
             if not rules:
                 raise WatchError("no Sigma rule under -r can be watched (see the lines above)")
             out += rules
+        if args.escu:
+            escu, notes = escu_detections(args.escu, args.escu_content, args.escu_window, writes)
+            _notes(err, notes)
+            if not escu:
+                raise WatchError("no ESCU detection named by --escu can be watched (see above)")
+            out += escu
     except WindowError as exc:
         raise WatchError(str(exc)) from None
     return out
+
+
+def _notes(err: Console, notes: list[str]) -> None:
+    for note in notes:
+        err.print(f"warning: {note}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _sinks(args: argparse.Namespace) -> list[Sink]:
@@ -130,6 +179,9 @@ def run_watch(args: argparse.Namespace, out: Console, err: Console) -> int:
     except WatchError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return exc.code
+    except DetectionFailed as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_INPUT
     except SplError as exc:
         sys.stderr.write(exc.render() + "\n")
         return EXIT_USAGE
@@ -146,7 +198,15 @@ def _run(args: argparse.Namespace, err: Console) -> int:
     for folder in folders:
         if not folder.is_dir():
             raise WatchError(f"{folder}: not a folder")
-    detections = _detections(args, err)
+    # ESCU baselines write lookups: to a folder of this run, never into the content
+    with tempfile.TemporaryDirectory(prefix="stagehunt-watch-") as writes:
+        detections = _detections(args, err, Path(writes))
+        return _watch(args, err, folders, detections)
+
+
+def _watch(
+    args: argparse.Namespace, err: Console, folders: list[Path], detections: list[DetectionSource]
+) -> int:
     sinks = _sinks(args)
     with EventStore(args.store) as store:
         watcher = Watcher(

@@ -1,6 +1,6 @@
 """What a watcher runs: a detection source gives a name, a watch spec (window, key)
-and the results of one window. Pack detections are the first kind; Sigma rules and
-ESCU detections would implement the same protocol."""
+and the results of one window. Pack detections and Sigma rules are here; ESCU
+detections implement the same protocol in escu_detections.py."""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ from stagehunt.packs import load_pack
 from stagehunt.result import ResultTable
 from stagehunt.store.event_store import EventStore
 from stagehunt.watch.windows import SIGMA_WINDOW, WatchSpec, WindowError, parse_span, spec_from
+
+
+class DetectionFailed(RuntimeError):
+    """A detection that compiled at start failed on a window's events (one line). The
+    watcher stops: the detection's cursor has not moved, so a restart runs it again."""
 
 
 class DetectionSource(Protocol):

@@ -14,6 +14,11 @@ from typing import Any
 #: A Sigma event rule's window: a rule matches single events, so the window only bounds
 #: what is recomputed when new events arrive; a day, like the pack detections' schedule.
 SIGMA_WINDOW = "24h"
+#: An ESCU detection's window: the content declares none, and ESCU's default deployment
+#: (contentctl) schedules its TTP and Anomaly detections hourly over the hour before, so
+#: their thresholds (``count > N by dest``) are meant for an hour of events. A late event
+#: needs no lag here: its window is recomputed when it arrives.
+ESCU_WINDOW = "1h"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _SPAN = re.compile(r"(\d+)([smhd])")
 
@@ -25,10 +30,13 @@ class WindowError(ValueError):
 @dataclass(frozen=True)
 class WatchSpec:
     """How a detection is watched: window length in seconds, and the result fields
-    whose values (with the window) name one alert."""
+    whose values (with the window) name one alert. With no key, every field of a row
+    names it but those in ``unnamed``: values that grow as more events of the same
+    group arrive in the window (ESCU's ``count``, ``firstTime``, ``lastTime``)."""
 
     window: int
     key: tuple[str, ...]
+    unnamed: tuple[str, ...] = ()
 
     def start(self, epoch: float) -> int:
         """The start of the window holding ``epoch``."""
