@@ -182,6 +182,9 @@ def run_watch(args: argparse.Namespace, out: Console, err: Console) -> int:
     except DetectionFailed as exc:
         sys.stderr.write(f"error: {exc}\n")
         return EXIT_INPUT
+    except WindowError as exc:  # a detection's results lack its declared watch key
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USAGE
     except SplError as exc:
         sys.stderr.write(exc.render() + "\n")
         return EXIT_USAGE
