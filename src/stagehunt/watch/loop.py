@@ -3,6 +3,11 @@ the windows the new records touch, emit the alerts not yet emitted.
 
 Each step commits its own state with its own effect in one store transaction, so a
 process killed anywhere resumes from the last commit (docs/reliability.md, "## watch").
+
+Files are taken by kind (`files`): JSON lines by byte offset; whole files once settled,
+through `EventStore.load`, and not again; EVTX files once settled, and again each time
+they grow and settle, for the records above the highest record number stored
+(`evtxlog` tells a grown log from another one).
 """
 
 from __future__ import annotations
