@@ -198,3 +198,26 @@ def test_a_corrupt_chunk_in_the_grown_part_is_rejected_and_reported_once(
     assert reports[0].warnings == reports[2].warnings == []
     assert len(reports[1].warnings) == 1
     assert reports[1].warnings[0].startswith(f"{log}: chunk with records 242..280: corrupt EVTX")
+
+
+def test_an_evtx_file_already_ingested_adds_only_what_it_gains(tmp_path: Path) -> None:
+    """Ingested first (`EventStore.load`, as `stagehunt ingest` does), then watched: the
+    content is in the store, so nothing is stored again, but its highest record number
+    is learnt; when the log grows, only the new records are stored."""
+    full = PANACHE.read_bytes()
+    (tmp_path / "in").mkdir()
+    log = tmp_path / "in" / "ForwardedEvents.evtx"
+    write(log, evtx_prefix(full, 5), T0 - 3600)
+    before = tmp_path / "before.evtx"
+    before.write_bytes(log.read_bytes())
+    clock = Clock()
+    with EventStore(tmp_path / "s.duckdb") as store:
+        assert store.load([log]).stored == 202
+        w = watcher(store, tmp_path / "in", clock)
+        assert w.run_once().records == 0  # settled by its mtime: taken, nothing new
+        (row,) = state.files(store.connection).values()
+        assert (row.status, row.offset) == ("taken", 202)
+        write(log, full, T0 - 1800)
+        assert w.run_once().records == 565 - 202
+        assert stored_ids(store) == event_ids(log)
+        assert store.load([log]).stored == 0  # the grown content's hash is stored too

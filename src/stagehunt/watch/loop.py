@@ -192,14 +192,13 @@ class Watcher:
 
         One transaction, not one per batch: pyevtx-rs gives records in chunk order, which
         is not number order in a circular log that turned over, so no mark short of the
-        end says "all below is stored"; batches bound the memory, not the commit. Read
-        whole, the file's content hash goes to ``__sources`` too, as `EventStore.load`
-        does: a file whose content the store holds already is not stored again (only
-        its highest number is learnt), and `stagehunt ingest` skips it later."""
-        digest = files.digest(path) if last == 0 else ""
-        known = bool(digest) and digest in self.store.sources()
-        key = digest or taken.head
-        origin = "watch:" + hashlib.sha256(f"{path}\0{key}".encode()).hexdigest()
+        end says "all below is stored"; batches bound the memory, not the commit. The
+        file's content hash goes to ``__sources`` too, as `EventStore.load` does: a file
+        whose content the store holds already is not stored again (only its highest
+        number is learnt), and `stagehunt ingest` skips it later."""
+        digest = files.digest(path)
+        known = digest in self.store.sources()
+        origin = "watch:" + hashlib.sha256(f"{path}\0{digest}".encode()).hexdigest()
         above = evtx_reader.Above(last)
         batch: list[Record] = []
         stored = 0
@@ -219,7 +218,7 @@ class Watcher:
                     batch = []
             if batch:
                 stored += self.store.append(batch, f"{origin}:{stored}", str(path), "evtx")
-            if digest and not known:
+            if not known:
                 self.store.mark_loaded({digest: stored})
             top = max(last, above.highest)
             head = evtxlog.anchor(path, top) if top != last else taken.head
