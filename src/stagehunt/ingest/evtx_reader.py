@@ -558,10 +558,11 @@ def _records(
         n += 1
         if above is not None:
             number = item.get("event_record_id")
-            if not isinstance(number, int) or number <= above.number:
-                last_id = str(number)
-                continue
-            above.highest = max(above.highest, number)
+            if isinstance(number, int):  # pyevtx-rs always gives one; else kept
+                if number <= above.number:
+                    last_id = str(number)
+                    continue
+                above.highest = max(above.highest, number)
         rid = str(item.get("event_record_id", ""))
         xml = item.get("data")
         if not isinstance(xml, str):

@@ -72,15 +72,6 @@ def _find(chunk: bytes, record_id: int) -> bytes | None:
     return None
 
 
-def record_id(value: object) -> int:
-    """A record's EventRecordID as a number; -1 when it has none (taken only when its
-    file is read whole)."""
-    try:
-        return int(str(value))
-    except ValueError:
-        return -1
-
-
 def may_follow(position: str, last: int) -> bool:
     """Whether a reject at ``position`` may lie above record ``last`` (in the new part);
     a position that names no record id may."""
