@@ -30,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from watchdata import EVTX, REAL, scenario_lines
+from watchdata import EVTX, PANACHE, REAL, evtx_prefix, scenario_lines
 
 SCENARIOS = (
     "benign-log-aggregation",
@@ -188,8 +188,11 @@ def _compare(name: str, got: Counter[str], want: Counter[str], figures: Figures)
 # ---------------------------------------------------------------------- arrivals
 
 
-#: (file, bytes appended, bytes appended a moment later: a write in two parts)
-Write = tuple[Path, bytes, bytes]
+#: (file, bytes appended, bytes appended a moment later: a write in two parts, then a
+#: new file header written over the first 4 KiB: an EVTX log writer's update)
+Write = tuple[Path, bytes, bytes, bytes]
+#: chunks of PanacheSysmon a growing log holds after each of its writes
+GROWTH = (3, 7, 11, 15)
 
 
 def _watch_arrivals(work: Path, rng: random.Random, pieces: int) -> list[Write]:
@@ -204,12 +207,20 @@ def _watch_arrivals(work: Path, rng: random.Random, pieces: int) -> list[Write]:
     for name, data in streams:
         cuts = sorted(rng.sample(range(1, len(data)), pieces - 1))
         bounds = [0, *cuts, len(data)]
-        writes.append([(name, data[a:b], b"") for a, b in itertools.pairwise(bounds)])
+        writes.append([(name, data[a:b], b"", b"") for a, b in itertools.pairwise(bounds)])
     for evtx in sorted(EVTX.glob("*.evtx")):
         data = evtx.read_bytes()
         cut = rng.randrange(1, len(data))
         # a collector writes a file without pausing as long as --settle: both parts in one step
-        writes.append([(Path(evtx.name), data[:cut], data[cut:])])
+        writes.append([(Path(evtx.name), data[:cut], data[cut:], b"")])
+    # a collector's live log: chunks appended, then the header updated, in four steps
+    # (its last state is not byte for byte PanacheSysmon's file, so its own content)
+    full = PANACHE.read_bytes()
+    steps = [evtx_prefix(full, n) for n in GROWTH]
+    grow = [(Path("ForwardedEvents.evtx"), steps[0], b"", b"")]
+    for before, after in itertools.pairwise(steps):
+        grow.append((Path("ForwardedEvents.evtx"), after[len(before) :], b"", after[:4096]))
+    writes.append(grow)
     order: list[Write] = []
     while any(writes):
         queue = rng.choice([w for w in writes if w])
@@ -218,13 +229,16 @@ def _watch_arrivals(work: Path, rng: random.Random, pieces: int) -> list[Write]:
 
 
 def _write(folder: Path, item: Write, rng: random.Random) -> None:
-    name, first, rest = item
+    name, first, rest, header = item
     with (folder / name).open("ab") as fh:
         fh.write(first)
         if rest:
             fh.flush()
             time.sleep(rng.uniform(0.0, 0.3))
             fh.write(rest)
+    if header:
+        with (folder / name).open("r+b") as fh:
+            fh.write(header)
 
 
 def watch_campaign(work: Path, kills: int, rng: random.Random, figures: Figures) -> None:

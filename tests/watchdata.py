@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +19,22 @@ from stagehunt.simulate import simulate
 
 REAL = Path("/work/shared/data/real")
 EVTX = REAL / "sbousseaden-EVTX-ATTACK-SAMPLES"
+#: the one real EVTX file of several chunks (15 of records, ids 1..565, and 2 empty)
+PANACHE = EVTX / "PanacheSysmon_vs_AtomicRedTeam01.evtx"
 _NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
+
+
+def evtx_prefix(data: bytes, chunks: int) -> bytes:
+    """An EVTX file as its writer leaves it after its first ``chunks`` chunks (64 KiB
+    each after the 4 KiB header): the header's last chunk, next record id, chunk count
+    and checksum say so (pyevtx-rs reads chunks to the end of the file without them,
+    but stagehunt reports a file shorter than its header's chunk count as truncated)."""
+    out = bytearray(data[: 4096 + chunks * 65536])
+    (last_id,) = struct.unpack_from("<Q", out, 4096 + (chunks - 1) * 65536 + 32)
+    struct.pack_into("<QQ", out, 16, chunks - 1, last_id + 1)
+    struct.pack_into("<H", out, 42, chunks)
+    struct.pack_into("<I", out, 124, zlib.crc32(out[:120]))
+    return bytes(out)
 
 
 def shipper_lines(xml_file: Path) -> list[str]:

@@ -23,6 +23,7 @@ import operator
 import re
 import struct
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import compress
 from typing import IO, Any, NamedTuple, cast
 
@@ -42,7 +43,7 @@ from stagehunt.ingest.records import RECORD_ID, Record, Reject
 from stagehunt.ingest.sources import Source
 from stagehunt.ingest.winxml import event_from_element, parse_event_xml
 
-__all__ = ["MAGIC", "read", "read_path", "sniff"]
+__all__ = ["MAGIC", "Above", "read", "read_path", "sniff"]
 
 MAGIC = b"ElfFile\x00"
 _HEADER_SIZE = 4096
@@ -455,6 +456,18 @@ def _header_and_size(source: Source, header: bytes | None) -> tuple[bytes, int]:
     return header, size
 
 
+@dataclass
+class Above:
+    """Read only the records numbered above ``number``; ``highest`` is then the highest
+    number read. The number is the record header's, the log's own count (what pyevtx-rs
+    calls ``event_record_id``): it grows as the log is written, where the events'
+    ``<EventRecordID>`` need not (a collector's ForwardedEvents.evtx keeps the source
+    machines' ids; an exported log keeps the original's)."""
+
+    number: int
+    highest: int = 0
+
+
 #: pyevtx-rs threads for a file of several chunks (0: one per core); a worker process
 #: of `stagehunt.ingest.parallel` sets 1.
 PARSER_THREADS = 0
@@ -483,9 +496,11 @@ def read(
     opts: IngestOptions,
     header: bytes | None = None,
     rows: RowSink | None = None,
+    above: Above | None = None,
 ) -> Iterator[Record | Reject | object]:
     """Every record of an EVTX file as a normalised record; damage as rejects.
-    ``header``: the file's first bytes, when the caller has read them already.
+    ``header``: the file's first bytes, when the caller has read them already;
+    ``above``: only the records above a number (a watcher's grown log).
 
     With ``rows``, an event of a layout that has a `RowPlan` goes to ``rows`` as a
     row instead (`ROW` is yielded in its place, so that positions still count): what a
@@ -498,7 +513,7 @@ def read(
         yield Reject(source.name, "file header", f"unreadable EVTX: {exc}")
         return
     try:
-        yield from _records(source.name, parser, truncated, opts, rows)
+        yield from _records(source.name, parser, truncated, opts, rows, above)
     finally:
         if stream is not None:
             stream.close()
@@ -520,9 +535,15 @@ def read_path(
 
 
 def _records(
-    name: str, parser: Any, truncated: str | None, opts: IngestOptions, rows: RowSink | None
+    name: str,
+    parser: Any,
+    truncated: str | None,
+    opts: IngestOptions,
+    rows: RowSink | None,
+    above: Above | None = None,
 ) -> Iterator[Record | Reject | object]:
-    """The records (or rows, see `read`) and rejects of an open parser."""
+    """The records (or rows, see `read`) and rejects of an open parser (above a
+    record number, see `Above`)."""
     records = parser.records()
     last_id: str | None = None
     n = 0
@@ -535,6 +556,13 @@ def _records(
             yield Reject(name, _position(str(exc), last_id), f"corrupt EVTX: {exc}")
             continue
         n += 1
+        if above is not None:
+            number = item.get("event_record_id")
+            if isinstance(number, int):  # pyevtx-rs always gives one; else kept
+                if number <= above.number:
+                    last_id = str(number)
+                    continue
+                above.highest = max(above.highest, number)
         rid = str(item.get("event_record_id", ""))
         xml = item.get("data")
         if not isinstance(xml, str):

@@ -12,6 +12,9 @@ Two kinds of file:
   modification time unchanged on polls ``settle`` seconds apart (the watcher's clock,
   right for a share whose clock differs), or its modification time ``settle`` seconds
   old (so a one-pass run takes finished files at once).
+* EVTX files are whole files that may grow (a collector's live log): once taken, a
+  change settles again and the records above the highest one stored are taken
+  (`stagehunt.watch.evtxlog` says whether it is still the same log).
 """
 
 from __future__ import annotations
@@ -21,8 +24,11 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from stagehunt.ingest.evtx_reader import MAGIC
+
 LINES = "lines"
 WHOLE = "whole"
+EVTX = "evtx"
 #: Bytes hashed to recognise a file that was replaced by another (rotation).
 HEAD_BYTES = 4096
 _LINE_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson"})
@@ -41,11 +47,16 @@ def scan(folders: Iterable[Path], exclude: frozenset[Path]) -> Iterator[Path]:
 
 
 def kind_of(path: Path) -> str | None:
-    """LINES or WHOLE; None while it cannot tell (empty, or a first line not complete)."""
+    """LINES, EVTX or WHOLE; None while it cannot tell (empty, or a first line not
+    complete)."""
     with path.open("rb") as fh:
         head = fh.read(_SNIFF)
     if not head:
         return None
+    if head.startswith(MAGIC):
+        return EVTX
+    if len(head) < len(MAGIC) and MAGIC.startswith(head):
+        return None  # an EVTX header not written whole yet
     first, newline, _ = head.partition(b"\n")
     looks_json = path.suffix.lower() in _LINE_SUFFIXES or head.lstrip()[:1] == b"{"
     if not looks_json:
@@ -63,6 +74,15 @@ def head_digest(path: Path, upto: int) -> str:
     """SHA-256 of the first ``min(upto, HEAD_BYTES)`` bytes."""
     with path.open("rb") as fh:
         return hashlib.sha256(fh.read(min(upto, HEAD_BYTES))).hexdigest()
+
+
+def digest(path: Path) -> str:
+    """SHA-256 of the whole file: its content's identity in the store's ``__sources``."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def complete_lines(path: Path, offset: int, limit: int) -> bytes:

@@ -3,6 +3,11 @@ the windows the new records touch, emit the alerts not yet emitted.
 
 Each step commits its own state with its own effect in one store transaction, so a
 process killed anywhere resumes from the last commit (docs/reliability.md, "## watch").
+
+Files are taken by kind (`files`): JSON lines by byte offset; whole files once settled,
+through `EventStore.load`, and not again; EVTX files once settled, and again each time
+they grow and settle, for the records above the highest record number stored
+(`evtxlog` tells a grown log from another one).
 """
 
 from __future__ import annotations
@@ -14,19 +19,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from stagehunt.ingest import registry
+from stagehunt.ingest import evtx_reader, registry
 from stagehunt.ingest.options import IngestOptions
 from stagehunt.ingest.records import RECORD_ID, Record, Reject
 from stagehunt.ingest.sources import Source
 from stagehunt.ingest.splunk_export import UnsupportedInput
 from stagehunt.store.event_store import EventStore, StoreFull, quote_identifier
 from stagehunt.store.schema import EVENTS_TABLE, SEQ_COLUMN
-from stagehunt.watch import alerts, files, state
+from stagehunt.watch import alerts, evtxlog, files, state
 from stagehunt.watch.detections import DetectionSource
 from stagehunt.watch.sinks import FileSink, Sink, SinkError
 
 #: Bytes of a JSON lines file taken in one transaction (whole lines within it).
 CHUNK_BYTES = 32 << 20
+#: Records of an EVTX file inserted at a time (all in the file's one transaction).
+EVTX_BATCH = 20_000
 
 
 @dataclass
@@ -90,7 +97,7 @@ class Watcher:
         kind = prev.kind if prev is not None else files.kind_of(path)
         if kind == files.LINES:
             self._take_lines(path, prev or state.FileState(str(path), kind), report)
-        elif kind == files.WHOLE:
+        elif kind in (files.WHOLE, files.EVTX):
             self._take_whole(path, prev or state.FileState(str(path), kind), report)
 
     def _take_lines(self, path: Path, prev: state.FileState, report: PassReport) -> None:
@@ -135,10 +142,14 @@ class Watcher:
         stat = path.stat()
         seen = (stat.st_size, stat.st_mtime_ns)
         if prev.status in ("taken", "failed", "changed"):
-            if seen != (prev.size, prev.mtime_ns) and prev.status != "changed":
+            if seen == (prev.size, prev.mtime_ns) or prev.status == "changed":
+                return
+            if prev.kind != files.EVTX:
                 report.warnings.append(f"{path}: changed after it was read; not read again")
                 self._put(replace(prev, status="changed"))
-            return
+                return
+            # an EVTX file grew (or was replaced): it settles again, then is read again
+            prev = replace(prev, status="grown", size=-1, mtime_ns=-1)
         now = self.clock()
         unchanged = seen == (prev.size, prev.mtime_ns)
         settled = (unchanged and now - prev.seen_at >= self.settle) or (
@@ -148,14 +159,72 @@ class Watcher:
             if not unchanged:
                 self._put(replace(prev, size=seen[0], mtime_ns=seen[1], seen_at=now))
             return
-        # store.load commits the records and the file's hash together; read again after
-        # a crash, the hash says "already stored"
+        taken = replace(prev, size=seen[0], mtime_ns=seen[1], status="taken")
+        if prev.kind != files.EVTX:
+            self._load_whole(path, taken, report)
+            return
+        last = 0
+        if prev.status == "grown" and prev.offset > 0:
+            if prev.head and evtxlog.anchor(path, prev.offset) == prev.head:
+                last = prev.offset
+            else:
+                report.warnings.append(
+                    f"{path}: no longer holds the record read last (another log, cleared or "
+                    "turned over): reading it whole"
+                )
+        self._take_evtx(path, taken, last, report)
+
+    def _load_whole(self, path: Path, taken: state.FileState, report: PassReport) -> None:
+        """Read a whole file through `EventStore.load`, which commits the records and the
+        file's content hash together: read again after a crash, the hash says "already
+        stored"."""
         loaded = self.store.load([path], self.opts, jobs=1)
         report.records += loaded.stored
         report.warnings.extend(loaded.errors)
         report.warnings.extend(f"{r.path}: {r.position}: {r.reason}" for r in loaded.rejects)
-        status = "taken" if loaded.files else "failed"
-        self._put(replace(prev, size=seen[0], mtime_ns=seen[1], status=status))
+        self._put(taken if loaded.files else replace(taken, status="failed"))
+
+    def _take_evtx(self, path: Path, taken: state.FileState, last: int, report: PassReport) -> None:
+        """Store an EVTX file's records numbered above ``last`` (0: all) in one
+        transaction with the file's state: the highest number read and its anchor
+        (`evtxlog`), size and mtime as settled. Killed before the commit, the next pass
+        reads the same part again.
+
+        One transaction, not one per batch: pyevtx-rs gives records in chunk order, which
+        is not number order in a circular log that turned over, so no mark short of the
+        end says "all below is stored"; batches bound the memory, not the commit. The
+        file's content hash goes to ``__sources`` too, as `EventStore.load` does: a file
+        whose content the store holds already is not stored again (only its highest
+        number is learnt), and `stagehunt ingest` skips it later."""
+        digest = files.digest(path)
+        known = digest in self.store.sources()
+        origin = "watch:" + hashlib.sha256(f"{path}\0{digest}".encode()).hexdigest()
+        above = evtx_reader.Above(last)
+        batch: list[Record] = []
+        stored = 0
+        warnings: list[str] = []
+        with self.store.transaction() as con:
+            for item in evtx_reader.read(Source.from_path(path), self.opts, above=above):
+                if known:
+                    continue
+                if isinstance(item, Reject):
+                    if evtxlog.may_follow(item.position, last):
+                        warnings.append(f"{item.path}: {item.position}: {item.reason}")
+                    continue
+                assert isinstance(item, dict)
+                batch.append(item)
+                if len(batch) >= EVTX_BATCH:
+                    stored += self.store.append(batch, f"{origin}:{stored}", str(path), "evtx")
+                    batch = []
+            if batch:
+                stored += self.store.append(batch, f"{origin}:{stored}", str(path), "evtx")
+            if not known:
+                self.store.mark_loaded({digest: stored})
+            top = max(last, above.highest)
+            head = evtxlog.anchor(path, top) if top != last else taken.head
+            state.put_file(con, replace(taken, offset=top, head=head))
+        report.records += stored
+        report.warnings.extend(warnings)
 
     def _put(self, file_state: state.FileState) -> None:
         with self.store.transaction() as con:

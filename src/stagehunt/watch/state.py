@@ -28,7 +28,10 @@ class FileState:
     JSON lines: ``offset`` is the end of the last complete line stored, ``head`` the
     SHA-256 of the file's first bytes up to 4 KiB (a replaced file has another head).
     Whole files: ``size``/``mtime_ns`` as first seen unchanged since ``seen_at`` (the
-    watcher's clock), ``status`` "seen", "taken", "failed" or "changed" (after taken)."""
+    watcher's clock), ``status`` "seen", "taken", "failed" or "changed" (after taken).
+    EVTX files also: ``offset`` the highest EventRecordID stored from the file (0:
+    none), ``head`` that record's anchor (`stagehunt.watch.evtxlog.anchor`), and
+    status "grown" while a change after taken settles (it is then read again)."""
 
     path: str
     kind: str
