@@ -189,7 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     conv = sub.add_parser("convert", help="convert a pack's Sigma rules to another SIEM")
     conv.add_argument("pack", nargs="?", default="T1074", help="pack id (default T1074)")
     conv.add_argument("--to", dest="target", help="target (see --list)")
-    conv.add_argument("--out", type=Path, help="folder to write <target>/<rule>.<ext> into")
+    conv.add_argument(
+        "--out",
+        type=Path,
+        help="folder to write <target>/<rule>.<ext> into "
+        "(default: the queries on stdout, a blank line between)",
+    )
     conv.add_argument("--list", action="store_true", help="list the targets")
     ingest = sub.add_parser("ingest", help="read event files into a store, with a summary")
     ingest.add_argument("paths", nargs="+", type=Path, help=INPUTS_HELP)
@@ -433,7 +438,9 @@ def _pack(pack_id: str) -> Any:
 
 
 def run_convert(args: argparse.Namespace, out: Console, err: Console) -> int:
-    """Each rule of the pack's sigma/ folder through one target; failures listed."""
+    """Each rule of the pack's sigma/ folder through one target; failures listed. The
+    queries go to stdout, as sigma-cli prints them (a blank line between), unless --out
+    asks for one file per rule."""
     from stagehunt.sigma import export as convert
 
     if args.list:
@@ -441,8 +448,8 @@ def run_convert(args: argparse.Namespace, out: Console, err: Console) -> int:
             pipes = "+".join(p.rpartition(":")[2] for p in t.pipelines) or "-"
             _note(out, f"{t.name:16} {t.backend:12} {pipes:26} {t.description}")
         return 0
-    if not args.target or args.out is None:
-        raise CliError("convert needs --to TARGET and --out DIR (or --list)", EXIT_USAGE)
+    if not args.target:
+        raise CliError("convert needs --to TARGET (or --list)", EXIT_USAGE)
     pack = _pack(args.pack)
     folder = pack.folder / "sigma"
     files = sorted(folder.glob("*.yml"))
@@ -454,12 +461,21 @@ def run_convert(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise CliError(str(e), EXIT_USAGE) from None
     text = "---\n".join(f.read_text(encoding="utf-8") for f in files)
     results = convert.convert_text(text, tgt)
-    written = convert.write(results, tgt, args.out)
     for r in results:
         if r.error is not None:
             _note(err, f"not converted: {r.rule}: {r.error}")
+    failed = any(r.error for r in results)
+    if args.out is None:
+        queries = [q for r in results for q in r.queries]
+        if queries:
+            sys.stdout.write("\n\n".join(queries) + "\n")
+        rules = sum(1 for r in results if r.error is None)
+        summary = f"{len(queries)} {tgt.name} queries from {rules} rules"
+        _note(err, summary + "; --out DIR writes a file per rule")
+        return 1 if failed and not queries else 0
+    written = convert.write(results, tgt, args.out)
     _note(err, f"{len(written)} queries written to {args.out / tgt.name}")
-    return 1 if any(r.error for r in results) and not written else 0
+    return 1 if failed and not written else 0
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
