@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from stagehunt import cli
+from stagehunt import cli, real_data
 from stagehunt.sigma import export
+from stagehunt.validate import Check
 
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 SIGMA = Path(cli.__file__).parent / "content" / "T1074" / "sigma"
 CORRELATION = "t1074_corrected_event_count"
 #: the installed backends that convert event_count correlations (pySigma 1.5 set)
@@ -88,3 +90,69 @@ def test_convert_needs_a_target(capsys: pytest.CaptureFixture[str]) -> None:
     code, printed, err = run(capsys, "convert", "T1074")
     assert (code, printed) == (2, "")
     assert err == "error: convert needs --to TARGET (or --list)\n"
+
+
+# ---------------------------------------------------------------------------- validate
+
+
+@pytest.fixture
+def given_real(monkeypatch: pytest.MonkeyPatch) -> list[Path | None]:
+    """`validate` replaced by a stub that records the real folder it is given (the matrix
+    itself is tested in test_validate.py)."""
+    seen: list[Path | None] = []
+
+    def stub(pack: object, real: Path | None = None, engine: object = None) -> list[Check]:
+        seen.append(real)
+        return []
+
+    monkeypatch.setattr(cli, "validate", stub)
+    return seen
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="no shared/data/real here")
+def test_validate_uses_the_shared_real_set_and_says_which(
+    capsys: pytest.CaptureFixture[str], given_real: list[Path | None]
+) -> None:
+    code, _, err = run(capsys, "validate", "T1074")
+    assert code == 0
+    assert given_real == [REAL.resolve()]
+    assert err == f"real logs: {REAL.resolve()} (the shared real set; --no-real leaves them out)\n"
+
+
+def test_validate_no_real_and_real_dir_are_taken_as_given(
+    capsys: pytest.CaptureFixture[str], given_real: list[Path | None], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "validate", "T1074", "--no-real")
+    assert (code, err) == (0, "")
+    code, _, err = run(capsys, "validate", "--real", str(tmp_path))
+    assert (code, err) == (0, "")
+    assert given_real == [None, tmp_path]
+
+
+def test_validate_without_a_real_set_says_so(
+    capsys: pytest.CaptureFixture[str],
+    given_real: list[Path | None],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(real_data, "REPO", tmp_path)
+    code, _, err = run(capsys, "validate", "T1074")
+    assert code == 0
+    assert given_real == [None]
+    assert err == "no real logs found (shared/data/real): scenarios only; --real DIR adds some\n"
+
+
+def test_validate_real_and_no_real_exclude_each_other(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["validate", "--real", str(tmp_path), "--no-real"])
+    assert exit_.value.code == 2
+
+
+def test_find_real_looks_in_the_folders_above(tmp_path: Path) -> None:
+    real = tmp_path / "a" / "shared" / "data" / "real"
+    real.mkdir(parents=True)
+    (tmp_path / "a" / "wt" / "branch").mkdir(parents=True)
+    (tmp_path / "b").mkdir()
+    assert real_data.find_real([tmp_path / "a" / "wt" / "branch"]) == real.resolve()
+    assert real_data.find_real([tmp_path / "b"]) is None

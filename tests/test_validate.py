@@ -41,7 +41,11 @@ def test_matrix_is_as_expected_on_scenarios_and_real_data() -> None:
 
 
 def test_cli_validate_prints_the_matrix(capsys: pytest.CaptureFixture[str]) -> None:
+    # the shared real set is in by default when present: 30 scenario checks + seed and
+    # corrected on the real logs
     assert cli.main(["validate", "T1074"]) == 0
     out = capsys.readouterr().out
-    assert "30 of 30 checks as expected" in out
+    assert ("32 of 32" if REAL.is_dir() else "30 of 30") + " checks as expected" in out
+    assert cli.main(["validate", "T1074", "--no-real"]) == 0
+    assert "30 of 30 checks as expected" in capsys.readouterr().out
     assert cli.main(["validate", "NOPE"]) == 2

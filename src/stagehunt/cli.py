@@ -32,6 +32,7 @@ from stagehunt.knowledge import bundled as bundled_knowledge
 from stagehunt.lint import from_store, lint
 from stagehunt.lookups import LookupError_, LookupLibrary
 from stagehunt.packs import load_pack
+from stagehunt.real_data import find_real
 from stagehunt.render.formats import FORMATS, render, write
 from stagehunt.render.progress import progress_reporter
 from stagehunt.render.summary import print_problems, print_summary
@@ -173,7 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("number", type=int)
     val = sub.add_parser("validate", help="run a pack's detections over its scenarios: the matrix")
     val.add_argument("pack", nargs="?", default="T1074", help="pack id (default T1074)")
-    val.add_argument("--real", type=Path, help="also run over this folder of real logs")
+    real = val.add_mutually_exclusive_group()
+    real.add_argument(
+        "--real",
+        type=Path,
+        help="also run over this folder of real logs "
+        "(default: shared/data/real beside the checkout, when there is one)",
+    )
+    real.add_argument("--no-real", action="store_true", help="scenarios only, no real logs")
     _add_engine_options(val)
     sim = sub.add_parser("simulate", help="write a scenario's telemetry (adversary or benign)")
     sim.add_argument("scenario", nargs="?", help="scenario name; omit with --list")
@@ -360,13 +368,29 @@ def run_simulate(args: argparse.Namespace, out: Console) -> int:
     return 0
 
 
-def run_validate(args: argparse.Namespace, out: Console) -> int:
+def _real_logs(args: argparse.Namespace, err: Console) -> Path | None:
+    """``--real DIR``; else, unless ``--no-real``, the shared real set when there is one.
+    What was found (or that nothing was) is one line on stderr, since the user did not
+    name it."""
+    if args.no_real:
+        return None
+    if args.real is not None:
+        return Path(args.real)
+    found = find_real()
+    if found is None:
+        _note(err, "no real logs found (shared/data/real): scenarios only; --real DIR adds some")
+    else:
+        _note(err, f"real logs: {found} (the shared real set; --no-real leaves them out)")
+    return found
+
+
+def run_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Print the matrix; exit 1 on any unexpected result."""
     try:
         pack = load_pack(args.pack)
     except (FileNotFoundError, NotADirectoryError):
         raise CliError(f"unknown pack '{args.pack}'", EXIT_USAGE) from None
-    checks = validate(pack, args.real, engine=_engine_factory(args))
+    checks = validate(pack, _real_logs(args, err), engine=_engine_factory(args))
     table = Table("target", "detection", "expected", "got", "rows", "verdict", "why")
     for c in checks:
         verdict = "ok" if c.ok else "UNEXPECTED"
@@ -497,7 +521,7 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.command == "atomic":
         return run_atomic(args, out)
     if args.command == "validate":
-        return run_validate(args, out)
+        return run_validate(args, out, err)
     if args.command == "simulate":
         return run_simulate(args, out)
     if args.command == "lint":
