@@ -10,6 +10,9 @@ correlation on stderr.
 
 from __future__ import annotations
 
+import argparse
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -156,3 +159,72 @@ def test_find_real_looks_in_the_folders_above(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     assert real_data.find_real([tmp_path / "a" / "wt" / "branch"]) == real.resolve()
     assert real_data.find_real([tmp_path / "b"]) is None
+
+
+# -------------------------------------------------------------------------- completion
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    raise AssertionError("no subcommands")
+
+
+def test_bash_completion_names_every_subcommand_and_parses(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, script, _ = run(capsys, "completion", "bash")
+    assert code == 0
+    names = _subcommands(cli.build_parser())
+    assert {"search", "hunt", "convert", "validate", "escu", "watch", "completion"} <= names
+    line = next(x for x in script.splitlines() if x.startswith("_shtab_stagehunt_subparsers="))
+    assert set(line.partition("=(")[2].rstrip(")").split()) == names
+    assert script.rstrip().endswith("complete -o bashdefault -F _shtab_stagehunt stagehunt")
+    path = tmp_path / "stagehunt.bash"
+    path.write_text(script, encoding="utf-8")
+    checked = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+def _complete(script: Path, *words: str) -> list[str]:
+    """What bash offers for the last of ``words`` (the script's function, as TAB runs it)."""
+    line = " ".join(("stagehunt", *words))
+    program = (
+        f"source {script}; COMP_WORDS=(stagehunt {' '.join(repr(w) for w in words)}); "
+        f"COMP_CWORD={len(words)}; COMP_LINE={line!r}; COMP_POINT={len(line)}; "
+        '_shtab_stagehunt; printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    done = subprocess.run(["bash", "-c", program], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
+def test_bash_completion_completes_subcommands_options_and_choices(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "stagehunt.bash"
+    path.write_text(run(capsys, "completion", "bash")[1], encoding="utf-8")
+    assert _complete(path, "conv") == ["convert"]
+    assert _complete(path, "validate", "--no") == ["--no-real"]
+    assert _complete(path, "completion", "") == ["bash", "zsh"]
+
+
+def test_zsh_completion_names_every_subcommand(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, script, _ = run(capsys, "completion", "zsh")
+    assert code == 0
+    assert script.startswith("#compdef stagehunt")
+    block = script.split("local _commands=(\n", 1)[1].split("\n  )", 1)[0]
+    named = {line.strip().partition(":")[0] for line in block.splitlines()}
+    assert named == _subcommands(cli.build_parser())
+    if shutil.which("zsh"):
+        path = tmp_path / "_stagehunt"
+        path.write_text(script, encoding="utf-8")
+        assert subprocess.run(["zsh", "-n", str(path)]).returncode == 0
+
+
+def test_completion_knows_only_bash_and_zsh() -> None:
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["completion", "fish"])
+    assert exit_.value.code == 2

@@ -17,7 +17,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from stagehunt import __version__, atomics, memory
+from stagehunt import __version__, atomics, completion, memory
 from stagehunt.api import compile_on, compile_query, sample_paths, stream_on
 from stagehunt.backends import spark as spark_backend
 from stagehunt.backends.base import ENGINES, Backend, QueryFailed
@@ -210,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     sigma_commands.add_parsers(sub, _add_input_options)
     escu_commands.add_parsers(sub, _add_input_options, _add_engine_options)
     watch_commands.add_parser(sub)
+    completion.add_parser(sub)
     return parser
 
 
@@ -505,6 +506,8 @@ def run_convert(args: argparse.Namespace, out: Console, err: Console) -> int:
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.command == "watch":
         return watch_commands.run_watch(args, out, err)
+    if args.command == "completion":
+        return completion.run_completion(args, build_parser())
     if args.command == "escu":
         hooks = escu_commands.Hooks(_load, _engine_factory, _open_lake, _spark, _limit_memory)
         return escu_commands.run_escu(args, out, err, hooks)
