@@ -226,25 +226,12 @@ class SparkBackend:
     def stream(
         self, compiled: CompiledQuery, sql: str, rows: int
     ) -> Generator[list[tuple[object, ...]], None, None]:
-        """The rows ``rows`` at a time, a partition at a time (``toLocalIterator``): the
-        driver holds one partition, not the result. A sorted result's partitions are
-        ranges of the sort, taken in order, so the order is the statement's."""
-        for lookup in compiled.tables:
-            self.spark.createDataFrame(lookup.data).createOrReplaceTempView(lookup.sql_name)
-        try:
-            batch: list[tuple[object, ...]] = []
-            for row in self.spark.sql(sql).toLocalIterator(prefetchPartitions=False):
-                batch.append(tuple(row))
-                if len(batch) >= rows:
-                    yield batch
-                    batch = []
-            if batch:
-                yield batch
-        except Exception as exc:  # AnalysisException, Py4JJavaError, ...: the query's fault
-            raise QueryFailed(_first_line(exc)) from None
-        finally:
-            for lookup in compiled.tables:
-                self.spark.catalog.dropTempView(lookup.sql_name)
+        """`execute`'s rows ``rows`` at a time: collected to the driver first. Streaming
+        partitions with ``toLocalIterator`` ran the JVM out of heap in the ESCU sample
+        (docs/reliability.md), so it is not done."""
+        result = self.execute(compiled, sql)
+        for start in range(0, len(result), rows):
+            yield result[start : start + rows]
 
     def close(self) -> None:
         self._finalizer()
