@@ -69,16 +69,16 @@ def statement_rows(
     order, without a sort of the whole result where one of the cases above applies;
     ``table`` is the events table the statement reads."""
     sliceable = _sliceable(compiled, table)
+    if sliceable is not None:
+        width = len(compiled.columns) + 1  # and the event's store position
+        yield from _sliced(con, sliceable, compiled.time_range, batch, width, sql)
+        return
     unsorted = _without_source_order(compiled.sql)
-    if sliceable is None and unsorted is compiled.sql:
+    if unsorted is compiled.sql:
         yield from _fetch(con, sql, [], batch)
         return
     with _memory_capped(con, STREAM_MEMORY):
-        if sliceable is not None:
-            width = len(compiled.columns) + 1  # and the event's store position
-            yield from _sliced(con, sliceable, compiled.time_range, batch, width)
-        else:
-            yield from _fetch(con, render(unsorted, "duckdb"), [], batch)
+        yield from _fetch(con, render(unsorted, "duckdb"), [], batch)
 
 
 @contextmanager
@@ -147,7 +147,7 @@ def _sliceable(compiled: CompiledQuery, table: str) -> _Sliceable | None:
         return None
     if compiled.deferred or compiled.datasets or not _search_order(compiled.sql):
         return None
-    tree = compiled.sql.copy()
+    tree = compiled.sql  # read only here: each slice's statement is a copy (_between)
     reads = _reads(tree, table)
     if len(reads) != 1:
         return None  # a subsearch or a join reads the events again: one slice is not enough
@@ -192,7 +192,10 @@ def _sliced(
     time_range: tuple[float | None, float | None],
     batch: int,
     width: int,
+    whole: str,
 ) -> Iterator[Rows]:
+    """The rows of ``s`` slice by slice; ``whole`` (the statement as rendered) when the
+    events are few enough for one sort."""
     time_sql = s.time.sql("duckdb")
     source = exp.to_identifier(s.table, quoted=True).sql("duckdb")
     within, params = _within(time_sql, time_range)
@@ -204,34 +207,35 @@ def _sliced(
     total, timed, untimed = counted if counted else (0, 0, 0)
     row_bytes = float(ROW_OVERHEAD + VALUE_GUESS * width)  # until rows are seen
     if timed * row_bytes <= SLICE_BYTES:
-        yield from _fetch(con, render(s.tree, "duckdb"), [], batch)
+        yield from _fetch(con, whole, [], batch)
         return
-    cuts = _cuts(con, time_sql, source, within, params)
-    # bucket k holds the times in [cuts[k-1], cuts[k]) (open at both ends); a slice is
-    # the buckets bottom..top, taken from the newest down
-    per_bucket = timed / (len(cuts) + 1)
-    top = len(cuts)
-    read = kept = 0.0
-    span = max(1, round(SLICE_BYTES / row_bytes / per_bucket))
-    sampled = samples = 0
-    while top >= 0:
-        bottom = max(0, top - span + 1)
-        low = cuts[bottom - 1] if bottom > 0 else None
-        high = cuts[top] if top < len(cuts) else None
-        sql = _between(s, low is not None, high is not None)
-        for rows in _fetch(con, sql, [v for v in (low, high) if v is not None], batch):
-            kept += len(rows)
-            sampled, samples = sampled + _size(rows[0]), samples + 1
-            yield rows
-        read += (top - bottom + 1) * per_bucket
-        if samples:
-            row_bytes = ROW_OVERHEAD + sampled / samples
-        keep_rate = max(kept / read, 1 / max(total, 1))
-        wanted = max(1, round(SLICE_BYTES / row_bytes / keep_rate / per_bucket))
-        span = min(span * GROWTH, wanted)
-        top = bottom - 1
-    if untimed:
-        yield from _fetch(con, _between(s, False, False, null=True), [], batch)
+    with _memory_capped(con, STREAM_MEMORY):  # the store's blocks are not kept
+        cuts = _cuts(con, time_sql, source, within, params)
+        # bucket k holds the times in [cuts[k-1], cuts[k]) (open at both ends); a slice is
+        # the buckets bottom..top, taken from the newest down
+        per_bucket = timed / (len(cuts) + 1)
+        top = len(cuts)
+        read = kept = 0.0
+        span = max(1, round(SLICE_BYTES / row_bytes / per_bucket))
+        sampled = samples = 0
+        while top >= 0:
+            bottom = max(0, top - span + 1)
+            low = cuts[bottom - 1] if bottom > 0 else None
+            high = cuts[top] if top < len(cuts) else None
+            sql = _between(s, low is not None, high is not None)
+            for rows in _fetch(con, sql, [v for v in (low, high) if v is not None], batch):
+                kept += len(rows)
+                sampled, samples = sampled + _size(rows[0]), samples + 1
+                yield rows
+            read += (top - bottom + 1) * per_bucket
+            if samples:
+                row_bytes = ROW_OVERHEAD + sampled / samples
+            keep_rate = max(kept / read, 1 / max(total, 1))
+            wanted = max(1, round(SLICE_BYTES / row_bytes / keep_rate / per_bucket))
+            span = min(span * GROWTH, wanted)
+            top = bottom - 1
+        if untimed:
+            yield from _fetch(con, _between(s, False, False, null=True), [], batch)
 
 
 def _size(row: tuple[object, ...]) -> int:
