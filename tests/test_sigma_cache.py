@@ -174,11 +174,9 @@ def test_real_rules_same_matches_with_and_without_cache(tmp_path: Path) -> None:
     assert len(plain) == len(cold) == len(warm) > 100
     assert pairs(plain) == pairs(cold) == pairs(warm)
     assert pairs(plain)  # some of these rules fire on their own samples
-    assert [r.rows for r in plain] == [r.rows for r in warm] or all(
-        [{k: v for k, v in row.items() if v is not None} for row in a.rows]
-        == [{k: v for k, v in row.items() if v is not None} for row in b.rows]
-        for a, b in zip(plain, warm, strict=True)
-    )
+    # the same rows, field for field: a cached run drops the columns no row has a value
+    # in, as a compiled run does (backends/stream.py)
+    assert [r.rows for r in plain] == [r.rows for r in cold] == [r.rows for r in warm]
 
 
 def test_cli_no_cache_and_cache_dir(tmp_path: Path) -> None:

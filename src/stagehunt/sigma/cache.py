@@ -100,12 +100,14 @@ class SplEntry:
 
 @dataclass(frozen=True)
 class SqlEntry:
-    """One query compiled for a store: the SQL and its visible columns, or the error."""
+    """One query compiled for a store: the SQL and its visible columns (with those
+    shown even when empty, ``OutputColumn.pinned``), or the error."""
 
     sql: str = ""
     columns: tuple[str, ...] = ()
     event_rows: bool = False
     error: str | None = None
+    pinned: tuple[str, ...] = ()
 
 
 def cacheable(compiled: CompiledQuery, probed: bool) -> bool:
@@ -177,6 +179,7 @@ class ConversionCache:
                 tuple(str(c) for c in data["columns"]),
                 bool(data["event_rows"]),
                 None if data["error"] is None else str(data["error"]),
+                tuple(str(c) for c in data["pinned"]),
             )  # fmt: skip
         except (KeyError, TypeError):
             entry = None
@@ -192,6 +195,7 @@ class ConversionCache:
                 "columns": list(entry.columns),
                 "event_rows": entry.event_rows,
                 "error": entry.error,
+                "pinned": list(entry.pinned),
             },
         )
 

@@ -15,6 +15,7 @@ import duckdb
 
 from stagehunt.api import compile_query, execute, prober
 from stagehunt.backends.duckdb import DuckDBBackend
+from stagehunt.backends.stream import visible
 from stagehunt.compile import CompiledQuery
 from stagehunt.result import ResultTable, Value, normalise
 from stagehunt.sigma.cache import (
@@ -98,7 +99,10 @@ def _compile(
     if cache is None or not cacheable(compiled, probed):
         return compiled
     entry = SqlEntry(
-        compiled.render("duckdb"), tuple(c.name for c in compiled.columns), compiled.event_rows
+        compiled.render("duckdb"),
+        tuple(c.name for c in compiled.columns),
+        compiled.event_rows,
+        pinned=tuple(c.name for c in compiled.columns if c.pinned),
     )
     cache.put_sql(key, entry)
     return entry
@@ -117,7 +121,8 @@ def _rows(
     width = len(query.columns)
     rows = [tuple(normalise(v) for v in row[:width]) for row in raw]
     events = [int(str(row[width])) for row in raw] if query.event_rows else None
-    return list(query.columns), rows, events
+    keep = visible(query.columns, query.pinned, rows)
+    return [query.columns[i] for i in keep], [tuple(r[i] for i in keep) for r in rows], events
 
 
 def run_one(
