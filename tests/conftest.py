@@ -19,3 +19,16 @@ def spark() -> Iterator[Any]:
     session = spark_backend.session("local[2]")
     yield session
     spark_backend.stop()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sigma_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """`stagehunt sigma` caches conversions (sigma/cache.py): tests, and the commands they
+    start, keep theirs in a temporary folder, never in the user's cache."""
+    old = os.environ.get("STAGEHUNT_CACHE_DIR")
+    os.environ["STAGEHUNT_CACHE_DIR"] = str(tmp_path_factory.mktemp("sigma-cache"))
+    yield
+    if old is None:
+        os.environ.pop("STAGEHUNT_CACHE_DIR", None)
+    else:
+        os.environ["STAGEHUNT_CACHE_DIR"] = old

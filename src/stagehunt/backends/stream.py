@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
@@ -129,6 +129,16 @@ def open_stream(
             raw.close()
 
     return ResultStream([names[i] for i in keep], sql, rest(), compiled.event_rows)
+
+
+def visible(columns: Sequence[str], pinned: Sequence[str], rows: Sequence[Row]) -> list[int]:
+    """Positions of the columns a complete result shows: those some row has a value in,
+    and the pinned ones (the rule `open_stream` applies batch by batch)."""
+    shown = set(pinned)
+    return [
+        i for i, name in enumerate(columns)
+        if name in shown or any(row[i] is not None for row in rows)
+    ]  # fmt: skip
 
 
 def collect(stream: ResultStream) -> tuple[ResultTable, list[int] | None]:

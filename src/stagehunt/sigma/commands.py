@@ -16,7 +16,8 @@ from rich.console import Console
 
 from stagehunt.render.formats import FORMATS, render
 from stagehunt.result import ResultTable, Value
-from stagehunt.sigma.convert import Converted, convert_rules
+from stagehunt.sigma.cache import ENV_VAR, ConversionCache, default_dir
+from stagehunt.sigma.convert import Converted, convert_cached
 from stagehunt.sigma.rules import RulePathError, load_rules
 from stagehunt.sigma.run import RuleRun, as_table, run_rules
 from stagehunt.store.event_store import EventStore
@@ -55,6 +56,16 @@ def add_parsers(
     )
     sig.add_argument(
         "--format", choices=FORMATS, default="table", help="output format (default: table)"
+    )
+    sig.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="where converted and compiled rules are kept between runs (default:"
+        f" ${ENV_VAR}, else $XDG_CACHE_HOME/stagehunt, else ~/.cache/stagehunt)",
+    )
+    sig.add_argument(
+        "--no-cache", action="store_true", help="convert and compile every rule afresh"
     )
     add_input_options(sig)
     suite = sub.add_parser(
@@ -108,7 +119,8 @@ def run_sigma(args: argparse.Namespace, out: Console, err: Console, load: Loader
         raise SigmaUsageError(str(e)) from None
     for p in ruleset.problems:
         _say(err, f"not loaded: {p.path}: {p.reason}")
-    converted = convert_rules(ruleset.collection.rules)
+    cache = None if args.no_cache else ConversionCache(args.cache_dir or default_dir())
+    converted = convert_cached(ruleset.collection.rules, cache)
     if args.explain:
         for c in converted:
             for q in c.queries:
@@ -117,7 +129,7 @@ def run_sigma(args: argparse.Namespace, out: Console, err: Console, load: Loader
         return 0
     with EventStore(args.store) as store:
         load(store, args.paths, args, err)
-        runs = run_rules(converted, store)
+        runs = run_rules(converted, store, cache)
     _problems(converted, runs, err)
     if not any(r.error is None for r in runs):
         raise SigmaUsageError("no Sigma rule could be run (see the lines above)")

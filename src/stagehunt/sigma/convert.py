@@ -19,6 +19,7 @@ from sigma.conversion.base import Backend
 from sigma.correlations import SigmaCorrelationRule
 from sigma.rule import SigmaRuleBase
 
+from stagehunt.sigma.cache import ConversionCache, SplEntry, digest, versions
 from stagehunt.sigma.pipelines import splunk_pipeline
 from stagehunt.sigma.rules import rule_label
 
@@ -124,3 +125,39 @@ def convert_rules(
             continue
         out.append(Converted(meta, texts))
     return out
+
+
+def convert_cached(
+    rules: Iterable[SigmaRuleBase], cache: ConversionCache | None
+) -> list[Converted]:
+    """`convert_rules`, reusing the conversions ``cache`` holds (same order, same results).
+
+    A correlation and the rules it references are converted live every time: the
+    correlation's conversion reads the state its rules' conversions leave in the backend.
+    Every key is taken before any conversion: pySigma's pipeline changes a rule in place."""
+    rules = list(rules)
+    if cache is None:
+        return convert_rules(rules)
+    tied = {id(r) for r in rules if isinstance(r, SigmaCorrelationRule)} | set(_users(rules))
+    done: dict[int, Converted] = {}
+    keys: dict[int, str] = {}
+    todo: list[SigmaRuleBase] = []
+    for rule in rules:
+        if id(rule) in tied:
+            todo.append(rule)
+            continue
+        try:
+            keys[id(rule)] = key = digest("spl", rule.to_dict(), versions())
+        except Exception:  # a rule pySigma cannot serialise is simply not cached
+            todo.append(rule)
+            continue
+        entry = cache.get_spl(key)
+        if entry is None:
+            todo.append(rule)
+        else:
+            done[id(rule)] = Converted(info(rule), entry.queries, entry.reason)
+    for rule, conv in zip(todo, convert_rules(todo), strict=True):
+        done[id(rule)] = conv
+        if id(rule) in keys:
+            cache.put_spl(keys[id(rule)], SplEntry(conv.queries, conv.reason))
+    return [done[id(r)] for r in rules]

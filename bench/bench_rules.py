@@ -1,0 +1,362 @@
+"""A whole Sigma rule library over a case's logs: stagehunt against the Zircolite way (issue 14).
+
+One run, one machine, one set of events:
+
+* **events**: every ``.evtx`` under ``--real`` (default ``shared/data/real`` beside the
+  checkout) read into one DuckDB store, then repeated in the store until it holds at least
+  ``--events`` events (copy ``i`` is the first copy with ``__seq`` shifted by ``i * n``);
+* **sqlite** (Zircolite's way): the same rows in the same order as one flat SQLite table
+  ``logs`` (every field a ``TEXT COLLATE NOCASE`` column, a multivalue field as its first
+  value, as `stagehunt.sigma.differential` builds it), ``row_id INTEGER PRIMARY KEY`` =
+  the store's ``__seq``; pySigma's SQLite backend converts every rule to one
+  ``SELECT * ... WHERE``, run one query per rule, every row fetched;
+* **stagehunt cold**: `stagehunt sigma`'s path with an empty conversion cache (pySigma
+  Splunk backend -> SPL -> SQL compiled for the store, run on DuckDB, the cache written);
+* **stagehunt warm**: the same with the cache the cold run left;
+* **stagehunt uncached** (``--uncached``): today's path without the cache, for "before".
+
+Every side loads the rule files itself (the same pySigma loader, timed in its total). The
+event key is ``__seq`` = SQLite's ``row_id``; a (rule, event) pair is (rule file + id, key).
+Matches are compared on the rules both sides converted and ran; rules only one side could
+convert or run are listed apart, not as mismatches. Targets: cold >= 5x, warm >= 20x faster
+than sqlite.
+
+Usage::
+
+    python bench/bench_rules.py [--events 1M] [--rules DIR] [--real DIR] [--limit N]
+                                [--uncached] [--tmpdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+
+from sigma.backends.sqlite import sqliteBackend  # noqa: E402
+from sigma.correlations import SigmaCorrelationRule  # noqa: E402
+from sigma.rule import SigmaRuleBase  # noqa: E402
+
+from stagehunt.ingest.options import IngestOptions  # noqa: E402
+from stagehunt.sigma.cache import ConversionCache  # noqa: E402
+from stagehunt.sigma.convert import convert_cached  # noqa: E402
+from stagehunt.sigma.pipelines import sqlite_pipeline  # noqa: E402
+from stagehunt.sigma.rules import load_rules, rule_label  # noqa: E402
+from stagehunt.sigma.run import run_rules  # noqa: E402
+from stagehunt.store.event_store import EventStore  # noqa: E402
+from stagehunt.store.schema import EVENTS_TABLE, SEQ_COLUMN, is_hidden  # noqa: E402
+
+TARGET_COLD = 5.0
+TARGET_WARM = 20.0
+ROW_ID = "row_id"
+Pair = tuple[str, int]
+
+
+def default_real() -> Path | None:
+    for base in REPO.parents:
+        if (base / "shared" / "data" / "real").is_dir():
+            return base / "shared" / "data" / "real"
+    return None
+
+
+def parse_size(text: str) -> int:
+    scale = {"k": 1_000, "m": 1_000_000}
+    text = text.strip().lower()
+    return int(float(text[:-1]) * scale[text[-1]]) if text[-1] in scale else int(text)
+
+
+@dataclass
+class Side:
+    """One engine's run over the library: time, phases and the (rule, event) pairs."""
+
+    name: str
+    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+    pairs: set[Pair] = field(default_factory=set)
+    ran: set[str] = field(default_factory=set)  # rules converted and run
+    failed: dict[str, str] = field(default_factory=dict)  # rule -> why not
+
+
+def timed(phases: dict[str, float], name: str, fn: Callable[[], Any]) -> Any:
+    start = time.perf_counter()
+    out = fn()
+    phases[name] = time.perf_counter() - start
+    return out
+
+
+def rule_key(rule: SigmaRuleBase) -> str:
+    return f"{rule_label(rule)}#{rule.id}"
+
+
+def select(rules: list[SigmaRuleBase], limit: int | None) -> list[SigmaRuleBase]:
+    """Detection rules (correlations: SQLite backend has none), first ``limit``."""
+    out = [r for r in rules if not isinstance(r, SigmaCorrelationRule)]
+    return out[:limit] if limit else out
+
+
+# ------------------------------------------------------------------------------------------------
+# Events
+# ------------------------------------------------------------------------------------------------
+
+
+def build_store(path: Path, real: Path, target: int) -> tuple[EventStore, int, int]:
+    """The real EVTX set in a store, repeated to >= ``target`` events: (store, base, total)."""
+    files = sorted(p for p in real.rglob("*") if p.suffix.lower() == ".evtx" and p.is_file())
+    store = EventStore(path)
+    store.load(files, IngestOptions())
+    con = store.connection
+    base = int(con.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()[0])  # type: ignore[index]
+    copies = max(1, math.ceil(target / base))
+    have = 1
+    while have < copies:  # doubling: copies [have, 2*have) from copies [0, have)
+        step = min(have, copies - have)
+        con.execute(
+            f"INSERT INTO {EVENTS_TABLE} SELECT * REPLACE ({SEQ_COLUMN} + {have * base}"
+            f" AS {SEQ_COLUMN}) FROM {EVENTS_TABLE} WHERE {SEQ_COLUMN} < {step * base}"
+        )
+        have += step
+    con.execute("CHECKPOINT")
+    return store, base, base * copies
+
+
+def _flat(v: object) -> object:
+    """A stored value as Zircolite's table holds it (differential.sqlite_table)."""
+    if isinstance(v, list):
+        return v[0] if v else None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return None if v is None else str(v)
+
+
+def build_sqlite(store: EventStore, path: Path) -> sqlite3.Connection:
+    """The store's rows, same order, as SQLite table ``logs``; ``row_id`` = ``__seq``."""
+    names: list[str] = []
+    taken: set[str] = {ROW_ID}
+    # SQLite names are case-insensitive: on a clash the capitalised Windows name is kept
+    for name in sorted(store.schema(), key=lambda n: (not n[:1].isupper(), n)):
+        if is_hidden(name) or name.lower() in taken:
+            continue
+        taken.add(name.lower())
+        names.append(name)
+    lite = sqlite3.connect(str(path))
+    lite.create_function("REGEXP", 2, _regexp, deterministic=True)
+    cols = ", ".join(f'"{n.replace(chr(34), chr(34) * 2)}" TEXT COLLATE NOCASE' for n in names)
+    lite.execute(f"CREATE TABLE logs ({ROW_ID} INTEGER PRIMARY KEY, {cols})")
+    physical = ['"' + store.column_for(n).replace('"', '""') + '"' for n in names]
+    sql = f'SELECT "{SEQ_COLUMN}", {", ".join(physical)} FROM {EVENTS_TABLE} ORDER BY 1'
+    reader = store.connection.cursor().sql(sql).to_arrow_reader(50_000)
+    marks = ", ".join("?" * (len(names) + 1))
+    for batch in reader:
+        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+        rows = [(r[0], *map(_flat, r[1:])) for r in zip(*columns, strict=True)]
+        lite.executemany(f"INSERT INTO logs VALUES ({marks})", rows)
+    lite.commit()
+    return lite
+
+
+def add_missing_columns(lite: sqlite3.Connection, queries: Iterable[str]) -> float:
+    """Add a NULL column for each field a query names and no event has; returns the time.
+
+    Zircolite's table holds the fields its logs have, so such a rule fails there and is
+    skipped; with the column it runs (and matches what stagehunt matches: nothing on that
+    field), so the libraries compare on the same rules. Not timed as SQLite's work."""
+    start = time.perf_counter()
+    for sql in queries:
+        for _ in range(50):
+            try:
+                lite.execute("EXPLAIN " + sql)
+                break
+            except sqlite3.OperationalError as e:
+                found = re.match(r"no such column: (.+)", str(e))
+                if found is None:
+                    break
+                name = found.group(1).replace('"', '""')
+                lite.execute(f'ALTER TABLE logs ADD COLUMN "{name}" TEXT COLLATE NOCASE')
+    return time.perf_counter() - start
+
+
+def _regexp(pattern: str, value: object) -> bool:
+    return value is not None and re.search(pattern, str(value)) is not None
+
+
+# ------------------------------------------------------------------------------------------------
+# Sides
+# ------------------------------------------------------------------------------------------------
+
+
+def run_sqlite(rule_dir: Path, lite: sqlite3.Connection, limit: int | None) -> Side:
+    side = Side("sqlite")
+    start = time.perf_counter()
+    rules = select(
+        timed(side.phases, "load", lambda: load_rules([rule_dir])).collection.rules, limit
+    )
+
+    def convert() -> dict[str, str]:
+        out: dict[str, str] = {}
+        backend = sqliteBackend(sqlite_pipeline(), collect_errors=True)
+        for rule in rules:
+            seen = len(backend.errors)
+            try:
+                queries = backend.convert_rule(rule)
+            except Exception as e:
+                side.failed[rule_key(rule)] = f"{type(e).__name__}: {e}"
+                continue
+            if len(backend.errors) > seen:
+                side.failed[rule_key(rule)] = str(backend.errors[-1][1])
+            elif len(queries) != 1:
+                side.failed[rule_key(rule)] = f"{len(queries)} SQL queries"
+            else:
+                out[rule_key(rule)] = str(queries[0]).replace("<TABLE_NAME>", "logs")
+        return out
+
+    sql = timed(side.phases, "convert", convert)
+    prep = add_missing_columns(lite, sql.values())  # not SQLite's work: out of the total
+
+    def run() -> None:
+        for key, text in sql.items():
+            try:
+                cur = lite.execute(text)
+            except sqlite3.Error as e:
+                side.failed[key] = f"SQLite: {e}"
+                continue
+            at = [d[0] for d in cur.description].index(ROW_ID)
+            side.pairs |= {(key, int(row[at])) for row in cur.fetchall()}
+            side.ran.add(key)
+
+    timed(side.phases, "run", run)
+    side.seconds = time.perf_counter() - start - prep
+    return side
+
+
+def run_stagehunt(
+    name: str, rule_dir: Path, store: EventStore, cache: ConversionCache | None, limit: int | None
+) -> Side:
+    side = Side(name)
+    start = time.perf_counter()
+    rules = select(
+        timed(side.phases, "load", lambda: load_rules([rule_dir])).collection.rules, limit
+    )
+    converted = timed(side.phases, "convert", lambda: convert_cached(rules, cache))
+    runs = timed(side.phases, "compile+run", lambda: run_rules(converted, store, cache))
+    side.seconds = time.perf_counter() - start
+    keys = {id(c.rule): rule_key(r) for r, c in zip(rules, converted, strict=True)}
+    for c in converted:
+        if not c.ok:
+            side.failed[keys[id(c.rule)]] = c.reason or "no query"
+    for run in runs:
+        key = keys[id(run.rule)]
+        if run.error is not None or run.events is None:
+            side.failed[key] = run.error or "not an event rule"
+            continue
+        side.ran.add(key)
+        side.pairs |= {(key, seq) for seq in run.events}
+    return side
+
+
+# ------------------------------------------------------------------------------------------------
+# Report
+# ------------------------------------------------------------------------------------------------
+
+
+def compare(a: Side, b: Side) -> tuple[int, set[Pair], set[Pair]]:
+    """Rules both ran; pairs only on ``a``, only on ``b`` (over those rules)."""
+    both = a.ran & b.ran
+    pa = {p for p in a.pairs if p[0] in both}
+    pb = {p for p in b.pairs if p[0] in both}
+    return len(both), pa - pb, pb - pa
+
+
+def phases(side: Side) -> str:
+    return ", ".join(f"{k} {v:.2f} s" for k, v in side.phases.items())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    real = default_real()
+    parser.add_argument("--events", type=parse_size, default=1_000_000)
+    parser.add_argument("--real", type=Path, default=real)
+    parser.add_argument(
+        "--rules",
+        type=Path,
+        default=real / "SigmaHQ-sigma" / "rules" / "windows" if real else None,
+    )
+    parser.add_argument("--limit", type=int, help="only the first N rules (development)")
+    parser.add_argument("--uncached", action="store_true", help="also time the path without cache")
+    parser.add_argument("--tmpdir", type=Path)
+    args = parser.parse_args(argv)
+    if args.real is None or args.rules is None or not args.rules.is_dir():
+        print("bench_rules: no rules or logs (--real DIR, --rules DIR)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="bench-rules-", dir=args.tmpdir) as tmp_name:
+        tmp = Path(tmp_name)
+        start = time.perf_counter()
+        store, base, total = build_store(tmp / "events.duckdb", args.real, args.events)
+        print(f"events: {total:,} ({base} real EVTX events x {total // base});"
+              f" store built in {time.perf_counter() - start:.1f} s")  # fmt: skip
+        start = time.perf_counter()
+        lite = build_sqlite(store, tmp / "events.sqlite")
+        print(f"sqlite table built in {time.perf_counter() - start:.1f} s")
+        with store:
+            sides = [run_sqlite(args.rules, lite, args.limit)]
+            if args.uncached:
+                sides.append(
+                    run_stagehunt("stagehunt uncached", args.rules, store, None, args.limit)
+                )
+            cache = ConversionCache(tmp / "cache")
+            sides.append(run_stagehunt("stagehunt cold", args.rules, store, cache, args.limit))
+            sides.append(run_stagehunt("stagehunt warm", args.rules, store, cache, args.limit))
+            print(f"cache: {cache.hits} hits, {cache.misses} misses over both runs")
+        lite.close()
+    lite_side = sides[0]
+    print(f"rules: {args.rules}")
+    for side in sides:
+        ratio = lite_side.seconds / side.seconds if side.seconds else float("nan")
+        print(
+            f"{side.name:>18}: {side.seconds:8.2f} s  ({phases(side)});"
+            f" sqlite/this {ratio:6.2f}x; {len(side.ran)} rules ran, {len(side.pairs)} matches"
+        )
+    ok = True
+    for side in sides[1:]:
+        n, only_ours, only_lite = compare(side, lite_side)
+        same = not only_ours and not only_lite
+        ok &= same
+        print(
+            f"{side.name} vs sqlite: {n} rules compared; (rule, event) matches"
+            f" {'IDENTICAL' if same else 'DIFFER'}: only stagehunt {len(only_ours)},"
+            f" only sqlite {len(only_lite)}"
+        )
+        for rule in sorted({p[0] for p in only_ours | only_lite})[:20]:
+            a = sum(1 for p in only_ours if p[0] == rule)
+            b = sum(1 for p in only_lite if p[0] == rule)
+            print(f"  DIFF {rule}: only stagehunt {a}, only sqlite {b}")
+    cold = next(s for s in sides if s.name == "stagehunt cold")
+    only_lite = lite_side.ran - cold.ran
+    only_ours = cold.ran - lite_side.ran
+    print(f"rules only sqlite ran: {len(only_lite)}; only stagehunt ran: {len(only_ours)}")
+    for key in sorted(only_lite)[:10]:
+        print(f"  only sqlite: {key}: stagehunt: {cold.failed.get(key, '?')[:120]}")
+    for key in sorted(only_ours)[:10]:
+        print(f"  only stagehunt: {key}: sqlite: {lite_side.failed.get(key, '?')[:120]}")
+    warm = next(s for s in sides if s.name == "stagehunt warm")
+    for side, target in ((cold, TARGET_COLD), (warm, TARGET_WARM)):
+        ratio = lite_side.seconds / side.seconds
+        print(
+            f"target {side.name} >= {target:.0f}x: {ratio:.2f}x"
+            f" {'PASS' if ratio >= target else 'MISS'}"
+        )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
