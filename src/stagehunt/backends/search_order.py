@@ -198,6 +198,11 @@ def _sliced(
     events are few enough for one sort."""
     time_sql = s.time.sql("duckdb")
     source = exp.to_identifier(s.table, quoted=True).sql("duckdb")
+    row_bytes = float(ROW_OVERHEAD + VALUE_GUESS * width)  # until rows are seen
+    stored = con.execute(f"SELECT count(*) FROM {source}").fetchone()  # a table's own count
+    if stored is None or stored[0] * row_bytes <= SLICE_BYTES:
+        yield from _fetch(con, whole, [], batch)
+        return
     within, params = _within(time_sql, time_range)
     counted = con.execute(
         f"SELECT count(*), count(*) FILTER (WHERE {within}), "
@@ -205,7 +210,6 @@ def _sliced(
         params,
     ).fetchone()
     total, timed, untimed = counted if counted else (0, 0, 0)
-    row_bytes = float(ROW_OVERHEAD + VALUE_GUESS * width)  # until rows are seen
     if timed * row_bytes <= SLICE_BYTES:
         yield from _fetch(con, whole, [], batch)
         return
