@@ -51,11 +51,12 @@ from sigma.rule import SigmaRuleBase  # noqa: E402
 from stagehunt.ingest.options import IngestOptions  # noqa: E402
 from stagehunt.sigma.cache import ConversionCache  # noqa: E402
 from stagehunt.sigma.convert import convert_cached  # noqa: E402
+from stagehunt.sigma.differential import sqlite_table  # noqa: E402
 from stagehunt.sigma.pipelines import sqlite_pipeline  # noqa: E402
 from stagehunt.sigma.rules import load_rules, rule_label  # noqa: E402
 from stagehunt.sigma.run import run_rules  # noqa: E402
 from stagehunt.store.event_store import EventStore  # noqa: E402
-from stagehunt.store.schema import EVENTS_TABLE, SEQ_COLUMN, is_hidden  # noqa: E402
+from stagehunt.store.schema import EVENTS_TABLE, SEQ_COLUMN  # noqa: E402
 
 TARGET_COLD = 5.0
 TARGET_WARM = 20.0
@@ -130,39 +131,9 @@ def build_store(path: Path, real: Path, target: int) -> tuple[EventStore, int, i
     return store, base, base * copies
 
 
-def _flat(v: object) -> object:
-    """A stored value as Zircolite's table holds it (differential.sqlite_table)."""
-    if isinstance(v, list):
-        return v[0] if v else None
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return None if v is None else str(v)
-
-
 def build_sqlite(store: EventStore, path: Path) -> sqlite3.Connection:
     """The store's rows, same order, as SQLite table ``logs``; ``row_id`` = ``__seq``."""
-    names: list[str] = []
-    taken: set[str] = {ROW_ID}
-    # SQLite names are case-insensitive: on a clash the capitalised Windows name is kept
-    for name in sorted(store.schema(), key=lambda n: (not n[:1].isupper(), n)):
-        if is_hidden(name) or name.lower() in taken:
-            continue
-        taken.add(name.lower())
-        names.append(name)
-    lite = sqlite3.connect(str(path))
-    lite.create_function("REGEXP", 2, _regexp, deterministic=True)
-    cols = ", ".join(f'"{n.replace(chr(34), chr(34) * 2)}" TEXT COLLATE NOCASE' for n in names)
-    lite.execute(f"CREATE TABLE logs ({ROW_ID} INTEGER PRIMARY KEY, {cols})")
-    physical = ['"' + store.column_for(n).replace('"', '""') + '"' for n in names]
-    sql = f'SELECT "{SEQ_COLUMN}", {", ".join(physical)} FROM {EVENTS_TABLE} ORDER BY 1'
-    reader = store.connection.cursor().sql(sql).to_arrow_reader(50_000)
-    marks = ", ".join("?" * (len(names) + 1))
-    for batch in reader:
-        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
-        rows = [(r[0], *map(_flat, r[1:])) for r in zip(*columns, strict=True)]
-        lite.executemany(f"INSERT INTO logs VALUES ({marks})", rows)
-    lite.commit()
-    return lite
+    return sqlite_table(store, str(path), ROW_ID)
 
 
 def add_missing_columns(lite: sqlite3.Connection, queries: Iterable[str]) -> float:
@@ -184,10 +155,6 @@ def add_missing_columns(lite: sqlite3.Connection, queries: Iterable[str]) -> flo
                 name = found.group(1).replace('"', '""')
                 lite.execute(f'ALTER TABLE logs ADD COLUMN "{name}" TEXT COLLATE NOCASE')
     return time.perf_counter() - start
-
-
-def _regexp(pattern: str, value: object) -> bool:
-    return value is not None and re.search(pattern, str(value)) is not None
 
 
 # ------------------------------------------------------------------------------------------------

@@ -71,37 +71,42 @@ def _regexp(pattern: str, value: object) -> bool:
     return value is not None and re.search(pattern, str(value)) is not None
 
 
-def sqlite_table(store: EventStore) -> sqlite3.Connection:
-    """The store's events as one SQLite table ``logs`` (Zircolite's layout)."""
-    con = sqlite3.connect(":memory:")
+def sqlite_table(
+    store: EventStore, path: str = ":memory:", key: str = EVENT_KEY
+) -> sqlite3.Connection:
+    """The store's events as one SQLite table ``logs`` (Zircolite's layout), in store
+    order, each row's ``key`` its ``__seq``; read from DuckDB in batches."""
+    con = sqlite3.connect(path)
     con.create_function("REGEXP", 2, _regexp, deterministic=True)
     names: list[str] = []
-    taken: set[str] = set()
+    taken: set[str] = {key.lower()}
     # SQLite column names are case-insensitive: on a clash (`User` / CIM alias `user`) the
     # capitalised Windows name is kept
     for name in sorted(store.schema(), key=lambda n: (not n[:1].isupper(), n)):
-        if is_hidden(name) or name.lower() in taken or name.lower() == EVENT_KEY:
+        if is_hidden(name) or name.lower() in taken:
             continue
         taken.add(name.lower())
         names.append(name)
     cols = ", ".join(f'"{n.replace(chr(34), chr(34) * 2)}" TEXT COLLATE NOCASE' for n in names)
-    con.execute(f"CREATE TABLE logs ({EVENT_KEY} INTEGER, {cols})")
-    physical = [store.column_for(n) for n in names]
-    select = ", ".join(
-        ['"' + SEQ_COLUMN + '"'] + ['"' + p.replace('"', '""') + '"' for p in physical]
-    )
-    rows = store.connection.execute(f"SELECT {select} FROM {EVENTS_TABLE}").fetchall()
+    con.execute(f"CREATE TABLE logs ({key} INTEGER PRIMARY KEY, {cols})")
+    physical = ['"' + store.column_for(n).replace('"', '""') + '"' for n in names]
+    sql = f'SELECT "{SEQ_COLUMN}", {", ".join(physical)} FROM {EVENTS_TABLE} ORDER BY 1'
     marks = ", ".join("?" * (len(names) + 1))
-
-    def flat(v: object) -> object:
-        if isinstance(v, list):
-            return v[0] if v else None
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return None if v is None else str(v)
-
-    con.executemany(f"INSERT INTO logs VALUES ({marks})", [(r[0], *map(flat, r[1:])) for r in rows])
+    for batch in store.connection.cursor().sql(sql).to_arrow_reader(50_000):
+        columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+        rows = [(r[0], *map(_flat, r[1:])) for r in zip(*columns, strict=True)]
+        con.executemany(f"INSERT INTO logs VALUES ({marks})", rows)
+    con.commit()
     return con
+
+
+def _flat(v: object) -> object:
+    """A stored value as Zircolite's table holds it: text, the first of several values."""
+    if isinstance(v, list):
+        return v[0] if v else None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return None if v is None else str(v)
 
 
 def _selected(rules: Sequence[object], categories: Sequence[str]) -> list[SigmaRule]:
