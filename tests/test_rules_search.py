@@ -474,6 +474,37 @@ def test_rule_2_2_6_not_equal_on_field_no_event_has() -> None:
     assert id_set("NOT nothere=*", NEQ) == {"a", "b", "none"}
 
 
+def test_rule_2_2_6_missing_fields_inside_or_and_not_keep_their_meaning() -> None:
+    """The compiler drops ``COALESCE(p, FALSE)`` where a WHERE reads the predicate
+    positively; under NOT a missing field must still count as "not matched" (2.2.6).
+    Worked by hand over {L=a}, {L=b}, {}: ``L=a OR M=x`` → {a}; ``NOT (L=a OR M=x)`` →
+    {b, none}; ``NOT (L=a AND M=x)`` → all three."""
+    assert id_set("L=a OR M=x", NEQ) == {"a"}
+    assert id_set("NOT (L=a OR M=x)", NEQ) == {"b", "none"}
+    assert id_set("NOT (L=a AND M=x)", NEQ) == {"a", "b", "none"}
+    assert id_set("(L=a OR M=x) NOT (L=b AND M=x)", NEQ) == {"a"}
+
+
+CASELESS: list[Record] = events(
+    {"id": "digits", "code": "11"},
+    {"id": "kelvin", "code": "\u212a11"},  # KELVIN SIGN lowercases to "k"
+    {"id": "dotted", "code": "\u0130\\tmp\\"},  # I WITH DOT ABOVE lowercases to 2 chars
+    {"id": "upper", "code": "X\\TMP\\"},
+    {"id": "other", "code": "111"},
+)
+
+
+def test_rule_2_2_1_patterns_without_letters_match_the_same_without_lowering() -> None:
+    """A pattern of digits and punctuation has no case, so matching it must give what
+    lowering both sides gives (2.2.1, 2.2.4). Worked by hand: only "11" equals 11;
+    ``*\\tmp\\*`` is found in the dotted and the upper-case values; ``*11`` ends two."""
+    assert id_set("code=11", CASELESS) == {"digits"}
+    assert id_set('code="*\\\\tmp\\\\*"', CASELESS) == {"dotted", "upper"}
+    assert id_set("code=*11", CASELESS) == {"digits", "kelvin", "other"}
+    assert id_set('code="*\\\\*"', CASELESS) == {"dotted", "upper"}
+    assert id_set("NOT code=11", CASELESS) == {"kelvin", "dotted", "upper", "other"}
+
+
 STATUS: list[Record] = events(
     {"id": "404", "status": "404"},
     {"id": "403", "status": "403"},

@@ -16,11 +16,11 @@ from sqlglot import exp
 from stagehunt.compile.kinds import NULL, Kind, Typed
 from stagehunt.compile.sqlfn import (
     alias,
+    as_filter,
     cast,
     coalesce,
     col,
     number_to_string,
-    own,
     to_number,
 )
 
@@ -221,7 +221,7 @@ class QueryBuilder:
             copy=False,
         ).from_(exp.to_identifier(rel.source), copy=False)
         if where is not None:
-            select = select.where(own(where), copy=False)
+            select = select.where(as_filter(where), copy=False)
         hidden = list(rel.hidden)
         for h, _ in extra_hidden or []:
             if h not in hidden:

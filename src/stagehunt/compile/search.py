@@ -214,12 +214,16 @@ def glob_predicate(pattern: str, case_sensitive: bool) -> Pred:
     Plain shapes use the fast string functions (``contains``/``starts_with``/...) on
     ``lower()``; anything else becomes LIKE/ILIKE with ``!`` as the escape character.
     """
-    fold = (lambda s: s) if case_sensitive else str.lower
+    # A pattern of ASCII non-letters ("11", "\\\\") has no case: no character lowercases
+    # to one of them, so the value need not be lowered (and DuckDB can then push the
+    # comparison into the scan).
+    exact = case_sensitive or all(ch.isascii() and not ch.isalpha() for ch in pattern)
+    fold = (lambda s: s) if exact else str.lower
     parts = pattern.split("*")
     inner = parts[1:-1]
 
     def value_of(v: exp.Expression) -> exp.Expression:
-        return v if case_sensitive else q.fn("lower", v)
+        return v if exact else q.fn("lower", v)
 
     if len(parts) == 1:
         return lambda v: exp.EQ(this=value_of(v), expression=q.string(fold(pattern)))
@@ -228,11 +232,16 @@ def glob_predicate(pattern: str, case_sensitive: bool) -> Pred:
     if len(parts) == 2 and parts[1] and not parts[0]:
         return lambda v: q.fn("ends_with", value_of(v), q.string(fold(parts[1])))
     if len(parts) == 3 and not parts[0] and not parts[2] and inner[0]:
+        if not exact and not any(ch in inner[0] for ch in "%_"):
+            # ILIKE folds case as lower() does, without lowering the whole value once per
+            # OR'd pattern (a Sigma list of six *\\dir\\*: 0.29 s against 0.20 s at 4M)
+            contained = q.string(f"%{fold(inner[0])}%")
+            return lambda v: exp.ILike(this=v, expression=contained.copy())
         return lambda v: q.fn("contains", value_of(v), q.string(fold(inner[0])))
     like = "".join("%" if ch == "*" else ("!" + ch if ch in "%_!" else ch) for ch in pattern)
 
     def pred(v: exp.Expression) -> exp.Expression:
-        node = exp.Like if case_sensitive else exp.ILike
+        node = exp.Like if exact else exp.ILike
         return exp.Escape(this=node(this=v, expression=q.string(like)), expression=q.string("!"))
 
     return pred

@@ -85,6 +85,33 @@ def own(e: exp.Expression) -> exp.Expression:
     return e.copy() if e.parent is not None else e
 
 
+def as_filter(pred: exp.Expression) -> exp.Expression:
+    """``pred`` as a WHERE reads it. A filter drops a row whether its predicate is NULL or
+    FALSE, so in positive positions (under AND, OR and parentheses only, never under NOT)
+    ``COALESCE(p, FALSE)`` is ``p``: replacing NULL by FALSE there can only lower a
+    three-valued result, and a TRUE stays TRUE. Without the wrapper DuckDB can push the
+    comparisons into the scan and factor terms the branches share (``EventCode = '11'
+    OR EventCode = '1'``). Works on a tree it owns (see :func:`own`)."""
+    holder = exp.Paren(this=own(pred))
+    stack: list[exp.Expression] = [holder.this]
+    while stack:
+        node = stack.pop()
+        if (
+            isinstance(node, exp.Coalesce)
+            and len(node.expressions) == 1
+            and isinstance(node.expressions[0], exp.Boolean)
+            and node.expressions[0].this is False
+        ):
+            inner = node.this
+            node.replace(inner)
+            stack.append(inner)
+        elif isinstance(node, (exp.And, exp.Or)):  # not Xor: NULL there is not FALSE
+            stack.extend((node.this, node.expression))
+        elif isinstance(node, exp.Paren):
+            stack.append(node.this)
+    return holder.this.pop()
+
+
 def _balanced(items: tuple[exp.Expression, ...], join: type[exp.Connector]) -> exp.Expression:
     """A balanced tree of ``join``: a Sigma rule's hundreds of OR'd values would otherwise
     nest hundreds deep, past the recursion limit of sqlglot's printer."""
