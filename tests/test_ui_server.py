@@ -347,3 +347,28 @@ def test_the_command_listens_on_loopback_only(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_the_packs_sigma_rules_run_as_stagehunt_sigma_runs_them(ui: Served) -> None:
+    from stagehunt.sigma.convert import convert_rules
+    from stagehunt.sigma.rules import load_rules
+    from stagehunt.sigma.run import run_one
+    from stagehunt.store.event_store import EventStore
+
+    _, listing = ui.json("/api/detections")
+    sigma = {d["name"]: d for d in listing["detections"] if d["kind"] == "sigma"}
+    assert len(sigma) == 19  # the pack's sigma/*.yml rules, each listed
+    folder = Path(__file__).parents[1] / "src/stagehunt/content/T1074/sigma"
+    converted = {c.rule.title: c for c in convert_rules(load_rules([folder]).collection.rules)}
+    with EventStore() as store:
+        store.load(sample_paths())
+        counts = {t: run_one(c, store).matches for t, c in converted.items() if c.ok}
+    fired = [t for t, n in counts.items() if n]
+    assert fired  # the sample has staging: some rule matches
+    for title in fired:
+        assert sigma[f"sigma: {title}"]["runnable"]
+        _, started = ui.json("/api/detections/run", {"name": f"sigma: {title}"})
+        assert ui.wait(started["id"])["rows"] == counts[title], title
+    feeds = [n for n, d in sigma.items() if not d["runnable"]]
+    status, _ = ui.json("/api/detections/run", {"name": feeds[0]})
+    assert status == 404

@@ -37,6 +37,7 @@ class Runnable:
             "kind": self.kind,
             "description": self.description,
             "spl": self.spl,
+            "runnable": bool(self.spl),
         }
 
 
@@ -48,21 +49,54 @@ def catalogue(pack_id: str = "T1074") -> dict[str, Runnable]:
         out[d.name] = Runnable(d.name, "detection", d.description, d.spl, d.lookups)
     hunting = pack.folder / str(pack.meta.get("documents", {}).get("hunting", "hunting"))
     lookups = pack.folder / "lookups"
+    questions = _questions(hunting / "README.md")
     for path in sorted(hunting.glob("*.spl")):
         spl = path.read_text(encoding="utf-8").rstrip("\n")
         name = f"{pack.id}.hunting.{path.stem}"
         out[name] = Runnable(
-            name, "hunting", _first_comment(spl), spl, lookups if lookups.is_dir() else None
+            name,
+            "hunting",
+            questions.get(path.name, ""),
+            spl,
+            lookups if lookups.is_dir() else None,
         )
     return out
 
 
-def _first_comment(spl: str) -> str:
-    for line in spl.splitlines():
-        text = line.strip()
-        if text.startswith("```") and text.endswith("```") and len(text) > 6:
-            return text.strip("`").strip()
-    return ""
+def sigma_catalogue(pack_id: str = "T1074") -> dict[str, Runnable]:
+    """The pack's Sigma rules (``sigma/*.yml``) as the SPL pySigma's Splunk backend makes
+    of them (sigma/convert.py, as ``stagehunt sigma`` runs them). A rule that only feeds a
+    correlation, or does not convert, is listed with why, and no SPL to run."""
+    from stagehunt.sigma.convert import convert_rules
+    from stagehunt.sigma.rules import load_rules
+
+    pack = load_pack(pack_id)
+    folder = pack.folder / "sigma"
+    if not folder.is_dir():
+        return {}
+    out: dict[str, Runnable] = {}
+    for converted in convert_rules(load_rules([folder]).collection.rules):
+        rule = converted.rule
+        name = f"sigma: {rule.title}"
+        if converted.ok:
+            text = f"{rule.level} · {Path(rule.path).name}"
+            out[name] = Runnable(name, "sigma", text, converted.queries[0], None)
+        else:
+            why = "feeds a correlation" if converted.feeds else "does not convert"
+            out[name] = Runnable(name, "sigma", f"{why}: not run alone", "", None)
+    return out
+
+
+def _questions(readme: Path) -> dict[str, str]:
+    """The README's table: file → the question the query answers (its second column)."""
+    if not readme.is_file():
+        return {}
+    out = {}
+    for line in readme.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0].startswith("`") and cells[0].endswith(".spl`"):
+            out[cells[0].strip("`")] = cells[1].replace("`", "")
+    return out
 
 
 def base_search(spl: str) -> str:

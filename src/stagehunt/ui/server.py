@@ -13,12 +13,14 @@ import html
 import io
 import json
 import socket
+import threading
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -93,6 +95,8 @@ class UI:
         self.token = token
         self.source = source
         self.catalogue = detections_mod.catalogue()
+        self._sigma_loaded = False
+        self._sigma_lock = threading.Lock()
 
     # -------------------------------------------------------------- the page
 
@@ -122,7 +126,7 @@ class UI:
         if not search.spl.strip():
             return _error(Problem("type a search"))
         try:
-            job = self.jobs.submit(search)
+            job = await run_in_threadpool(self.jobs.submit, search)
         except SearchRejected as rejected:
             return _error(rejected.problem)
         return _json(job.status())
@@ -130,6 +134,9 @@ class UI:
     async def explain(self, request: Request) -> Response:
         """The SQL the compiler makes of the search for these events (nothing runs)."""
         search = self._search(await _body(request))
+        return await run_in_threadpool(self._explain, search)
+
+    def _explain(self, search: Search) -> Response:
         try:
             prefix = self.jobs.check(search)
         except SearchRejected as rejected:
@@ -213,13 +220,23 @@ class UI:
 
     # -------------------------------------------------------------- detections
 
-    async def detections(self, request: Request) -> Response:
-        return _json({"detections": [r.as_json() for r in self.catalogue.values()]})
+    def _with_sigma(self) -> dict[str, detections_mod.Runnable]:
+        """The catalogue with the pack's Sigma rules, converted on first use (pySigma takes
+        seconds to load: the page's first view of the list pays it, not the start-up)."""
+        with self._sigma_lock:
+            if not self._sigma_loaded:
+                self.catalogue.update(detections_mod.sigma_catalogue())
+                self._sigma_loaded = True
+        return self.catalogue
+
+    def detections(self, request: Request) -> Response:
+        return _json({"detections": [r.as_json() for r in self._with_sigma().values()]})
 
     async def run_detection(self, request: Request) -> Response:
         data = await _body(request)
-        runnable = self.catalogue.get(_text(data, "name", 200) or "")
-        if runnable is None:
+        catalogue = await run_in_threadpool(self._with_sigma)
+        runnable = catalogue.get(_text(data, "name", 200) or "")
+        if runnable is None or not runnable.spl:
             return _error(Problem("unknown detection"), 404)
         search = Search(
             runnable.spl,
@@ -229,7 +246,7 @@ class UI:
             runnable.name,
         )
         try:
-            job = self.jobs.submit(search)
+            job = await run_in_threadpool(self.jobs.submit, search)
         except SearchRejected as rejected:
             return _error(rejected.problem)
         return _json(job.status())

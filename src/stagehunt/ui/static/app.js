@@ -12,6 +12,7 @@ const state = {
   offset: 0,        // first row shown
   tab: "events",    // "events" or "stats"
   poll: null,
+  ended: null,      // id of the last job whose end was handled
   histogram: null,  // {start, width, counts}
 };
 
@@ -63,6 +64,14 @@ function setCustomRange(earliest, latest) {
   $("custom-time").hidden = false;
   $("earliest").value = String(earliest);
   $("latest").value = String(latest);
+  showRange();
+}
+
+// epoch seconds in the custom range, shown as UTC times beside the inputs
+function showRange() {
+  const parts = [$("earliest").value.trim(), $("latest").value.trim()];
+  const epochs = parts.map((p) => (/^\d+(\.\d+)?$/.test(p) ? timeText(Number(p)) : null));
+  $("range-text").textContent = epochs.every((e) => e) ? `${epochs[0]} → ${epochs[1]} UTC` : "";
 }
 
 // ------------------------------------------------------------------ errors
@@ -103,12 +112,15 @@ async function runSearch() {
 }
 
 function startJob(status) {
+  fitQuery();
   state.job = status;
   state.offset = 0;
   state.histogram = null;
   $("field-list").replaceChildren();
   $("results").replaceChildren();
   $("histogram-box").hidden = true;
+  $("page-info").textContent = "";
+  for (const id of ["first", "prev", "next", "last"]) $(id).disabled = true;
   const url = new URL(window.location.href);
   url.searchParams.set("q", $("query").value);
   history.replaceState(null, "", url);
@@ -127,15 +139,21 @@ async function poll() {
   const { ok, data } = await api(`/api/jobs/${job.id}`);
   if (!ok || state.job === null || state.job.id !== job.id) return;
   state.job = data;
-  showStatus(data);
-  if (data.state === "queued" || data.state === "running") return;
+  if (data.state === "queued" || data.state === "running") {
+    showStatus(data);
+    return;
+  }
   stopPolling();
+  if (state.ended === data.id) return;  // another poll in flight saw the end first
+  state.ended = data.id;
   if (data.state === "failed") {
     showError(data.error);
+    showStatus(data);
     return;
   }
   state.tab = data.events ? "events" : "stats";
   await Promise.all([loadPage(), loadFields(), loadHistogram()]);
+  showStatus(data);  // "done" once the page, the fields and the histogram are there
 }
 
 function showStatus(status) {
@@ -295,6 +313,7 @@ function narrow(field, value) {
   const spl = $("query").value.trim();
   const term = `${field}=${quote(value)}`;
   $("query").value = hasPipe(spl) ? `${spl} | search ${term}` : `${spl} ${term}`;
+  fitQuery();
   runSearch();
 }
 
@@ -410,7 +429,9 @@ async function loadDetections() {
         el("td", {}, d.name),
         el("td", {}, d.kind),
         el("td", {}, d.description),
-        el("td", {}, el("button", { type: "button", class: "run-detection", onclick: () => runDetection(d) }, "Run")),
+        el("td", {}, d.runnable
+          ? el("button", { type: "button", class: "run-detection", onclick: () => runDetection(d) }, "Run")
+          : ""),
       ),
     ),
   );
@@ -422,7 +443,7 @@ async function runDetection(detection) {
   $("detection-status").textContent = "running…";
   $("detection-error").hidden = true;
   $("hits").replaceChildren();
-  $("timeline").replaceChildren();
+  $("host-timeline").replaceChildren();
   const { ok, data } = await api("/api/detections/run", { name: detection.name, ...timeRange() });
   if (!ok) {
     $("detection-error").hidden = false;
@@ -453,7 +474,7 @@ async function runDetection(detection) {
   );
   $("hits").replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
   const svg = await fetch(`/api/jobs/${status.id}/timeline`, { headers: { "X-Stagehunt-Token": TOKEN } });
-  if (svg.ok) $("timeline").innerHTML = await svg.text();  // escaped by the server
+  if (svg.ok) $("host-timeline").innerHTML = await svg.text();  // escaped by the server
 }
 
 async function hitEvents(jobId, row) {
@@ -465,6 +486,7 @@ async function hitEvents(jobId, row) {
   }
   show("search");
   $("query").value = data.spl;
+  fitQuery();
   runSearch();
 }
 
@@ -481,12 +503,21 @@ function show(view) {
 $("run").addEventListener("click", runSearch);
 $("cancel").addEventListener("click", cancelSearch);
 $("explain").addEventListener("click", explain);
+// the query bar grows with the query (up to 16 lines; then it scrolls)
+function fitQuery() {
+  const box = $("query");
+  const lines = Math.min(16, Math.max(2, box.value.split("\n").length));
+  box.rows = lines;
+}
+$("query").addEventListener("input", fitQuery);
 $("query").addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey) {
     event.preventDefault();
     runSearch();
   }
 });
+$("earliest").addEventListener("input", showRange);
+$("latest").addEventListener("input", showRange);
 $("time").addEventListener("change", () => {
   $("custom-time").hidden = $("time").value !== "custom";
 });
@@ -502,3 +533,4 @@ histogramDrag();
 renderTabs();
 const initial = new URL(window.location.href).searchParams.get("q");
 if (initial) $("query").value = initial;
+fitQuery();
