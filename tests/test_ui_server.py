@@ -372,3 +372,28 @@ def test_the_packs_sigma_rules_run_as_stagehunt_sigma_runs_them(ui: Served) -> N
     feeds = [n for n, d in sigma.items() if not d["runnable"]]
     status, _ = ui.json("/api/detections/run", {"name": feeds[0]})
     assert status == 404
+
+
+def test_a_lake_is_searched_like_a_store(tmp_path: Path) -> None:
+    """`stagehunt ui --lake DIR`: the same jobs over a Parquet lake of the sample (each
+    search on a view of its own, the time range skipping days)."""
+    from stagehunt import cli
+    from stagehunt.backends.lake import Lake
+    from stagehunt.ui.jobs import Jobs, LakeEvents, Search
+
+    lake_dir = tmp_path / "lake"
+    assert cli.main(["ingest", *map(str, sample_paths()), "--lake", str(lake_dir)]) == 0
+    jobs = Jobs(LakeEvents(Lake(lake_dir)))
+    try:
+        seed = jobs.submit(Search(seed_spl()))
+        later = jobs.submit(Search("index=wineventlog", earliest="05/15/2024:00:00:00"))
+        every = jobs.submit(Search("index=wineventlog"))
+        deadline = time.monotonic() + 60
+        while any(j.finished is None for j in (seed, later, every)):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert seed.state == "done" and seed.page(0, 10) == EXPECTED["rows"]
+        assert (later.state, later.rows) == ("done", 0)  # the sample is all on May 14
+        assert every.rows == len(_sample_events())
+    finally:
+        jobs.close()
