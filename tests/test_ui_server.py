@@ -397,3 +397,19 @@ def test_a_lake_is_searched_like_a_store(tmp_path: Path) -> None:
         assert every.rows == len(_sample_events())
     finally:
         jobs.close()
+
+
+def test_host_names_the_server_answers_to() -> None:
+    from stagehunt.ui.security import allowed_hosts, is_loopback
+
+    assert allowed_hosts("127.0.0.1", 8765) == {
+        "127.0.0.1:8765",
+        "localhost:8765",
+        "[::1]:8765",
+    }
+    # --host 10.0.0.5: browsers on the network send that address as Host
+    assert "10.0.0.5:80" in allowed_hosts("10.0.0.5", 80)
+    # a wildcard bind knows no name of its own: loopback names only
+    assert allowed_hosts("0.0.0.0", 80) == allowed_hosts("127.0.0.1", 80)
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.5")
