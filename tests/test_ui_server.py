@@ -413,3 +413,30 @@ def test_host_names_the_server_answers_to() -> None:
     assert allowed_hosts("0.0.0.0", 80) == allowed_hosts("127.0.0.1", 80)
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("10.0.0.5")
+
+
+def test_escu_detections_run_from_their_content_folder() -> None:
+    """`stagehunt ui --escu DIR`: the detections view lists the content's detections and
+    runs one with its macros, lookups and the add-ons, as `stagehunt escu run` does (the
+    expected rows are tests/test_escu.py's, worked out by hand from the fixture)."""
+    fixture = Path(__file__).parent / "fixtures" / "escu"
+    with served(paths=[fixture / "events.jsonl"], escu=fixture) as s:
+        _, listing = s.json("/api/detections")
+        escu = {d["name"]: d for d in listing["detections"] if d["kind"] == "escu"}
+        assert "escu: Fixture Robocopy To External Address" in escu
+        _, started = s.json(
+            "/api/detections/run", {"name": "escu: Fixture Robocopy To External Address"}
+        )
+        job = s.wait(started["id"])
+        _, page = s.json(f"/api/jobs/{job['id']}/rows?offset=0&count=10")
+        assert (page["columns"], page["rows"]) == (["host", "count"], [["wks2", 1]])
+        _, started = s.json("/api/detections/run", {"name": "escu: Fixture Unclassified Tool"})
+        job = s.wait(started["id"])
+        _, page = s.json(f"/api/jobs/{job['id']}/rows?offset=0&count=10")
+        assert page["rows"] == [["wks3", "notepad.exe"]]
+        # a command the engine does not know: the engine's error, at the command, in the
+        # detection's SPL with its macros expanded (what the page shows)
+        status, data = s.json("/api/detections/run", {"name": "escu: Fixture Unknown Command"})
+        error = data["error"]
+        assert status == 400 and error["kind"] == "syntax error"
+        assert error["text"][error["column"] - 1 :].startswith("frobnicate count")

@@ -76,14 +76,20 @@ class Served:
 
 
 @contextmanager
-def served(lookups: Path | None = None) -> Iterator[Served]:
+def served(
+    lookups: Path | None = None,
+    *,
+    paths: list[Path] | None = None,
+    escu: Path | None = None,
+) -> Iterator[Served]:
+    """The sample (or ``paths``) served; ``escu``: a content folder for the detections."""
     with EventStore() as store:
-        store.load(sample_paths())
+        store.load(paths if paths is not None else sample_paths())
         jobs = Jobs(StoreEvents(store), lookups=lookups)
         sock = bind("127.0.0.1", 0)
         port = int(sock.getsockname()[1])
         token = new_token()
-        server = make_server(jobs, token, sock, "127.0.0.1", "the bundled sample")
+        server = make_server(jobs, token, sock, "127.0.0.1", "the bundled sample", escu)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         deadline = time.monotonic() + 20

@@ -17,6 +17,8 @@ from rich.console import Console
 
 from stagehunt.api import sample_paths
 from stagehunt.backends.lake import CATALOG, Lake
+from stagehunt.escu.content import ContentError, default_content, find_content
+from stagehunt.knowledge import bundled as bundled_knowledge
 from stagehunt.spl.macros import MacroLibrary
 from stagehunt.store.event_store import EventStore
 from stagehunt.ui.jobs import Events, Jobs, LakeEvents, StoreEvents
@@ -47,6 +49,17 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--lookups", type=Path, help="folder of lookup CSV files for searches")
     p.add_argument("--macros", type=Path, help="a macros.conf file to expand `macro` calls from")
+    p.add_argument(
+        "--addons",
+        action="store_true",
+        help="apply the bundled Splunk add-ons' search-time fields to searches, as Splunk does",
+    )
+    p.add_argument(
+        "--escu",
+        type=Path,
+        help="security_content checkout whose detections the detections view lists "
+        "(default: as `stagehunt escu` finds one; none: the pack's detections and Sigma rules)",
+    )
 
 
 @contextlib.contextmanager
@@ -68,6 +81,16 @@ def _events(args: argparse.Namespace) -> Iterator[tuple[Events, str]]:
         yield StoreEvents(store), "the bundled sample"
 
 
+def _escu(given: Path | None) -> Path | None:
+    """``--escu DIR`` (checked), else the content `stagehunt escu` would find, else None."""
+    if given is None:
+        return default_content()
+    try:
+        return find_content(given)
+    except ContentError as exc:
+        raise UiUsageError(str(exc).replace("--content", "--escu", 1)) from None
+
+
 def run_ui(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Serve until interrupted; the URL with the token is the one line on stdout."""
     from stagehunt.ui.server import bind, make_server
@@ -80,8 +103,10 @@ def run_ui(args: argparse.Namespace, out: Console, err: Console) -> int:
             highlight=False,
         )
     macros = MacroLibrary.from_file(args.macros) if args.macros else None
+    knowledge = bundled_knowledge() if args.addons else None
+    escu = _escu(args.escu)
     with _events(args) as (events, source):
-        jobs = Jobs(events, macros=macros, lookups=args.lookups)
+        jobs = Jobs(events, macros=macros, lookups=args.lookups, knowledge=knowledge)
         try:
             sock = bind(args.host, args.port)
         except OSError as exc:
@@ -95,9 +120,10 @@ def run_ui(args: argparse.Namespace, out: Console, err: Console) -> int:
             args.host if is_loopback(args.host) or args.host not in ("0.0.0.0", "::") else LOOPBACK
         )
         shown = f"[{shown}]" if ":" in shown and not shown.startswith("[") else shown
-        server = make_server(jobs, token, sock, args.host, source)
+        server = make_server(jobs, token, sock, args.host, source, escu)
         out.print(f"http://{shown}:{port}/?token={token}", markup=False, highlight=False)
-        err.print(f"serving {source}; Ctrl-C stops", markup=False, highlight=False)
+        where = f"; ESCU detections from {escu}" if escu else ""
+        err.print(f"serving {source}{where}; Ctrl-C stops", markup=False, highlight=False)
         try:
             server.run(sockets=[sock])
         finally:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from stagehunt.packs import load_pack
+from stagehunt.spl.macros import MacroLibrary
+from stagehunt.ui.jobs import Context
 
 #: field names written bare in a drill-down search (others are left out)
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.]*")
@@ -36,7 +38,6 @@ class Runnable:
             "name": self.name,
             "kind": self.kind,
             "description": self.description,
-            "spl": self.spl,
             "runnable": bool(self.spl),
         }
 
@@ -85,6 +86,36 @@ def sigma_catalogue(pack_id: str = "T1074") -> dict[str, Runnable]:
             why = "feeds a correlation" if converted.feeds else "does not convert"
             out[name] = Runnable(name, "sigma", f"{why}: not run alone", "", None)
     return out
+
+
+class EscuCatalogue:
+    """Splunk's ESCU detections from a security_content folder (``stagehunt escu``'s
+    library): listed by name, each run with its macros expanded, the content's lookups
+    and the bundled add-ons' fields and data models, as ``stagehunt escu run`` compiles
+    them (the add-on layer built inside each statement, not prepared once per run)."""
+
+    def __init__(self, folder: Path) -> None:
+        from stagehunt.escu.library import load_library
+
+        self.library = load_library(folder)
+        self.by_name = {f"escu: {d.name}": d for d in self.library.detections}
+
+    def runnables(self) -> dict[str, Runnable]:
+        out = {}
+        for name, d in self.by_name.items():
+            text = " ".join(d.description.split())
+            text = text if len(text) <= 240 else text[:239] + "…"
+            out[name] = Runnable(name, "escu", f"{d.type} · {text}", d.search, None)
+        return out
+
+    def search(self, name: str) -> tuple[str, Context]:
+        """The detection's SPL, macros expanded, and how it compiles. Raises SplError (an
+        unknown macro included) when it cannot be expanded."""
+        from stagehunt.escu.compiler import expand
+
+        spl = expand(self.library, self.by_name[name])
+        lookups = self.library.lookups.library
+        return spl, Context(MacroLibrary(), lookups.view, self.library.knowledge)
 
 
 def _questions(readme: Path) -> dict[str, str]:

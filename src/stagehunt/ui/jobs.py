@@ -35,6 +35,7 @@ from stagehunt.backends.lake import Lake
 from stagehunt.backends.stream import open_stream
 from stagehunt.compile import CompiledQuery
 from stagehunt.compile.dialects import DialectUnsupported
+from stagehunt.knowledge import Knowledge
 from stagehunt.lookups import LookupError_, LookupLibrary
 from stagehunt.result import Value
 from stagehunt.spl.errors import SplError
@@ -122,6 +123,17 @@ class SearchRejected(Exception):
 
 
 @dataclass(frozen=True)
+class Context:
+    """How a search compiles: its macros, lookups and add-on knowledge. A plain search
+    gets the server's (``--macros``, ``--lookups``, ``--addons``); an ESCU detection its
+    library's (macros already expanded, the content's lookups, the bundled add-ons)."""
+
+    macros: MacroLibrary | None = None
+    lookups: Callable[[], LookupLibrary] = field(default=lambda: LookupLibrary(None))
+    knowledge: Knowledge | None = None
+
+
+@dataclass(frozen=True)
 class Search:
     """What the page asked for: the query as typed and the time picker's range."""
 
@@ -131,6 +143,8 @@ class Search:
     lookups: Path | None = None
     #: a detection's name when the detections view started it
     detection: str | None = None
+    #: how it compiles when not as the server's plain searches do
+    context: Context | None = None
 
 
 #: a time picker value: relative (-24h@h), now, epoch seconds or %m/%d/%Y:%H:%M:%S
@@ -224,26 +238,27 @@ class Job:
 
     # ------------------------------------------------------------------ running
 
-    def run(
-        self,
-        events: Events,
-        macros: MacroLibrary | None,
-        now: float,
-        prefix: str,
-    ) -> None:
+    def run(self, events: Events, context: Context, now: float, prefix: str) -> None:
         """The thread's body: compile for the events, stream the rows into the spool."""
         spl = prefix + self.search.spl
         try:
-            lookups = LookupLibrary(self.search.lookups)
+            macros, lookups = context.macros, context.lookups()
             self.state = "running"
-            backend, engine = events.open(self._ranged(events, spl, macros, now, lookups))
+            backend, engine = events.open(self._ranged(events, spl, context, now))
             with self._lock:
                 self._engine = engine
             if self._cancelled:
                 raise duckdb.InterruptException("cancelled before it started")
             engine.execute("SET enable_progress_bar = true")
             engine.execute("SET enable_progress_bar_print = false")
-            compiled = compile_on(backend, spl, macros=macros, now=now, lookups=lookups)
+            compiled = compile_on(
+                backend,
+                spl,
+                macros=macros,
+                now=now,
+                lookups=lookups,
+                knowledge=context.knowledge,
+            )
             self.sql = compiled.render("duckdb", pretty=True)
             self.events = compiled.event_rows
             stream = open_stream(backend, compiled)
@@ -270,9 +285,7 @@ class Job:
                 self._engine = None
 
     @staticmethod
-    def _ranged(
-        events: Events, spl: str, macros: MacroLibrary | None, now: float, lookups: LookupLibrary
-    ) -> CompiledQuery | None:
+    def _ranged(events: Events, spl: str, context: Context, now: float) -> CompiledQuery | None:
         """A lake reads only the days a search's earliest/latest reach: compile once for
         its fields to learn the range (the store needs no such step)."""
         if not isinstance(events, LakeEvents):
@@ -281,7 +294,13 @@ class Job:
 
         lake = events.lake
         return compile_query(
-            spl, lake.schema(), physical=lake.physical(), macros=macros, now=now, lookups=lookups
+            spl,
+            lake.schema(),
+            physical=lake.physical(),
+            macros=context.macros,
+            now=now,
+            lookups=context.lookups(),
+            knowledge=context.knowledge,
         )
 
     def _open_spool(self, columns: Sequence[str]) -> None:
@@ -461,11 +480,13 @@ class Jobs:
         *,
         macros: MacroLibrary | None = None,
         lookups: Path | None = None,
+        knowledge: Knowledge | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.events = events
         self.macros = macros
         self.lookups = lookups
+        self.knowledge = knowledge
         self.clock = clock
         self.folder = Path(tempfile.mkdtemp(prefix="stagehunt-ui-"))
         self._jobs: dict[str, Job] = {}
@@ -477,17 +498,26 @@ class Jobs:
         from stagehunt.api import compile_query
 
         prefix = time_prefix(search)
+        context = self.context(search)
         try:
             compile_query(
                 prefix + search.spl,
                 {},
-                macros=self.macros,
-                lookups=LookupLibrary(search.lookups),
+                macros=context.macros,
+                lookups=context.lookups(),
+                knowledge=context.knowledge,
                 now=self.clock(),
             )
         except (SplError, DialectUnsupported, LookupError_, MacroFileError) as exc:
             raise SearchRejected(problem_of(exc, prefix, search.spl)) from None
         return prefix
+
+    def context(self, search: Search) -> Context:
+        """The search's own context, else the server's with the search's lookups folder."""
+        if search.context is not None:
+            return search.context
+        folder = search.lookups
+        return Context(self.macros, lambda: LookupLibrary(folder), self.knowledge)
 
     def submit(self, search: Search) -> Job:
         prefix = self.check(search)
@@ -500,7 +530,7 @@ class Jobs:
             self._evict()
         thread = threading.Thread(
             target=job.run,
-            args=(self.events, self.macros, self.clock(), prefix),
+            args=(self.events, self.context(search), self.clock(), prefix),
             name=f"stagehunt-job-{job_id}",
             daemon=True,
         )

@@ -16,6 +16,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -26,9 +27,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from stagehunt.api import compile_on
-from stagehunt.lookups import LookupLibrary
 from stagehunt.report import timeline_svg
 from stagehunt.result import ResultTable
+from stagehunt.spl.errors import SplError
 from stagehunt.ui import detections as detections_mod
 from stagehunt.ui.jobs import Job, Jobs, Problem, Search, SearchRejected, display_time, problem_of
 from stagehunt.ui.security import Guard, allowed_hosts
@@ -90,13 +91,15 @@ def _text(data: dict[str, Any], name: str, limit: int = 100_000) -> str | None:
 class UI:
     """The routes over one `Jobs` (one store or lake)."""
 
-    def __init__(self, jobs: Jobs, token: str, source: str) -> None:
+    def __init__(self, jobs: Jobs, token: str, source: str, escu: Path | None = None) -> None:
         self.jobs = jobs
         self.token = token
         self.source = source
+        self.escu_folder = escu
+        self.escu: detections_mod.EscuCatalogue | None = None
         self.catalogue = detections_mod.catalogue()
-        self._sigma_loaded = False
-        self._sigma_lock = threading.Lock()
+        self._more_loaded = False
+        self._more_lock = threading.Lock()
 
     # -------------------------------------------------------------- the page
 
@@ -142,13 +145,15 @@ class UI:
         except SearchRejected as rejected:
             return _error(rejected.problem)
         backend, connection = self.jobs.events.open(None)
+        context = self.jobs.context(search)
         try:
             compiled = compile_on(
                 backend,
                 prefix + search.spl,
-                macros=self.jobs.macros,
+                macros=context.macros,
                 now=self.jobs.clock(),
-                lookups=LookupLibrary(search.lookups),
+                lookups=context.lookups(),
+                knowledge=context.knowledge,
             )
             return _json({"sql": compiled.render("duckdb", pretty=True)})
         except Exception as exc:  # the engine's error, as for a search
@@ -220,30 +225,41 @@ class UI:
 
     # -------------------------------------------------------------- detections
 
-    def _with_sigma(self) -> dict[str, detections_mod.Runnable]:
-        """The catalogue with the pack's Sigma rules, converted on first use (pySigma takes
-        seconds to load: the page's first view of the list pays it, not the start-up)."""
-        with self._sigma_lock:
-            if not self._sigma_loaded:
+    def _with_more(self) -> dict[str, detections_mod.Runnable]:
+        """The catalogue with the pack's Sigma rules and the ESCU detections, read on first
+        use (pySigma and a security_content library take seconds to load: the first view
+        of the list pays it, not the start-up)."""
+        with self._more_lock:
+            if not self._more_loaded:
                 self.catalogue.update(detections_mod.sigma_catalogue())
-                self._sigma_loaded = True
+                if self.escu_folder is not None:
+                    self.escu = detections_mod.EscuCatalogue(self.escu_folder)
+                    self.catalogue.update(self.escu.runnables())
+                self._more_loaded = True
         return self.catalogue
 
     def detections(self, request: Request) -> Response:
-        return _json({"detections": [r.as_json() for r in self._with_sigma().values()]})
+        return _json({"detections": [r.as_json() for r in self._with_more().values()]})
 
     async def run_detection(self, request: Request) -> Response:
         data = await _body(request)
-        catalogue = await run_in_threadpool(self._with_sigma)
+        catalogue = await run_in_threadpool(self._with_more)
         runnable = catalogue.get(_text(data, "name", 200) or "")
         if runnable is None or not runnable.spl:
             return _error(Problem("unknown detection"), 404)
+        spl, context = runnable.spl, None
+        if runnable.kind == "escu" and self.escu is not None:
+            try:
+                spl, context = self.escu.search(runnable.name)
+            except SplError as exc:  # a macro the content does not define, ...
+                return _error(problem_of(exc, "", exc.query))
         search = Search(
-            runnable.spl,
+            spl,
             _text(data, "earliest", 100),
             _text(data, "latest", 100),
             runnable.lookups,
             runnable.name,
+            context,
         )
         try:
             job = await run_in_threadpool(self.jobs.submit, search)
@@ -337,10 +353,16 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def make_server(
-    jobs: Jobs, token: str, sock: socket.socket, bound: str, source: str
+    jobs: Jobs,
+    token: str,
+    sock: socket.socket,
+    bound: str,
+    source: str,
+    escu: Path | None = None,
 ) -> uvicorn.Server:
-    """uvicorn serving the guarded app on ``sock`` (``bound``: the host it was bound to)."""
+    """uvicorn serving the guarded app on ``sock`` (``bound``: the host it was bound to;
+    ``escu``: a security_content folder for the detections view)."""
     port = int(sock.getsockname()[1])
-    app = Guard(UI(jobs, token, source).app(), token, allowed_hosts(bound, port))
+    app = Guard(UI(jobs, token, source, escu).app(), token, allowed_hosts(bound, port))
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     return uvicorn.Server(config)

@@ -76,6 +76,21 @@ function showRange() {
 
 // ------------------------------------------------------------------ errors
 
+// an engine error as text: the located message, then the query line and a caret
+function errorText(error) {
+  const where = error.line ? `${error.kind} at line ${error.line}, column ${error.column}: ` : "";
+  let text = where + error.message;
+  if (error.text !== null && error.text !== undefined && error.column) {
+    text += `\n${error.text}\n${" ".repeat(error.column - 1)}^`;
+  }
+  return text;
+}
+
+function showDetectionError(error) {
+  $("detection-error").hidden = false;
+  $("detection-error").textContent = typeof error === "string" ? error : errorText(error);
+}
+
 function showError(error) {
   const box = $("error");
   if (!error) {
@@ -84,7 +99,7 @@ function showError(error) {
   }
   box.hidden = false;
   const where = error.line ? `${error.kind} at line ${error.line}, column ${error.column}: ` : "";
-  $("error-message").textContent = where + error.message;
+  $("error-message").textContent = where + error.message;  // the caret goes below, in a <pre>
   const pre = $("error-where");
   if (error.text !== null && error.text !== undefined && error.column) {
     pre.hidden = false;
@@ -417,9 +432,14 @@ async function explain() {
 
 // ------------------------------------------------------------------ detections
 
+let detectionsLoaded = false;
+
 async function loadDetections() {
+  if (detectionsLoaded) return;
+  $("detection-count").textContent = "loading…";
   const { ok, data } = await api("/api/detections");
   if (!ok) return;
+  detectionsLoaded = true;
   const body = $("detection-list").querySelector("tbody");
   body.replaceChildren(
     ...data.detections.map((d) =>
@@ -435,6 +455,19 @@ async function loadDetections() {
       ),
     ),
   );
+  filterDetections();
+}
+
+function filterDetections() {
+  const words = $("detection-filter").value.toLowerCase().split(/\s+/).filter(Boolean);
+  let shown = 0;
+  const rows = $("detection-list").querySelectorAll("tbody tr");
+  for (const row of rows) {
+    const text = row.textContent.toLowerCase();
+    row.hidden = !words.every((w) => text.includes(w));
+    if (!row.hidden) shown++;
+  }
+  $("detection-count").textContent = `${shown} of ${rows.length}`;
 }
 
 async function runDetection(detection) {
@@ -446,8 +479,7 @@ async function runDetection(detection) {
   $("host-timeline").replaceChildren();
   const { ok, data } = await api("/api/detections/run", { name: detection.name, ...timeRange() });
   if (!ok) {
-    $("detection-error").hidden = false;
-    $("detection-error").textContent = data.error.message;
+    showDetectionError(data.error);
     return;
   }
   let status = data;
@@ -457,8 +489,7 @@ async function runDetection(detection) {
     $("detection-status").textContent = `running… ${status.rows} hits so far`;
   }
   if (status.state !== "done") {
-    $("detection-error").hidden = false;
-    $("detection-error").textContent = status.error ? status.error.message : status.state;
+    showDetectionError(status.error || status.state);
     return;
   }
   $("detection-status").textContent = `${status.rows} hits (${status.elapsed.toFixed(2)} s)`;
@@ -480,8 +511,7 @@ async function runDetection(detection) {
 async function hitEvents(jobId, row) {
   const { ok, data } = await api(`/api/jobs/${jobId}/drilldown?row=${row}`);
   if (!ok) {
-    $("detection-error").hidden = false;
-    $("detection-error").textContent = data.error.message;
+    showDetectionError(data.error);
     return;
   }
   show("search");
@@ -529,6 +559,7 @@ $("next").addEventListener("click", () => goTo(state.offset + PAGE));
 $("last").addEventListener("click", () => goTo(Number.MAX_SAFE_INTEGER));
 $("nav-search").addEventListener("click", () => show("search"));
 $("nav-detections").addEventListener("click", () => show("detections"));
+$("detection-filter").addEventListener("input", filterDetections);
 histogramDrag();
 renderTabs();
 const initial = new URL(window.location.href).searchParams.get("q");
