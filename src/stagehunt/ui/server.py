@@ -219,7 +219,11 @@ class UI:
         job = self._job(request)
         if job is None:
             return _missing()
-        rows = [tuple(r) for batch in job.batches() for r in batch][:TIMELINE_ROWS]
+        rows: list[tuple[Any, ...]] = []
+        for batch in job.batches():  # the first TIMELINE_ROWS rows only, read page-wise
+            rows += (tuple(r) for r in batch[: TIMELINE_ROWS - len(rows)])
+            if len(rows) >= TIMELINE_ROWS:
+                break
         svg = timeline_svg(ResultTable(job.columns, rows))
         return Response(svg, headers=_HEADERS, media_type="image/svg+xml")
 
