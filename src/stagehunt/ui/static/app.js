@@ -239,6 +239,7 @@ function tableView(data) {
   return el("table", { class: "grid", id: "stats-table" }, el("thead", {}, head), el("tbody", {}, ...body));
 }
 
+// An event: its time, its _raw, then the selected fields (all fields when it has no _raw).
 function eventsView(data) {
   const cols = data.columns;
   const timeAt = cols.indexOf("_time");
@@ -246,10 +247,12 @@ function eventsView(data) {
   const list = el("div", { id: "event-list" });
   data.rows.forEach((row, n) => {
     const body = el("div", { class: "body-cell" });
-    if (rawAt >= 0 && row[rawAt] !== null) body.append(el("div", { class: "raw" }, String(row[rawAt])));
+    const raw = rawAt >= 0 && row[rawAt] !== null;
+    if (raw) body.append(el("div", { class: "raw" }, String(row[rawAt])));
     const kv = el("div", { class: "kv" });
     cols.forEach((name, i) => {
       if (i === timeAt || i === rawAt || row[i] === null || name.startsWith("__")) return;
+      if (raw && !SELECTED.includes(name)) return;
       const values = Array.isArray(row[i]) ? row[i] : [row[i]];
       kv.append(el("span", {}, el("b", {}, name), "=", values.join("\n")));
     });
@@ -274,36 +277,59 @@ function goTo(offset) {
 
 // ------------------------------------------------------------------ fields sidebar
 
+// Splunk's grouping: the selected fields, then the interesting ones (in 20% of the rows
+// or more), then the rest, folded.
+const SELECTED = ["host", "source", "sourcetype"];
+const INTERESTING = 20;
+
 async function loadFields() {
   const job = state.job;
   const { ok, data } = await api(`/api/jobs/${job.id}/fields`);
   if (!ok) return;
+  const shown = data.fields.filter(
+    (f) => f.name !== "_time" && f.name !== "_raw" && !f.name.startsWith("__") && f.count > 0,
+  );
+  const groups = [
+    ["Selected fields", shown.filter((f) => SELECTED.includes(f.name)), false],
+    ["Interesting fields", shown.filter((f) => !SELECTED.includes(f.name) && f.coverage >= INTERESTING), false],
+    ["More fields", shown.filter((f) => !SELECTED.includes(f.name) && f.coverage < INTERESTING), true],
+  ];
   const list = $("field-list");
   list.replaceChildren();
-  for (const field of data.fields) {
-    if (field.name === "_time" || field.name.startsWith("__") || field.count === 0) continue;
-    const values = el("ul", { class: "values", hidden: "" });
-    for (const top of field.top) {
-      const share = data.rows ? ((100 * top.count) / data.rows).toFixed(1) : "0";
-      values.append(
-        el(
-          "li",
-          {},
-          el("button", { class: "value", type: "button", title: top.value, "data-field": field.name,
-            onclick: () => narrow(field.name, top.value) }, top.value),
-          el("span", { class: "count" }, `${top.count} (${share}%)`),
-        ),
-      );
-    }
-    const name = el(
-      "button",
-      { class: "field-name", type: "button", "data-field": field.name,
-        onclick: () => { values.hidden = !values.hidden; } },
-      el("span", {}, field.name),
-      el("span", { class: "cov" }, `${field.distinct} · ${Math.round(field.coverage)}%`),
-    );
-    list.append(el("li", { "data-field": field.name }, name, values));
+  for (const [title, fields, folded] of groups) {
+    if (!fields.length) continue;
+    const items = el("ul", { class: "group-fields" });
+    if (folded) items.hidden = true;
+    const head = el("button", { class: "group", type: "button", onclick: () => { items.hidden = !items.hidden; } },
+      `${title} (${fields.length})`);
+    for (const field of fields) items.append(fieldItem(field, data.rows));
+    list.append(el("li", { class: "group-item" }, head, items));
   }
+}
+
+function fieldItem(field, rows) {
+  const values = el("ul", { class: "values", hidden: "" });
+  for (const top of field.top) {
+    const share = rows ? ((100 * top.count) / rows).toFixed(1) : "0";
+    values.append(
+      el(
+        "li",
+        {},
+        el("button", { class: "value", type: "button", title: top.value, "data-field": field.name,
+          onclick: () => narrow(field.name, top.value) }, top.value),
+        el("span", { class: "count" }, `${top.count} (${share}%)`),
+      ),
+    );
+  }
+  const name = el(
+    "button",
+    { class: "field-name", type: "button", "data-field": field.name,
+      title: `${field.distinct} distinct values, in ${field.coverage}% of the results`,
+      onclick: () => { values.hidden = !values.hidden; } },
+    el("span", {}, field.name),
+    el("span", { class: "cov" }, `${field.distinct} · ${Math.round(field.coverage)}%`),
+  );
+  return el("li", { "data-field": field.name }, name, values);
 }
 
 function quote(value) {
