@@ -42,6 +42,7 @@ from stagehunt.simulate import SCENARIOS, UnknownScenario, simulate
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroFileError, MacroLibrary
 from stagehunt.store.event_store import EventStore, LoadReport
+from stagehunt.ui import commands as ui_commands
 from stagehunt.validate import validate
 from stagehunt.watch import commands as watch_commands
 
@@ -211,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     escu_commands.add_parsers(sub, _add_input_options, _add_engine_options)
     watch_commands.add_parser(sub)
     completion.add_parser(sub)
+    ui_commands.add_parser(sub)
     return parser
 
 
@@ -506,6 +508,8 @@ def run_convert(args: argparse.Namespace, out: Console, err: Console) -> int:
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.command == "watch":
         return watch_commands.run_watch(args, out, err)
+    if args.command == "ui":
+        return ui_commands.run_ui(args, out, err)
     if args.command == "completion":
         return completion.run_completion(args, build_parser())
     if args.command == "escu":
@@ -601,7 +605,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SplError as e:
         sys.stderr.write(e.render() + "\n")
         return EXIT_USAGE
-    except (CliError, sigma_commands.SigmaUsageError, escu_commands.EscuUsageError) as e:
+    except (
+        CliError,
+        sigma_commands.SigmaUsageError,
+        escu_commands.EscuUsageError,
+        ui_commands.UiUsageError,
+    ) as e:
         sys.stderr.write(f"error: {e}\n")
         return e.code
     except (DialectUnsupported, LookupError_, MacroFileError) as e:

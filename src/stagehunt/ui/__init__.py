@@ -1,0 +1,1 @@
+"""`stagehunt ui`: the search page (docs/ui.md)."""
