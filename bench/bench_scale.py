@@ -34,6 +34,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -278,6 +279,13 @@ def sigma_sql(query: str) -> str:
 # ------------------------------------------------------------------------------------------------
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process, every thread (DuckDB's workers included): on a shared
+    machine a ratio of CPU times moves far less than one of wall times."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def peak_rss_mb(pid: int | None = None) -> float:
     status = Path(f"/proc/{pid or 'self'}/status")
     for line in status.read_text().splitlines():
@@ -294,7 +302,7 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
     engine, query, data = spec["engine"], spec["query"], Path(spec["data"])
     threads = spec.get("threads")
     repeat = int(spec.get("repeat", 1))  # DuckDB engines: median of this many runs
-    from stagehunt.api import run_on
+    from stagehunt.api import compile_on, run_on
     from stagehunt.lookups import LookupLibrary
 
     lookups = LookupLibrary(CONTENT / "lookups")
@@ -304,10 +312,15 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
         lite = sqlite3.connect(str(data))
         lite.create_function("regexp", 2, _regexp, deterministic=True)
         sql = sigma_sql(query)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         rows = lite.execute(sql).fetchall()
         seconds = time.perf_counter() - start
-        return {"seconds": seconds, "rows": len(rows), "rss_mb": peak_rss_mb()}
+        return {
+            "seconds": seconds,
+            "cpu": cpu_seconds() - cpu,
+            "rows": len(rows),
+            "rss_mb": peak_rss_mb(),
+        }
     if engine == "stagehunt/spark":
         from stagehunt.backends import spark as spark_backend
         from stagehunt.backends.lake import Lake
@@ -328,9 +341,19 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
             backend = SparkBackend.from_files(session, [parquet], kinds, {n: n for n in kinds}, {})
         else:
             backend = Lake(data).spark(session)
+        # planning apart: analyse + optimise + physical plan, the first time and again
+        # (the backend keeps the analysed statement), then the run (which reuses it)
+        start = time.perf_counter()
+        compiled = compile_on(backend, spl_of(query), lookups=lookups)
+        backend.plan(compiled, compiled.render("spark"))._jdf.queryExecution().executedPlan()
+        plan_first = time.perf_counter() - start
+        again = time.perf_counter()
+        compiled = compile_on(backend, spl_of(query), lookups=lookups)
+        backend.plan(compiled, compiled.render("spark"))._jdf.queryExecution().executedPlan()
+        plan_again = time.perf_counter() - again
         start = time.perf_counter()
         result = run_on(backend, spl_of(query), lookups=lookups)
-        seconds = time.perf_counter() - start
+        seconds = plan_first + time.perf_counter() - start
         gateway = session.sparkContext._gateway
         jvm_pid = gateway.proc.pid if gateway is not None and gateway.proc else None
         extra_rss = peak_rss_mb(jvm_pid) if jvm_pid else 0.0
@@ -338,6 +361,8 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
         spark_backend.stop()
         return {
             "seconds": seconds,
+            "plan_first": plan_first,
+            "plan_again": plan_again,
             "rows": len(rows),
             "rss_mb": peak_rss_mb() + extra_rss,
             "digest": rows,
@@ -373,20 +398,28 @@ def child(spec: dict[str, Any]) -> dict[str, Any]:
         sql = bench_seed.HAND_SQL if query == "seed" else hand_corrected_sql()
         for table, patterns in allowlist_patterns().items():
             con.register(table, pa.table({"pat": pa.array(patterns, pa.string())}))
-        times = []
+        times, cpus = [], []
         for _ in range(repeat):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), cpu_seconds()
             rows = con.execute(sql).fetchall()
             times.append(time.perf_counter() - start)
-        return {"seconds": statistics.median(times), "rows": len(rows), "rss_mb": peak_rss_mb()}
-    times = []
+            cpus.append(cpu_seconds() - cpu)
+        return {
+            "seconds": statistics.median(times),
+            "cpu": statistics.median(cpus),
+            "rows": len(rows),
+            "rss_mb": peak_rss_mb(),
+        }
+    times, cpus = [], []
     for _ in range(repeat):  # compile + run + fetch, every time
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         result = run_on(backend, spl_of(query), lookups=lookups)
         times.append(time.perf_counter() - start)
+        cpus.append(cpu_seconds() - cpu)
     seconds = statistics.median(times)
     return {
         "seconds": seconds,
+        "cpu": statistics.median(cpus),
         "rows": len(result.rows),
         "rss_mb": peak_rss_mb(),
         "digest": [list(r) for r in result.rows],
@@ -590,6 +623,16 @@ def cell(r: dict[str, Any] | None) -> str:
     return f"{r['seconds']:.2f} s / {r['rss_mb']:.0f} MB"
 
 
+def _ratios(top: dict[str, Any], bottom: dict[str, Any], form: str) -> str:
+    """``top ÷ bottom`` of wall and of CPU time, as far as both were measured."""
+    if "seconds" not in top or "seconds" not in bottom:
+        return "-"
+    wall = form.format(top["seconds"] / bottom["seconds"])
+    if top.get("cpu") and bottom.get("cpu"):
+        return f"{wall} / {form.format(top['cpu'] / bottom['cpu'])}"
+    return wall
+
+
 def render(
     sizes: list[int],
     queries: list[str],
@@ -599,9 +642,10 @@ def render(
     head = (
         "| events | query | "
         + " | ".join(engines)
-        + " | stagehunt÷hand | sqlite÷stagehunt | spark = duckdb | rows (engines in order) |"
+        + " | stagehunt÷hand (wall / cpu) | sqlite÷stagehunt (wall / cpu)"
+        + " | spark plan (first / again) | spark = duckdb | rows (engines in order) |"
     )
-    lines = [head, "|" + "---|" * (len(engines) + 6)]
+    lines = [head, "|" + "---|" * (len(engines) + 7)]
     for n in sizes:
         for q in queries:
             row = [results.get((n, q, e)) for e in engines]
@@ -609,16 +653,11 @@ def render(
             hand = results.get((n, q, "hand/duckdb"), {})
             lite = results.get((n, q, "sqlite"), {})
             sp = results.get((n, q, "stagehunt/spark"), {})
-            ratio = (
-                f"{sh['seconds'] / hand['seconds']:.2f}×"
-                if "seconds" in sh and "seconds" in hand
-                else "-"
-            )
-            vs_lite = (
-                f"{lite['seconds'] / sh['seconds']:.1f}×"
-                if "seconds" in sh and "seconds" in lite
-                else "-"
-            )
+            ratio = _ratios(sh, hand, "{:.2f}×")
+            vs_lite = _ratios(lite, sh, "{:.1f}×")
+            plan = "-"
+            if "plan_first" in sp:
+                plan = f"{sp['plan_first']:.2f} s / {sp['plan_again']:.3f} s"
             same = (
                 ("yes" if sp.get("digest") == sh.get("digest") else "NO")
                 if "digest" in sp and "digest" in sh
@@ -628,7 +667,7 @@ def render(
             lines.append(
                 f"| {human(n)} | {q} | "
                 + " | ".join(cell(r) for r in row)
-                + f" | {ratio} | {vs_lite} | {same} | {counts} |"
+                + f" | {ratio} | {vs_lite} | {plan} | {same} | {counts} |"
             )
     return "\n".join(lines)
 

@@ -328,3 +328,34 @@ def test_a_sorted_result_of_many_partitions_comes_in_order_on_spark(spark: Any) 
     expected = sorted(((n * 7919) % 1000, n) for n in range(1, 20001))
     expected.sort(key=lambda kn: (kn[0], -kn[1]))
     assert result.rows == expected
+
+
+def test_a_statement_run_again_reuses_its_plan_but_not_an_old_lookup(
+    spark: Any, tmp_path: Path
+) -> None:
+    """The Spark backend keeps each statement's analysed plan: the second run of the same
+    query gives the same rows without planning again, and a lookup whose file changed in
+    between is read anew (its contents are in the cache key). Worked by hand: x=1,2,3
+    looked up in {1: a, 2: b} gives a, b and no value; after the file says {3: c}, only
+    the third row has a value."""
+    folder = tmp_path / "lookups"
+    folder.mkdir()
+    (folder / "names.csv").write_text("x,name\n1,a\n2,b\n", encoding="utf-8")
+    spl = (
+        "| makeresults count=3 | streamstats count as x "
+        "| lookup names.csv x OUTPUT name | table x name"
+    )
+    with EventStore(in_memory=True) as store:
+        backend = SparkBackend.from_store(store, spark)
+        try:
+            first = run_on(backend, spl, lookups=LookupLibrary(folder))
+            planned = len(backend._plans)
+            again = run_on(backend, spl, lookups=LookupLibrary(folder))
+            assert len(backend._plans) == planned  # the same plan, not a second one
+            (folder / "names.csv").write_text("x,name\n3,c\n", encoding="utf-8")
+            changed = run_on(backend, spl, lookups=LookupLibrary(folder))
+        finally:
+            backend.close()
+    # (a lookup's output column holds its values as a list, one value here)
+    assert first.rows == again.rows == [(1, ["a"]), (2, ["b"]), (3, None)]
+    assert changed.rows == [(1, None), (2, None), (3, ["c"])]
