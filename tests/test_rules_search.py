@@ -904,6 +904,16 @@ def test_earliest_latest_keep_newest_first_order() -> None:
     assert ids("earliest=100 latest=300 id=*", TIMED) == ["t250", "t175.5", "t150"]
 
 
+def test_quoted_time_modifiers_bound_the_search_like_unquoted_ones() -> None:
+    """Splunk's Search Manual writes absolute times quoted: ``earliest="10/15/2019:20:00:00"
+    latest="10/22/2019:20:00:00"`` ("Specify time modifiers in your search"). Worked by
+    hand: 01/01/1970:00:02:00 is epoch 120 and 00:03:00 is 180 (UTC), so t150 and t175.5;
+    a quoted epoch bounds alike."""
+    spl = 'earliest="01/01/1970:00:02:00" latest="01/01/1970:00:03:00" id=*'
+    assert id_set(spl, TIMED) == {"t150", "t175.5"}
+    assert id_set('earliest="160" id=*', TIMED) == {"t175.5", "t250"}
+
+
 @pytest.mark.parametrize(
     ("spl", "expected"),
     [

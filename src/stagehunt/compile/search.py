@@ -86,7 +86,8 @@ class SearchCompiler:
             raise self._wild_field(node.pos)
         if self.bindings and any(word in node.value.text for word in self.bindings):
             return self.bound_match(node)
-        if node.field in ("earliest", "latest") and not node.value.quoted:
+        # quoted or not, a time modifier: Splunk's own example is earliest="10/5/2021:20:00:00"
+        if node.field in ("earliest", "latest"):
             return self.time_bound(node)
         if node.op == "=":
             return self.equals(node.field, node.value)
@@ -299,7 +300,7 @@ def time_range(expr: ast.SearchExpr | None, now: float) -> tuple[float | None, f
     high: float | None = None
     items = expr.items if isinstance(expr, ast.SearchAnd) else (expr,) if expr else ()
     for item in items:
-        if not isinstance(item, ast.FieldMatch) or item.op != "=" or item.value.quoted:
+        if not isinstance(item, ast.FieldMatch) or item.op != "=":
             continue
         if item.field not in ("earliest", "latest"):
             continue

@@ -164,7 +164,7 @@ def time_prefix(search: Search) -> str:
         if value is None or not value.strip():
             continue
         value = value.strip()
-        # unquoted, as the engine reads a time modifier: one token of these characters
+        # one token of these characters: it needs no quotes and cannot add search terms
         if not _TIME_TOKEN.fullmatch(value):
             raise SearchRejected(Problem(f"invalid {name} time: {value!r}", "time range"))
         try:
