@@ -200,3 +200,20 @@ detection:
 """
     (query,) = StagehuntSplunkBackend(splunk_pipeline()).convert(SigmaCollection.from_yaml(rule))
     assert "EventCode=1" in query
+
+
+def test_a_correlation_listed_before_its_rules_still_converts(tmp_path: Path) -> None:
+    """A folder lists ``…_event_count.yml`` before the rules it counts (the T1074 pack
+    does): pySigma converts a correlation from what its rules' conversions left, so the
+    rules are converted first and the results come back in the order given. The same
+    three-event window as above fires for host A only."""
+    forward = load_text(CORRELATION)
+    assert forward.problems == []
+    rules = list(reversed(forward.collection.rules))  # ordered, the correlation, then cmd
+    converted = convert_rules(rules)
+    assert [c.rule.title for c in converted] == [r.title for r in rules]
+    correlation = converted[1]
+    assert correlation.rule.title == "Three cmd.exe in five minutes on one host"
+    assert correlation.ok, correlation.reason
+    assert converted[2].feeds and converted[2].reason is None
+    assert len(converted[0].reason or "") < 300  # one line, not pySigma's rule repr

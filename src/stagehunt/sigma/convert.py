@@ -73,9 +73,37 @@ def info(rule: SigmaRuleBase) -> RuleInfo:
     )
 
 
+#: pySigma names the rule an error is about by its whole repr (kilobytes): cut there
+_RULE_REPR = re.compile(r"\s*(?:in rule\s+)?Sigma\w*Rule\(.*$")
+
+
 def _reason(error: BaseException) -> str:
-    text = " ".join(str(error).split())
+    text = _RULE_REPR.sub("", " ".join(str(error).split()))
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _reference_order(rules: list[SigmaRuleBase]) -> list[SigmaRuleBase]:
+    """``rules`` with every correlation after the rules it reads (depth first, otherwise
+    in the given order): pySigma converts a correlation from what its rules' conversions
+    left in the backend, and a folder lists ``…_event_count.yml`` before the rules it
+    counts."""
+    given = {id(r) for r in rules}
+    placed: set[int] = set()
+    out: list[SigmaRuleBase] = []
+
+    def place(rule: SigmaRuleBase) -> None:
+        if id(rule) in placed:
+            return
+        placed.add(id(rule))  # before the references: a cycle cannot recurse for ever
+        if isinstance(rule, SigmaCorrelationRule):
+            for ref in rule.rules or []:
+                if ref.rule is not None and id(ref.rule) in given:
+                    place(ref.rule)
+        out.append(rule)
+
+    for rule in rules:
+        place(rule)
+    return out
 
 
 def _users(rules: Iterable[SigmaRuleBase]) -> dict[int, list[str]]:
@@ -98,11 +126,11 @@ def convert_rules(
         lambda: StagehuntSplunkBackend(splunk_pipeline(), collect_errors=True)
     )
     users = _users(rules)
-    out: list[Converted] = []
+    done: dict[int, Converted] = {}
     # one backend, rules in reference order: a correlation's conversion reads the state its
     # rules' conversions left; errors it collects while converting a rule belong to that rule
     backend = make()
-    for rule in rules:
+    for rule in _reference_order(rules):
         meta = info(rule)
         seen = len(getattr(backend, "errors", []))
         try:
@@ -111,20 +139,20 @@ def convert_rules(
             else:
                 queries = backend.convert_rule(rule)
         except Exception as e:  # pySigma raises more than SigmaError (NotImplementedError, ...)
-            out.append(Converted(meta, (), _reason(e)))
+            done[id(rule)] = Converted(meta, (), _reason(e))
             continue
         errors = getattr(backend, "errors", [])[seen:]
         if errors:
-            out.append(Converted(meta, (), _reason(errors[0][1])))
+            done[id(rule)] = Converted(meta, (), _reason(errors[0][1]))
             continue
         texts = tuple(str(q) for q in queries)
         if not texts:
             feeds = tuple(users.get(id(rule), ()))
             reason = None if feeds else "the backend produced no query"
-            out.append(Converted(meta, (), reason, feeds))
+            done[id(rule)] = Converted(meta, (), reason, feeds)
             continue
-        out.append(Converted(meta, texts))
-    return out
+        done[id(rule)] = Converted(meta, texts)
+    return [done[id(r)] for r in rules]
 
 
 def convert_cached(
