@@ -49,3 +49,27 @@ def test_cli_validate_prints_the_matrix(capsys: pytest.CaptureFixture[str]) -> N
     assert cli.main(["validate", "T1074", "--no-real"]) == 0
     assert "30 of 30 checks as expected" in capsys.readouterr().out
     assert cli.main(["validate", "NOPE"]) == 2
+
+
+def test_real_logs_of_your_own_are_counted_not_judged(tmp_path: Path) -> None:
+    """validation.toml's real expectations describe the shared set; ``--real DIR`` naming
+    other logs gets a row per detection labelled with the folder, its rows counted and
+    never "UNEXPECTED". The bundled sample gives the seed its 4 rows
+    (tests/fixtures/sample_expected.json)."""
+    import json
+    import shutil
+
+    from stagehunt.api import sample_paths
+
+    own = tmp_path / "case-42"
+    own.mkdir()
+    for path in sample_paths():
+        shutil.copy(path, own / path.name)
+    checks = validate(load_pack("T1074"), own)
+    mine = [c for c in checks if c.target == "real: case-42"]
+    assert {c.detection for c in mine} == set(load_pack("T1074").detections)
+    assert all(c.expected is None and c.ok for c in mine)
+    seed = next(c for c in mine if c.detection == "T1074.seed")
+    fixture = Path(__file__).parent / "fixtures" / "sample_expected.json"
+    assert seed.rows == len(json.loads(fixture.read_text(encoding="utf-8"))["rows"]) == 4
+    assert not any(c.target == "shared/data/real" for c in checks)

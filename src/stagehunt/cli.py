@@ -396,12 +396,12 @@ def run_validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     checks = validate(pack, _real_logs(args, err), engine=_engine_factory(args))
     table = Table("target", "detection", "expected", "got", "rows", "verdict", "why")
     for c in checks:
-        verdict = "ok" if c.ok else "UNEXPECTED"
+        verdict = "counted" if c.expected is None else "ok" if c.ok else "UNEXPECTED"
         why = c.why if not c.missing else "missing: " + "; ".join(c.missing)
         table.add_row(
             c.target,
             c.detection,
-            "fires" if c.expected else "quiet",
+            "—" if c.expected is None else "fires" if c.expected else "quiet",
             "fires" if c.fired else "quiet",
             str(c.rows),
             verdict,
