@@ -9,6 +9,7 @@ real EVTX, real zipped OTRF data, damaged files and repeated content.
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import json
 import shutil
@@ -16,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
+import evtx
 import pytest
 
 from stagehunt import cli
@@ -64,9 +66,9 @@ def pool_starts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     started: list[int] = []
     real_start = parallel._start_pool
 
-    def spy(jobs: int) -> Any:
+    def spy(jobs: int, known: frozenset[str] | None) -> Any:
         started.append(jobs)
-        return real_start(jobs)
+        return real_start(jobs, known)
 
     monkeypatch.setattr(parallel, "_start_pool", spy)
     return started
@@ -323,3 +325,26 @@ def test_records_before_a_read_error_are_kept_when_reading_here() -> None:
     assert sum(len(span) for span in spans) == 1024
     numbers = [n for span in spans for n in span.rows().column("n").to_pylist()]
     assert numbers == [f"{i:05d}" for i in range(1, 1025)]
+
+
+def test_workers_hash_files_and_skip_the_ones_the_store_holds(tmp_path: Path) -> None:
+    """With workers, a file's SHA-256 is taken by the worker that reads it; a file the
+    store already holds is not read again, and one of two copies in a load is stored."""
+    files = sorted(SAMPLES.glob("*.evtx"))[:6]
+    for f in files[:3]:
+        shutil.copyfile(f, tmp_path / f.name)
+    with EventStore() as store:
+        first = store.load([tmp_path], jobs=2)
+        for f in files[3:]:
+            shutil.copyfile(f, tmp_path / f.name)
+        shutil.copyfile(files[0], tmp_path / "zz-copy.evtx")  # same bytes as files[0]
+        second = store.load([tmp_path], jobs=2)
+        digests = {hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+        assert set(store.sources()) == digests
+    count = {f.name: sum(1 for _ in evtx.PyEvtxParser(str(f)).records()) for f in files}
+    assert first.files == 3 and not first.already_stored and not first.rejects
+    assert first.stored == sum(count[f.name] for f in files[:3])
+    names = {str(tmp_path / f.name) for f in files[:3]} | {str(tmp_path / "zz-copy.evtx")}
+    assert set(second.already_stored) == names
+    assert second.duplicates == first.stored + count[files[0].name]
+    assert second.files == 7 and second.stored == sum(count[f.name] for f in files[3:])

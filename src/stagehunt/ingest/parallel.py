@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import multiprocessing
 import os
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
-from typing import Generic, NamedTuple, TypeVar, cast
+from typing import IO, Generic, NamedTuple, TypeVar, cast
 
 import pyarrow as pa
 
@@ -47,7 +48,15 @@ from stagehunt.ingest.records import RECORD_ID, Record, Reject
 from stagehunt.ingest.sources import Source
 from stagehunt.ingest.splunk_export import UnsupportedInput
 
-__all__ = ["WHOLE_FILE_LIMIT", "Reading", "cores", "default_jobs", "read_ahead"]
+__all__ = [
+    "WHOLE_FILE_LIMIT",
+    "Read",
+    "Reading",
+    "cores",
+    "default_jobs",
+    "file_digest",
+    "read_ahead",
+]
 
 #: Files up to this size are read whole by a worker; larger ones stream in this process.
 #: A worker's records of a dense EVTX take ~5 times the file's size in Arrow, and a
@@ -90,6 +99,30 @@ def default_jobs() -> int:
     return n if n >= MIN_CORES_FOR_WORKERS else 1
 
 
+@dataclass(frozen=True, slots=True)
+class Read:
+    """How to read one source of the plan (call it), and the SHA-256 of its bytes when
+    a worker took it while reading the file (else None: the caller hashes it itself).
+    With the digest in hand the caller can skip a source it already holds without
+    reading it; a worker does not even read a file whose digest the caller named in
+    ``read_ahead(known=...)``."""
+
+    run: Callable[[], Reading]
+    digest: str | None = None
+
+    def __call__(self) -> Reading:
+        return self.run()
+
+
+def file_digest(fh: IO[bytes]) -> str:
+    """SHA-256 of a stream's bytes, read in 1 MiB blocks: a source's identity in the
+    store ("already ingested")."""
+    h = hashlib.sha256()
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        h.update(chunk)
+    return h.hexdigest()
+
+
 class _Outcome(NamedTuple):
     """One file of a task, read whole by a worker: what `_replay` turns back into a
     `Reading`. Its records are rows ``start``..``stop`` of the task's table. (A named
@@ -101,6 +134,10 @@ class _Outcome(NamedTuple):
     rejects: list[Reject]
     #: ("unsupported" | "unreadable", message) when reading stopped early
     error: tuple[str, str] | None
+    #: SHA-256 of the file when the task was asked for digests and the file could be read
+    digest: str | None = None
+    #: the digest was among the known ones: the file was not read (no records, no error)
+    known: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,13 +231,32 @@ def _read_whole(
 ) -> _Outcome:
     """Worker side: append every record of one file to ``records``; its rejects and the
     error that ended it, if any. A record without an id gets its position in the file
-    (rejects counted), as `EventStore` gives the records it reads itself."""
+    (rejects counted), as `EventStore` gives the records it reads itself.
+
+    When the load wants digests (`_KNOWN` is set), the file's bytes are read once here,
+    hashed, and their head handed to the reader: the SHA-256 costs about as much CPU as
+    pyevtx-rs' parse of a sparse EVTX file, and the main process has one core's worth
+    of other work (measured, issue 14)."""
     start = records.count
     rejects: list[Reject] = []
     fmt: str | None = None
     error: tuple[str, str] | None = None
+    digest: str | None = None
+    head: bytes | None = None
+    if _KNOWN is not None:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError:  # no digest: the caller hashes it and reports the error itself
+            pass
+        else:
+            digest = hashlib.sha256(data).hexdigest()
+            if digest in _KNOWN:
+                return _Outcome(None, start, start, [], None, digest, known=True)
+            head, size = data[: registry.EVTX_HEADER], len(data)
+            del data
     try:
-        fmt, items = registry.read_file(name, path, size, opts, records.row)
+        fmt, items = registry.read_file(name, path, size, opts, records.row, head)
         for reject in records.collect(items):
             if reject is not None:
                 rejects.append(reject)
@@ -208,9 +264,12 @@ def _read_whole(
         error = ("unsupported", exc.message)
     except OSError as exc:
         error = ("unreadable", exc.strerror or str(exc))
-    return _Outcome(fmt, start, records.count, rejects, error)
+    return _Outcome(fmt, start, records.count, rejects, error, digest)
 
 
+#: Worker side: the digests of the sources the caller holds (`read_ahead`'s ``known``),
+#: or None when the caller wants no digests.
+_KNOWN: frozenset[str] | None = None
 #: Worker side: one options object per distinct value. Each task brings its own unpickled
 #: copy, and the EVTX reader caches what it learns per options object (by identity).
 _OPTIONS: dict[IngestOptions, IngestOptions] = {}
@@ -333,18 +392,23 @@ def _poolable(source: Source | None) -> bool:
     )
 
 
-def _start_pool(jobs: int) -> ProcessPoolExecutor:
+def _start_pool(jobs: int, known: frozenset[str] | None) -> ProcessPoolExecutor:
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if "forkserver" in methods:
         ctx.set_forkserver_preload(["stagehunt.ingest.parallel"])
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_start_worker)
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=ctx, initializer=_start_worker, initargs=(known,)
+    )
 
 
-def _start_worker() -> None:
+def _start_worker(known: frozenset[str] | None) -> None:
     """Worker side: the pool is the parallelism, so pyevtx-rs parses with one thread
-    (its own pool of one thread per core would contend with the other workers)."""
+    (its own pool of one thread per core would contend with the other workers). The
+    digests the caller holds come once per worker, not with every task."""
+    global _KNOWN
     evtx_reader.PARSER_THREADS = 1
+    _KNOWN = known
 
 
 #: A task for a worker is sized to hold about this many records: its Arrow conversion
@@ -381,8 +445,9 @@ class _Slot(Generic[T]):
 class _Tasks(Generic[T]):
     """Files grouped into worker tasks, in plan order, as the plan is read ahead."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, known: frozenset[str] | None = None) -> None:
         self.jobs = jobs
+        self.known = known
         self.pool: ProcessPoolExecutor | None = None
         #: where workers put the tables of their tasks (`_scratch_folder`)
         self.scratch: str | None = None
@@ -393,7 +458,7 @@ class _Tasks(Generic[T]):
         #: the task whose files are being handed out, its outcome and its table
         self.decoded: tuple[Future[_TaskOutcome], _TaskOutcome, pa.Table] | None = None
         #: bytes of the files of each task not yet taken back
-        self.sizes: dict[Future[_TaskOutcome], int] = {}
+        self.sizes: dict[Future[_TaskOutcome], list[int]] = {}
         #: records and bytes of the tasks taken back: how many records a byte holds
         self.records_seen = 0
         self.bytes_seen = 0
@@ -430,7 +495,7 @@ class _Tasks(Generic[T]):
         if self.pool is None:
             if alone and self.submitted == 0 and len(group) == 1:
                 return
-            self.pool = _start_pool(self.jobs)
+            self.pool = _start_pool(self.jobs, self.known)
         files = [
             (s.source.name, str(s.source.path), s.source.size)
             for s in group
@@ -440,18 +505,19 @@ class _Tasks(Generic[T]):
             self.scratch = _scratch_folder()
         out = os.path.join(self.scratch, f"task-{self.submitted}.arrow")
         future = self.pool.submit(_read_task, files, opts, out)
-        self.sizes[future] = sum(size for _, _, size in files)
+        self.sizes[future] = [size for _, _, size in files]
         self.submitted += 1
         for index, slot in enumerate(group):
             slot.future, slot.index = future, index
 
-    def reading(self, slot: _Slot[T], opts: IngestOptions) -> Callable[[], Reading]:
+    def reading(self, slot: _Slot[T], opts: IngestOptions) -> Read:
         """How to read ``slot``'s source: a worker's outcome, or a read in this process."""
         assert slot.source is not None
         if slot.future is not None:
             decoded = self.decoded
             if decoded is not None and decoded[0] is slot.future:  # the task in hand
-                return partial(_replay, decoded[2], decoded[1].files[slot.index])
+                outcome = decoded[1].files[slot.index]
+                return Read(partial(_replay, decoded[2], outcome), outcome.digest)
             try:
                 task = slot.future.result()
             except BrokenProcessPool:  # a worker died (killed, out of memory)
@@ -461,9 +527,12 @@ class _Tasks(Generic[T]):
                 table = _table(task)  # once per task
                 self.decoded = (slot.future, task, table)
                 rejects = sum(len(f.rejects) for f in task.files)
-                self._learn(table.num_rows + rejects, self.sizes.pop(slot.future, 0))
-                return partial(_replay, table, task.files[slot.index])
-        return partial(read_here, slot.source, opts)
+                sizes = self.sizes.pop(slot.future, [])
+                read = sum(size for f, size in zip(task.files, sizes, strict=False) if not f.known)
+                self._learn(table.num_rows + rejects, read)
+                outcome = task.files[slot.index]
+                return Read(partial(_replay, table, outcome), outcome.digest)
+        return Read(partial(read_here, slot.source, opts))
 
     def close(self, *, wait: bool = True) -> None:
         if self.pool is not None:
@@ -480,21 +549,27 @@ def read_ahead(
     opts: IngestOptions,
     *,
     jobs: int | None = None,
-) -> Iterator[tuple[T, Callable[[], Reading] | None]]:
+    known: Collection[str] | None = None,
+) -> Iterator[tuple[T, Read | None]]:
     """Each item of ``plan`` in order, with how to read its source (None: nothing to read).
 
     ``source_of`` says which source an item needs read. With ``jobs`` > 1, files ahead
     of the caller (a few tasks' worth, `AHEAD_TASKS`) are read by worker processes while the caller
     consumes; otherwise (or for a large file, or one not on disk) the reading happens
     in this process when called. Either way the records and errors are the same.
+
+    ``known`` (digests the caller holds) asks the workers for each file's SHA-256
+    (`Read.digest`), taken from the bytes they read anyway; a file whose digest is
+    known is not read at all (calling its reading is then a mistake). Sources read in
+    this process come without a digest.
     """
     jobs = default_jobs() if jobs is None else max(1, jobs)
     if jobs == 1:
         for item in plan:
             source = source_of(item)
-            yield item, None if source is None else partial(read_here, source, opts)
+            yield item, None if source is None else Read(partial(read_here, source, opts))
         return
-    tasks: _Tasks[T] = _Tasks(jobs)
+    tasks: _Tasks[T] = _Tasks(jobs, None if known is None else frozenset(known))
     slots: deque[_Slot[T]] = deque()
     ahead = 0  # bytes of the poolable files in `slots`
     items = iter(plan)

@@ -34,7 +34,6 @@ SQL must go through `EventStore.column_for` (and quote the result with
 from __future__ import annotations
 
 import errno
-import hashlib
 import re
 import shutil
 import tempfile
@@ -43,7 +42,6 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -198,21 +196,14 @@ class _Pending:
 
 @dataclass(frozen=True)
 class _Planned:
-    """One source of a load and what to do with it (`EventStore._plan`)."""
+    """One source of a load (`EventStore._plan`), or why it cannot be read at all."""
 
     name: str
     source: Source | None = None
-    digest: str | None = None
-    #: why it cannot be read at all
     error: str | None = None
-    #: records of the same content already in the store
-    stored: int | None = None
-    #: the same content came earlier in this load
-    repeated: bool = False
-    read: bool = False
 
     def to_read(self) -> Source | None:
-        return self.source if self.read else None
+        return self.source if self.error is None else None
 
 
 @dataclass(frozen=True)
@@ -394,11 +385,14 @@ class EventStore:
         first_seq = self._next_seq
         scratch = registry.scratch_dir()
         pending = _Pending()
+        stored = self.sources()
         try:
             plan = self._plan(paths, scratch)
-            for planned, reading in parallel.read_ahead(plan, _Planned.to_read, opts, jobs=jobs):
+            for planned, reading in parallel.read_ahead(
+                plan, _Planned.to_read, opts, jobs=jobs, known=stored
+            ):
                 try:
-                    self._load_source(planned, reading, opts, report, progress, pending)
+                    self._load_source(planned, reading, stored, opts, report, progress, pending)
                 finally:
                     if planned.source is not None and planned.source.temporary:
                         assert planned.source.path is not None
@@ -411,63 +405,53 @@ class EventStore:
         return report
 
     def _plan(self, paths: Sequence[Path], scratch: Path) -> Iterator[_Planned]:
-        """The sources of ``paths`` in order, each with its content hash and whether
-        it must be read (content neither stored nor already read in this load)."""
-        this_load: set[str] = set()
-        stored = dict(
-            self._connection.execute(
-                f"SELECT hash, records FROM {quote_identifier(SOURCES_TABLE)}"
-            ).fetchall()
-        )
+        """The sources of ``paths`` in order. Their content hashes are taken later, by
+        the worker that reads the file or by `_load_source`: hashing every file here,
+        in one process, cost as much as parsing them (issue 14)."""
         for raw_path in paths:
             for source in registry.expand(Path(raw_path), scratch):
                 if isinstance(source, registry.SourceError):
                     yield _Planned(source.name, error=source.reason)
-                    continue
-                try:
-                    digest = _digest(source)
-                except OSError as exc:
-                    yield _Planned(source.name, source, error=f"cannot read: {_reason(exc)}")
-                    continue
-                if digest in stored:
-                    yield _Planned(source.name, source, digest, stored=int(stored[digest]))
-                elif digest in this_load:
-                    yield _Planned(source.name, source, digest, repeated=True)
                 else:
-                    this_load.add(digest)
-                    yield _Planned(source.name, source, digest, read=True)
+                    yield _Planned(source.name, source)
 
     def _load_source(
         self,
         planned: _Planned,
-        reading: Callable[[], parallel.Reading] | None,
+        reading: parallel.Read | None,
+        known: dict[str, int],
         opts: IngestOptions,
         report: LoadReport,
         progress: Progress | None,
         pending: _Pending,
     ) -> None:
         """Take one planned source's records into the pending batch, or count it as
-        already stored, or record why it could not be read.
+        already stored (its content hash is in ``known``, the store's sources when the
+        load began, or was read earlier in this load), or record why it could not be
+        read.
 
         Records of many small sources share one batch: a DuckDB insert per file would cost
         more than reading the file.
         """
-        name, source, digest = planned.name, planned.source, planned.digest
+        name, source = planned.name, planned.source
         if planned.error is not None:
             report.errors.append(f"{name}: {planned.error}")
             return
-        assert source is not None and digest is not None
-        known = planned.stored
-        if planned.repeated:
-            known = pending.hashes.get(digest)
-            if known is None:  # the earlier copy could not be read: try this one
-                reading = partial(registry.read_source, source, opts)
-        if known is not None:
+        assert source is not None and reading is not None
+        digest = reading.digest
+        if digest is None:
+            try:
+                with source.open() as fh:
+                    digest = parallel.file_digest(fh)
+            except OSError as exc:
+                report.errors.append(f"{name}: cannot read: {_reason(exc)}")
+                return
+        records = known.get(digest, pending.hashes.get(digest))
+        if records is not None:
             report.already_stored.append(name)
-            report.duplicates += known
+            report.duplicates += records
             report.files += 1
             return
-        assert reading is not None
         seen = stored = 0
         try:
             fmt, items = reading()
@@ -768,12 +752,3 @@ class EventStore:
 
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
-
-
-def _digest(source: Source) -> str:
-    """SHA-256 of a source's bytes: its identity for "already ingested"."""
-    h = hashlib.sha256()
-    with source.open() as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
