@@ -40,7 +40,7 @@ import tempfile
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -68,6 +68,21 @@ __all__ = [
 
 #: Records inserted per Arrow batch: the bound on memory used while loading.
 BATCH_SIZE = 20_000
+#: A load commits once its open transaction holds this many records (two DuckDB row
+#: groups of 122,880), and at its end. Committing every batch cost the insert 2-3
+#: times over (measured on the bench set, issue 14): each commit wrote the rows to the
+#: WAL, fsync'd it, and, past DuckDB's 16 MiB checkpoint threshold, compressed a
+#: partly filled row group again; a transaction holding a full row group writes it to
+#: the database file once, at insert, and its commit writes only block pointers. What a
+#: kill loses is rolled back, never half stored: a source's ``__sources`` row still
+#: commits with its last records (docs/reliability.md).
+COMMIT_ROWS = 2 * 122_880
+#: Fields whose column DuckDB compresses with zstd instead of choosing per segment:
+#: ``_raw`` (an event's whole text, ~2 KB of EVTX XML) took half of the insert's CPU
+#: in DuckDB's analysis of which compression fits (FSST, dictionary) and in FSST itself;
+#: zstd cost a quarter of that, made the column 7 times smaller, and bare-term search
+#: (``_raw`` scanned with ILIKE) ran as fast (measured on the bench set, issue 14).
+ZSTD_FIELDS = frozenset({"_raw"})
 #: Table mapping field names to physical column names.
 FIELDS_TABLE = "__fields"
 #: Table of the sources loaded: content hash, name, records stored, format.
@@ -161,6 +176,9 @@ class _Pending:
     origins: list[tuple[str, int]] = field(default_factory=list)
     size: int = 0
     sources: list[tuple[str, str, int, str]] = field(default_factory=list)
+    #: the load's open transaction (`EventStore._flush`) and the records it holds
+    open: AbstractContextManager[duckdb.DuckDBPyConnection] | None = None
+    uncommitted: int = 0
     #: content hash -> records, for sources read in this load (not yet in __sources)
     hashes: dict[str, int] = field(default_factory=dict)
 
@@ -226,7 +244,12 @@ class EventStore:
     """Records of Splunk exports in a DuckDB ``events`` table (see the module docstring)."""
 
     def __init__(
-        self, path: Path | None = None, *, batch_size: int = BATCH_SIZE, in_memory: bool = False
+        self,
+        path: Path | None = None,
+        *,
+        batch_size: int = BATCH_SIZE,
+        in_memory: bool = False,
+        commit_rows: int = COMMIT_ROWS,
     ) -> None:
         """Open (or create) the store at ``path``.
 
@@ -243,6 +266,7 @@ class EventStore:
             self._tmpdir = Path(tempfile.mkdtemp(prefix="stagehunt-"))
             target = str(self._tmpdir / "events.duckdb")
         self._batch_size = max(1, batch_size)
+        self._commit_rows = max(1, commit_rows)
         self._target = target
         self._connection = _connect(target)
         self._closed = False
@@ -397,7 +421,11 @@ class EventStore:
                     if planned.source is not None and planned.source.temporary:
                         assert planned.source.path is not None
                         planned.source.path.unlink(missing_ok=True)
-            self._flush(pending)
+            self._flush(pending, final=True)
+        except BaseException as exc:
+            if pending.open is not None:  # roll back what the load had not committed
+                pending.open.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         report.sourcetypes = self._sourcetype_counts(first_seq)
@@ -490,18 +518,23 @@ class EventStore:
             report.files += 1
             report.formats[fmt] = report.formats.get(fmt, 0) + 1
 
-    def _flush(self, pending: _Pending) -> None:
-        """Insert the pending records and remember the sources they complete, in one
-        transaction: a source is in ``__sources`` exactly when all its records are
-        stored (a crash in between leaves neither)."""
-        if not pending.size and not pending.sources:
-            return
-        with self.transaction():
+    def _flush(self, pending: _Pending, *, final: bool = False) -> None:
+        """Insert the pending records and remember the sources they complete, in the
+        load's open transaction (begun here if none is), and commit it once it holds
+        `COMMIT_ROWS` records, or when ``final``: a source is in ``__sources`` exactly
+        when all its records are stored (a crash in between leaves neither)."""
+        if pending.size or pending.sources:
+            if pending.open is None:
+                pending.open = self.transaction()
+                pending.open.__enter__()
             if pending.size:
-                self._insert(*pending.take())
+                pending.uncommitted += self._insert(*pending.take())
             if pending.sources:
                 self._append_rows(SOURCES_TABLE, pending.sources)
-        pending.sources = []
+                pending.sources = []
+        if pending.open is not None and (final or pending.uncommitted >= self._commit_rows):
+            open_, pending.open, pending.uncommitted = pending.open, None, 0
+            open_.__exit__(None, None, None)
 
     def _append_rows(self, table: str, rows: Sequence[tuple[object, ...]]) -> None:
         """Append rows to a catalog table in one statement (``executemany`` costs a
@@ -655,9 +688,10 @@ class EventStore:
         for name, kind in new:
             column = self._physical_name(name)
             self._taken.add(column.casefold())  # before the next name is derived
+            compression = " USING COMPRESSION zstd" if name in ZSTD_FIELDS else ""
             self._connection.execute(
                 f"ALTER TABLE {quote_identifier(EVENTS_TABLE)} "
-                f"ADD COLUMN {quote_identifier(column)} {_SQL_TYPE[kind]}"
+                f"ADD COLUMN {quote_identifier(column)} {_SQL_TYPE[kind]}{compression}"
             )
             added.append(_Field(name, column, kind))
         self._record_fields(added)
