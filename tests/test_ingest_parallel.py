@@ -143,11 +143,36 @@ def test_read_ahead_keeps_plan_order_and_skips_items_without_source(tmp_path: Pa
 def test_large_files_stream_in_this_process(
     pool_starts: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Above the size limit nothing goes to a worker, and the result is the same."""
+    """Above the size limit a file that is not EVTX goes to no worker, and the result
+    is the same."""
     monkeypatch.setattr(parallel, "WHOLE_FILE_LIMIT", 0)
-    first, second, same_rows = load_both([SAMPLES])
+    first, second, same_rows = load_both(sorted(OTRF.glob("*.zip"))[:2])
+    assert first.stored > 0 and "evtx" not in first.formats
     assert pool_starts == []
     assert summary(first) == summary(second) and same_rows
+
+
+def test_large_evtx_files_are_read_by_the_workers_a_run_of_chunks_each(
+    pool_starts: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Above the size limit an EVTX file is shared by the workers, one chunk a task here:
+    the same rows in the same order, the same rejects, a truncated file's included."""
+    monkeypatch.setattr(parallel, "WHOLE_FILE_LIMIT", 0)
+    monkeypatch.setattr(parallel, "PART_CHUNKS", 1)
+    big = max(SAMPLES.glob("*.evtx"), key=lambda p: p.stat().st_size)
+    data = big.read_bytes()
+    assert len(data) >= 4096 + 16 * 65536  # 15 chunks of records, 2 empty slots
+    (tmp_path / "a.evtx").write_bytes(data)
+    (tmp_path / "b.evtx").write_bytes(data[: 4096 + 3 * 65536 + 1000])  # 3 chunks and a bit
+    first, second, same_rows = load_both([tmp_path])
+    assert pool_starts == [2]
+    assert summary(first) == summary(second) and same_rows
+    assert first.stored == 565 + sum(
+        1 for _ in evtx.PyEvtxParser(str(tmp_path / "b.evtx")).records()
+    )
+    assert [(r.path, r.reason.split(":")[0]) for r in first.rejects] == [
+        (str(tmp_path / "b.evtx"), "file truncated")
+    ]
 
 
 def test_one_file_starts_no_workers(pool_starts: list[int]) -> None:

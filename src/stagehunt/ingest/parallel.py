@@ -34,7 +34,7 @@ from typing import IO, Generic, NamedTuple, TypeVar, cast
 
 import pyarrow as pa
 
-from stagehunt.ingest import evtx_reader, registry
+from stagehunt.ingest import evtx_chunks, evtx_reader, registry
 from stagehunt.ingest.batches import (
     Rows,
     column_array,
@@ -138,6 +138,8 @@ class _Outcome(NamedTuple):
     digest: str | None = None
     #: the digest was among the known ones: the file was not read (no records, no error)
     known: bool = False
+    #: a part of a large EVTX file: the highest record number read (the file's own)
+    last: int = 0
 
 
 @dataclass(frozen=True)
@@ -284,7 +286,44 @@ def _read_task(
     opts = _OPTIONS.setdefault(opts, opts)
     records = _Collected()
     outcomes = [_read_whole(name, path, size, opts, records) for name, path, size in files]
-    table = records.table()
+    return _hand_back(records.table(), outcomes, out)
+
+
+def _read_part(
+    name: str, path: str, first_chunk: int, chunks: int, opts: IngestOptions, out: str | None
+) -> _TaskOutcome:
+    """Worker side: ``chunks`` chunks of a large EVTX file from ``first_chunk`` on, read
+    as a file of their own behind the file's header (`evtx_chunks.part`): how the
+    workers share a file too large to read whole. One outcome, as one file's."""
+    opts = _OPTIONS.setdefault(opts, opts)
+    records = _Collected()
+    rejects: list[Reject] = []
+    error: tuple[str, str] | None = None
+    seen = evtx_reader.Above(0)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(evtx_chunks.HEADER_SIZE)
+            fh.seek(evtx_chunks.HEADER_SIZE + first_chunk * evtx_chunks.CHUNK_SIZE)
+            body = fh.read(chunks * evtx_chunks.CHUNK_SIZE)
+        data = evtx_chunks.part(head, body)
+        del body
+        items = evtx_reader.read_part(name, data, first_chunk, opts, records.row, seen)
+        for reject in records.collect(items):
+            if reject is not None:
+                rejects.append(reject)
+    except (OSError, ValueError) as exc:
+        error = ("unreadable", str(exc) if isinstance(exc, ValueError) else _reason(exc))
+    outcome = _Outcome("evtx", 0, records.count, rejects, error, last=seen.highest)
+    return _hand_back(records.table(), [outcome], out)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _hand_back(table: pa.Table, outcomes: list[_Outcome], out: str | None) -> _TaskOutcome:
+    """Worker side: a task's table written to the file ``out`` (see
+    `batches.read_ipc_file`), else by value."""
     if out is not None:
         try:
             write_ipc_file(table, out)
@@ -422,6 +461,9 @@ TASK_BYTES = 8 << 20
 TASK_BYTES_MIN = 2 << 20
 TASK_BYTES_MAX = 64 << 20
 TASK_FILES = 1024
+#: A large EVTX file is read by the workers this many 64 KiB chunks a task (4 MiB: about
+#: 2,000 records of dense Sysmon events, a table of ~8 MB).
+PART_CHUNKS = 64
 #: Tasks are handed out while the files not yet consumed hold fewer bytes than this
 #: many tasks (and at least two per worker): what bounds the records waiting in memory.
 AHEAD_TASKS = 4
@@ -532,7 +574,77 @@ class _Tasks(Generic[T]):
                 self._learn(table.num_rows + rejects, read)
                 outcome = task.files[slot.index]
                 return Read(partial(_replay, table, outcome), outcome.digest)
+        source = slot.source
+        large = source.size is not None and source.size > WHOLE_FILE_LIMIT
+        if large and not self.broken and source.path is not None and source.size is not None:
+            try:
+                head = source.head(evtx_chunks.HEADER_SIZE)
+            except OSError:
+                head = b""
+            if evtx_reader.sniff(head):
+                return Read(self.parts(source.name, str(source.path), source.size, head, opts))
         return Read(partial(read_here, slot.source, opts))
+
+    def parts(
+        self, name: str, path: str, size: int, head: bytes, opts: IngestOptions
+    ) -> Callable[[], Reading]:
+        """A large EVTX file's reading, shared by the workers `PART_CHUNKS` chunks
+        each (its chunks are self-contained): one process read a file of a million
+        records at 0.4 of raw pyevtx-rs. At most `AHEAD_TASKS` (or two per worker)
+        parts are in flight; the first are handed out now, so that they are read
+        while the caller hashes the file. Should the pool break, the rest of the file
+        is read here, part by part, the same way."""
+        chunks = max(0, (size - evtx_chunks.HEADER_SIZE) // evtx_chunks.CHUNK_SIZE)
+        starts = iter(range(0, chunks, PART_CHUNKS))
+        window: deque[tuple[int, Future[_TaskOutcome] | None]] = deque()
+        ahead = max(AHEAD_TASKS, 2 * self.jobs)
+
+        def submit() -> None:
+            start = next(starts, None)
+            if start is None:
+                return
+            n = min(PART_CHUNKS, chunks - start)
+            future: Future[_TaskOutcome] | None = None
+            if not self.broken:
+                if self.pool is None:
+                    self.pool = _start_pool(self.jobs, self.known)
+                if self.scratch is None:
+                    self.scratch = _scratch_folder()
+                out = os.path.join(self.scratch, f"task-{self.submitted}.arrow")
+                self.submitted += 1
+                future = self.pool.submit(_read_part, name, path, start, n, opts, out)
+            window.append((start, future))
+
+        for _ in range(ahead):
+            submit()
+
+        def items() -> Iterator[Record | Reject | Rows]:
+            last: str | None = None
+            while window:
+                start, future = window.popleft()
+                submit()
+                task: _TaskOutcome | None = None
+                if future is not None:
+                    try:
+                        task = future.result()
+                    except BrokenProcessPool:
+                        self.close(wait=False)
+                        self.broken = True
+                if task is None:
+                    n = min(PART_CHUNKS, chunks - start)
+                    task = _read_part(name, path, start, n, opts, None)
+                table, outcome = _table(task), task.files[0]
+                yield from outcome.rejects
+                if outcome.stop > outcome.start:
+                    yield Rows(table, outcome.start, outcome.stop)
+                last = str(outcome.last) if outcome.last else last
+                if outcome.error is not None:
+                    _raise(outcome.error)
+            truncated = evtx_reader.truncation(head, size)
+            if truncated is not None:
+                yield Reject(name, f"end of file (after record {last})", truncated)
+
+        return lambda: ("evtx", items())
 
     def close(self, *, wait: bool = True) -> None:
         if self.pool is not None:
