@@ -39,7 +39,7 @@ import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +61,7 @@ __all__ = [
     "FIELDS_TABLE",
     "EventStore",
     "LoadReport",
+    "Sink",
     "StoreBusy",
     "StoreFull",
     "quote_identifier",
@@ -93,6 +94,10 @@ SOURCE_COLUMN = "__src"
 _HIDDEN_KEYS = frozenset({RECORD_ID, SOURCE_COLUMN})
 #: Called as reading goes on: (source name, records read from it so far).
 Progress = Callable[[str, int], None]
+#: Where a store made with ``sink=`` sends its records instead of the ``events`` table:
+#: each inserted batch (columns under their physical names, ``__seq``, ``__src``,
+#: ``__rid``) and, per physical column, its field's (name, kind).
+Sink = Callable[[pa.Table, Mapping[str, tuple[str, ColumnKind]]], None]
 _TIME = "_time"
 _BATCH_VIEW = "__stagehunt_batch"
 _ROWS_VIEW = "__stagehunt_rows"
@@ -250,6 +255,7 @@ class EventStore:
         batch_size: int = BATCH_SIZE,
         in_memory: bool = False,
         commit_rows: int = COMMIT_ROWS,
+        sink: Sink | None = None,
     ) -> None:
         """Open (or create) the store at ``path``.
 
@@ -257,6 +263,11 @@ class EventStore:
         directory removed by `close`: on disk so that large loads spill to disk
         instead of growing memory. ``in_memory=True`` keeps small, known-size data
         (a handful of records) in memory instead.
+
+        ``sink``: records go there, batch by batch, instead of into ``events``, which
+        stays empty (its columns still track the fields and their kinds, and the
+        catalog tables still dedup sources): how the Parquet lake writes its files
+        from the tables read, with no DuckDB insert and export in between.
         """
         self._tmpdir: Path | None = None
         target = ":memory:"
@@ -267,6 +278,7 @@ class EventStore:
             target = str(self._tmpdir / "events.duckdb")
         self._batch_size = max(1, batch_size)
         self._commit_rows = max(1, commit_rows)
+        self._sink = sink
         self._target = target
         self._connection = _connect(target)
         self._closed = False
@@ -748,14 +760,17 @@ class EventStore:
                 SOURCE_COLUMN,
                 pa.array([digest for digest, rows in origins for _ in range(rows)], pa.string()),
             )
-            con.register(_BATCH_VIEW, batch)
-            try:
-                con.execute(
-                    f"INSERT INTO {quote_identifier(EVENTS_TABLE)} BY NAME "
-                    f"SELECT * FROM {quote_identifier(_BATCH_VIEW)}"
-                )
-            finally:
-                con.unregister(_BATCH_VIEW)
+            if self._sink is not None:
+                self._sink(batch, {f.column: (f.name, f.kind) for f in self._fields.values()})
+            else:
+                con.register(_BATCH_VIEW, batch)
+                try:
+                    con.execute(
+                        f"INSERT INTO {quote_identifier(EVENTS_TABLE)} BY NAME "
+                        f"SELECT * FROM {quote_identifier(_BATCH_VIEW)}"
+                    )
+                finally:
+                    con.unregister(_BATCH_VIEW)
             if own:
                 con.execute("COMMIT")
         except BaseException:
