@@ -8,15 +8,17 @@ Layout (Hive style, one folder per UTC day and sourcetype)::
 
 Partition values are percent-encoded (``:`` and ``/`` occur in sourcetypes) and decoded
 by `partition_values`; events without ``_time`` or ``sourcetype`` go to
-``__HIVE_DEFAULT_PARTITION__``. Every file keeps all of its columns (``sourcetype`` and
-``_time`` included): the folder names serve only to skip files, so readers never infer
+``__HIVE_DEFAULT_PARTITION__``. Every file keeps ``sourcetype`` and ``_time`` as
+columns: the folder names serve only to skip files, so readers never infer
 columns from paths and no partition column can clash with a field.
 
 Ingest reads through a temporary `EventStore` (same readers, same normalisation, same
-``__seq`` order, same dedup by source hash: the catalog's hashes are handed to it) and
-appends files. Schema evolution: a new field is a new column in new files only (readers
-union by name and fill NULL); a field that turns multivalue has its older files rewritten
-with one-element lists, so every file agrees on each column's type.
+``__seq`` order, same dedup by source hash: the catalog's hashes are handed to it) whose
+batches go straight to Parquet files (`_Writer`, the store's ``sink``). Schema
+evolution: a file holds the fields its rows have values for, so a new field is a new
+column in new files only (readers union by name and fill NULL); a field that turns
+multivalue has its older files rewritten with one-element lists, so every file agrees
+on each column's type.
 
 Reading: `Lake.files` picks the files a ``[earliest, latest)`` range can touch; the
 engines read only those (`Lake.duckdb` / `Lake.spark`).

@@ -464,6 +464,8 @@ TASK_FILES = 1024
 #: A large EVTX file is read by the workers this many 64 KiB chunks a task (4 MiB: about
 #: 2,000 records of dense Sysmon events, a table of ~8 MB).
 PART_CHUNKS = 64
+#: ... and this many parts are in flight (handed out, or waiting to be taken back).
+PARTS_AHEAD = 4
 #: Tasks are handed out while the files not yet consumed hold fewer bytes than this
 #: many tasks (and at least two per worker): what bounds the records waiting in memory.
 AHEAD_TASKS = 4
@@ -597,7 +599,7 @@ class _Tasks(Generic[T]):
         chunks = max(0, (size - evtx_chunks.HEADER_SIZE) // evtx_chunks.CHUNK_SIZE)
         starts = iter(range(0, chunks, PART_CHUNKS))
         window: deque[tuple[int, Future[_TaskOutcome] | None]] = deque()
-        ahead = max(AHEAD_TASKS, 2 * self.jobs)
+        ahead = max(PARTS_AHEAD, 2 * self.jobs)
 
         def submit() -> None:
             start = next(starts, None)
