@@ -280,7 +280,18 @@ class Lake:
                         self.catalog.sources[digest] = records
         except BaseException:
             writer.discard()  # files the catalog will not name: readers must not see them
+            promoted = [f for f in self.catalog.fields if f.kind is ColumnKind.MULTI]
             self.catalog = self._read_catalog()
+            # older files a field's promotion rewrote stay rewritten: the catalog says so
+            changed = False
+            for f in promoted:
+                was = self.catalog.field(f.name)
+                if was is not None and was.kind is ColumnKind.STRING:
+                    index = self.catalog.fields.index(was)
+                    self.catalog.fields[index] = LakeField(f.name, was.column, f.kind)
+                    changed = True
+            if changed:
+                self._write_catalog()
             raise
         if writer.rows:
             self.catalog.next_seq = writer.next_seq
@@ -320,8 +331,10 @@ class Lake:
         """Rewrite older files so ``column`` is a list there too (one-element lists)."""
         for path in self.files():
             table = pq.read_table(path)
-            if column not in table.column_names:
-                continue
+            if column not in table.column_names or pa.types.is_list(
+                table.schema.field(column).type
+            ):
+                continue  # (already a list: rewritten by an ingest that then failed)
             values = table.column(column).to_pylist()
             lists = pa.array([None if v is None else [v] for v in values], pa.list_(pa.string()))
             table = table.set_column(table.column_names.index(column), column, lists)

@@ -437,6 +437,8 @@ class EventStore:
         except BaseException as exc:
             if pending.open is not None:  # roll back what the load had not committed
                 pending.open.__exit__(type(exc), exc, exc.__traceback__)
+            if isinstance(exc, _WriteError):
+                raise exc.error from None
             raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -512,7 +514,10 @@ class EventStore:
                 stored += n
                 pending.add(item, digest)
                 if pending.size >= self._batch_size:
-                    self._flush(pending)
+                    try:
+                        self._flush(pending)
+                    except OSError as exc:  # the store's (or sink's), not this file's
+                        raise _WriteError(exc) from exc
                     if progress is not None:
                         progress(name, seen)
             if progress is not None:
@@ -797,6 +802,16 @@ class EventStore:
             columns.append(f.column)
             arrays.append(as_lists(column) if f.kind is ColumnKind.MULTI else column)
         return pa.table(arrays, names=columns)
+
+
+class _WriteError(Exception):
+    """An `OSError` from writing a batch (the store's disk full, a sink's file), raised
+    while a file is being read: carried past the handler that reports a file's own read
+    errors (which would count the batch's records as stored), then raised as it was."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _reason(exc: OSError) -> str:
