@@ -236,9 +236,9 @@ def _read_whole(
     (rejects counted), as `EventStore` gives the records it reads itself.
 
     When the load wants digests (`_KNOWN` is set), the file's bytes are read once here,
-    hashed, and their head handed to the reader: the SHA-256 costs about as much CPU as
-    pyevtx-rs' parse of a sparse EVTX file, and the main process has one core's worth
-    of other work (measured, issue 14)."""
+    hashed, and their head handed to the reader: the SHA-256 of a 69 KiB one-record EVTX
+    file costs ~48 µs of CPU, more than pyevtx-rs' parse of it (~28 µs), and the main
+    process has a core's worth of other work (measured, issue 14)."""
     start = records.count
     rejects: list[Reject] = []
     fmt: str | None = None
