@@ -9,6 +9,7 @@ real EVTX, real zipped OTRF data, damaged files and repeated content.
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import json
 import shutil
@@ -16,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any
 
+import evtx
 import pytest
 
 from stagehunt import cli
@@ -64,9 +66,9 @@ def pool_starts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     started: list[int] = []
     real_start = parallel._start_pool
 
-    def spy(jobs: int) -> Any:
+    def spy(jobs: int, known: frozenset[str] | None) -> Any:
         started.append(jobs)
-        return real_start(jobs)
+        return real_start(jobs, known)
 
     monkeypatch.setattr(parallel, "_start_pool", spy)
     return started
@@ -141,11 +143,36 @@ def test_read_ahead_keeps_plan_order_and_skips_items_without_source(tmp_path: Pa
 def test_large_files_stream_in_this_process(
     pool_starts: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Above the size limit nothing goes to a worker, and the result is the same."""
+    """Above the size limit a file that is not EVTX goes to no worker, and the result
+    is the same."""
     monkeypatch.setattr(parallel, "WHOLE_FILE_LIMIT", 0)
-    first, second, same_rows = load_both([SAMPLES])
+    first, second, same_rows = load_both(sorted(OTRF.glob("*.zip"))[:2])
+    assert first.stored > 0 and "evtx" not in first.formats
     assert pool_starts == []
     assert summary(first) == summary(second) and same_rows
+
+
+def test_large_evtx_files_are_read_by_the_workers_a_run_of_chunks_each(
+    pool_starts: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Above the size limit an EVTX file is shared by the workers, one chunk a task here:
+    the same rows in the same order, the same rejects, a truncated file's included."""
+    monkeypatch.setattr(parallel, "WHOLE_FILE_LIMIT", 0)
+    monkeypatch.setattr(parallel, "PART_CHUNKS", 1)
+    big = max(SAMPLES.glob("*.evtx"), key=lambda p: p.stat().st_size)
+    data = big.read_bytes()
+    assert len(data) >= 4096 + 16 * 65536  # 15 chunks of records, 2 empty slots
+    (tmp_path / "a.evtx").write_bytes(data)
+    (tmp_path / "b.evtx").write_bytes(data[: 4096 + 3 * 65536 + 1000])  # 3 chunks and a bit
+    first, second, same_rows = load_both([tmp_path])
+    assert pool_starts == [2]
+    assert summary(first) == summary(second) and same_rows
+    assert first.stored == 565 + sum(
+        1 for _ in evtx.PyEvtxParser(str(tmp_path / "b.evtx")).records()
+    )
+    assert [(r.path, r.reason.split(":")[0]) for r in first.rejects] == [
+        (str(tmp_path / "b.evtx"), "file truncated")
+    ]
 
 
 def test_one_file_starts_no_workers(pool_starts: list[int]) -> None:
@@ -323,3 +350,26 @@ def test_records_before_a_read_error_are_kept_when_reading_here() -> None:
     assert sum(len(span) for span in spans) == 1024
     numbers = [n for span in spans for n in span.rows().column("n").to_pylist()]
     assert numbers == [f"{i:05d}" for i in range(1, 1025)]
+
+
+def test_workers_hash_files_and_skip_the_ones_the_store_holds(tmp_path: Path) -> None:
+    """With workers, a file's SHA-256 is taken by the worker that reads it; a file the
+    store already holds is not read again, and one of two copies in a load is stored."""
+    files = sorted(SAMPLES.glob("*.evtx"))[:6]
+    for f in files[:3]:
+        shutil.copyfile(f, tmp_path / f.name)
+    with EventStore() as store:
+        first = store.load([tmp_path], jobs=2)
+        for f in files[3:]:
+            shutil.copyfile(f, tmp_path / f.name)
+        shutil.copyfile(files[0], tmp_path / "zz-copy.evtx")  # same bytes as files[0]
+        second = store.load([tmp_path], jobs=2)
+        digests = {hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+        assert set(store.sources()) == digests
+    count = {f.name: sum(1 for _ in evtx.PyEvtxParser(str(f)).records()) for f in files}
+    assert first.files == 3 and not first.already_stored and not first.rejects
+    assert first.stored == sum(count[f.name] for f in files[:3])
+    names = {str(tmp_path / f.name) for f in files[:3]} | {str(tmp_path / "zz-copy.evtx")}
+    assert set(second.already_stored) == names
+    assert second.duplicates == first.stored + count[files[0].name]
+    assert second.files == 7 and second.stored == sum(count[f.name] for f in files[3:])

@@ -166,3 +166,69 @@ def test_ingest_into_a_folder_that_is_not_a_lake_is_refused(
     assert cli.main(["ingest", str(inputs[0]), "--lake", str(tmp_path / "busy")]) == 1
     assert "is not a stagehunt lake" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == ["notes.txt"]
+
+
+def test_one_ingest_whose_field_turns_multivalue_in_a_later_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of 2: `tags` is single-valued in the first batches' files, then a list;
+    the files written before are rewritten, so every file agrees, and nothing is lost."""
+    monkeypatch.setitem(EventStore.__init__.__kwdefaults__, "batch_size", 2)
+    path = _write(tmp_path / "both.json", FIRST + SECOND)
+    lake = Lake(tmp_path / "lake")
+    report = lake.ingest([path])
+    assert report.stored == 6 and not report.rejects
+    assert report.sourcetypes == {SYSMON: 4, AUDIT: 2}
+    assert lake.schema()["tags"].value == "multi"
+    result = run_on(lake.duckdb(), ALL_ROWS)
+    assert [(r[1], r[3], r[4]) for r in result.rows] == [
+        ("b", None, "e1"),
+        ("a", ["p", "q"], None),
+        ("c", None, None),
+        ("a", ["z"], None),
+        ("b", ["y"], None),
+        ("a", ["x"], None),
+    ]
+    assert Lake(tmp_path / "lake").catalog.next_seq == 6
+
+
+def test_an_ingest_that_fails_leaves_no_file_and_no_catalog_change(
+    tmp_path: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer fails on the second batch (as a full disk would): the files the ingest
+    wrote are removed, the catalog names no new source and no new record (only `tags`,
+    whose older files the first batch's list rewrote, is multivalue now), and the same
+    ingest then succeeds."""
+    from stagehunt.backends import lake as lake_module
+
+    lake = Lake(tmp_path / "lake")
+    lake.ingest([inputs[0]])
+    before = sorted(lake.files())
+    catalog = (tmp_path / "lake" / CATALOG).read_text(encoding="utf-8")
+    monkeypatch.setitem(EventStore.__init__.__kwdefaults__, "batch_size", 1)
+    real = lake_module._Writer.__call__
+    calls: list[int] = []
+
+    def failing(self: Any, *args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(self, *args)
+
+    monkeypatch.setattr(lake_module._Writer, "__call__", failing)
+    with pytest.raises(OSError):
+        lake.ingest([inputs[1]])
+    assert sorted(lake.files()) == before
+    after = json.loads((tmp_path / "lake" / CATALOG).read_text(encoding="utf-8"))
+    was = json.loads(catalog)
+    assert {k: after[k] for k in ("sources", "next_seq", "ingests")} == {
+        k: was[k] for k in ("sources", "next_seq", "ingests")
+    }
+    assert [f for f in after["fields"] if f not in was["fields"]] == [
+        {"name": "tags", "column": "tags", "kind": "multi"}
+    ]
+    assert len(run_on(Lake(tmp_path / "lake").duckdb(), ALL_ROWS).rows) == 4
+    monkeypatch.undo()
+    report = Lake(tmp_path / "lake").ingest([inputs[1]])
+    assert report.stored == 2
+    assert len(run_on(Lake(tmp_path / "lake").duckdb(), ALL_ROWS).rows) == 6

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 
 from stagehunt.store.event_store import EventStore, StoreBusy
@@ -22,10 +24,10 @@ def _count(store: EventStore) -> int:
 
 
 def test_a_source_split_over_batches_is_stored_whole_or_not_at_all(tmp_path: Path) -> None:
-    # batch_size 4: 10 records take 3 inserts; the first two commit without the
-    # source's catalog row, as they would before a crash in the third
+    # batch_size 4, commit_rows 4: 10 records take 3 inserts and 3 commits; the first two
+    # commit without the source's catalog row, as they would before a crash in the third
     src = _jsonl(tmp_path / "ten.jsonl", 10)
-    with EventStore(tmp_path / "s.duckdb", batch_size=4) as store:
+    with EventStore(tmp_path / "s.duckdb", batch_size=4, commit_rows=4) as store:
         store.load([src])
         store.connection.execute("DELETE FROM __sources")  # as if killed before the last batch
         store.connection.execute("DELETE FROM events WHERE __seq >= 8")
@@ -74,3 +76,38 @@ def test_a_store_in_a_missing_folder_or_not_a_store_is_one_line(tmp_path: Path) 
         EventStore(text)
     assert wrong.value.filename == str(text)
     assert text.read_text(encoding="utf-8") == "not a database\n"  # left as it was
+
+
+def test_a_load_commits_every_commit_rows_records_and_a_failure_rolls_back_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches of 4 records, a commit once 8 are held: the third file's insert fails
+    (as a full disk would). The first two files' 8 records are committed, but only the
+    first file's catalog row: a file's row goes with the flush after its last records
+    (here the failed one). The next load deletes the second file's unfinished records
+    and reads both again."""
+    files = []
+    for i in range(3):
+        path = tmp_path / f"{i}.jsonl"
+        path.write_text("".join(json.dumps({"n": f"{i}.{j}"}) + "\n" for j in range(4)))
+        files.append(path)
+    with EventStore(tmp_path / "s.duckdb", batch_size=4, commit_rows=8) as store:
+        real = store._insert
+        calls: list[int] = []
+
+        def insert(*args: Any) -> int:
+            calls.append(1)
+            if len(calls) == 3:
+                raise duckdb.IOException("disk gone")
+            return real(*args)
+
+        monkeypatch.setattr(store, "_insert", insert)
+        with pytest.raises(duckdb.IOException):
+            store.load(files)
+        assert _count(store) == 8
+        assert len(store.sources()) == 1
+        monkeypatch.undo()
+        report = store.load(files)
+        assert report.stored == 8 and report.already_stored == [str(files[0])]
+        values = store.connection.execute("SELECT n FROM events ORDER BY __seq").fetchall()
+        assert [v[0] for v in values] == [f"{i}.{j}" for i in range(3) for j in range(4)]

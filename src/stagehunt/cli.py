@@ -316,7 +316,7 @@ def _open_lake(folder: Path, *, must_exist: bool) -> Lake:
 
 def _ingest_lake(lake: Lake, args: argparse.Namespace, err: Console) -> None:
     with progress_reporter(err, log_lines=True) as progress:
-        report = lake.ingest(list(args.paths), _options(args), progress)
+        report = lake.ingest(list(args.paths), _options(args), progress, jobs=args.jobs)
     print_summary(report, err)
     if report.errors and report.records_read == 0 and report.files == 0:
         raise CliError("no input could be read")

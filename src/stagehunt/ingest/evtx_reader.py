@@ -19,6 +19,7 @@ without a word, is detected from the file header and reported too.
 
 from __future__ import annotations
 
+import io
 import operator
 import re
 import struct
@@ -532,6 +533,39 @@ def read_path(
         yield Reject(name, "file header", f"unreadable EVTX: {exc}")
         return
     yield from _records(name, parser, truncated, opts, rows)
+
+
+_CHUNK_AT = re.compile(r"^chunk (\d+)$")
+
+
+def read_part(
+    name: str,
+    data: bytes,
+    first_chunk: int,
+    opts: IngestOptions,
+    rows: RowSink | None,
+    seen: Above | None = None,
+) -> Iterator[Record | Reject | object]:
+    """`read` for a run of a file's chunks behind its header (`evtx_chunks.part`), the
+    chunks from ``first_chunk`` on: what a worker reads of a large file. Records keep
+    their numbers (the chunks' own; ``seen.highest`` is then the highest read); a
+    reject naming a chunk names it as the whole file counts them."""
+    try:
+        parser = evtx.PyEvtxParser(io.BytesIO(data), number_of_threads=1)
+    except (OSError, RuntimeError, ValueError) as exc:
+        yield Reject(name, f"chunk {first_chunk}", f"unreadable EVTX: {exc}")
+        return
+    for item in _records(name, parser, None, opts, rows, seen):
+        if isinstance(item, Reject):
+            m = _CHUNK_AT.match(item.position)
+            if m is not None:
+                item = Reject(item.path, f"chunk {int(m.group(1)) + first_chunk}", item.reason)
+        yield item
+
+
+def truncation(header: bytes, size: int) -> str | None:
+    """Public name of `_truncation`, for a large file read in parts."""
+    return _truncation(header, size)
 
 
 def _records(

@@ -19,21 +19,22 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import multiprocessing
 import os
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import partial
-from typing import Generic, NamedTuple, TypeVar, cast
+from typing import IO, Generic, NamedTuple, TypeVar, cast
 
 import pyarrow as pa
 
-from stagehunt.ingest import evtx_reader, registry
+from stagehunt.ingest import evtx_chunks, evtx_reader, registry
 from stagehunt.ingest.batches import (
     Rows,
     column_array,
@@ -47,7 +48,15 @@ from stagehunt.ingest.records import RECORD_ID, Record, Reject
 from stagehunt.ingest.sources import Source
 from stagehunt.ingest.splunk_export import UnsupportedInput
 
-__all__ = ["WHOLE_FILE_LIMIT", "Reading", "cores", "default_jobs", "read_ahead"]
+__all__ = [
+    "WHOLE_FILE_LIMIT",
+    "Read",
+    "Reading",
+    "cores",
+    "default_jobs",
+    "file_digest",
+    "read_ahead",
+]
 
 #: Files up to this size are read whole by a worker; larger ones stream in this process.
 #: A worker's records of a dense EVTX take ~5 times the file's size in Arrow, and a
@@ -90,6 +99,30 @@ def default_jobs() -> int:
     return n if n >= MIN_CORES_FOR_WORKERS else 1
 
 
+@dataclass(frozen=True, slots=True)
+class Read:
+    """How to read one source of the plan (call it), and the SHA-256 of its bytes when
+    a worker took it while reading the file (else None: the caller hashes it itself).
+    With the digest in hand the caller can skip a source it already holds without
+    reading it; a worker does not even read a file whose digest the caller named in
+    ``read_ahead(known=...)``."""
+
+    run: Callable[[], Reading]
+    digest: str | None = None
+
+    def __call__(self) -> Reading:
+        return self.run()
+
+
+def file_digest(fh: IO[bytes]) -> str:
+    """SHA-256 of a stream's bytes, read in 1 MiB blocks: a source's identity in the
+    store ("already ingested")."""
+    h = hashlib.sha256()
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        h.update(chunk)
+    return h.hexdigest()
+
+
 class _Outcome(NamedTuple):
     """One file of a task, read whole by a worker: what `_replay` turns back into a
     `Reading`. Its records are rows ``start``..``stop`` of the task's table. (A named
@@ -101,6 +134,12 @@ class _Outcome(NamedTuple):
     rejects: list[Reject]
     #: ("unsupported" | "unreadable", message) when reading stopped early
     error: tuple[str, str] | None
+    #: SHA-256 of the file when the task was asked for digests and the file could be read
+    digest: str | None = None
+    #: the digest was among the known ones: the file was not read (no records, no error)
+    known: bool = False
+    #: a part of a large EVTX file: the highest record number read (the file's own)
+    last: int = 0
 
 
 @dataclass(frozen=True)
@@ -194,13 +233,32 @@ def _read_whole(
 ) -> _Outcome:
     """Worker side: append every record of one file to ``records``; its rejects and the
     error that ended it, if any. A record without an id gets its position in the file
-    (rejects counted), as `EventStore` gives the records it reads itself."""
+    (rejects counted), as `EventStore` gives the records it reads itself.
+
+    When the load wants digests (`_KNOWN` is set), the file's bytes are read once here,
+    hashed, and their head handed to the reader: the SHA-256 of a 69 KiB one-record EVTX
+    file costs ~48 µs of CPU, more than pyevtx-rs' parse of it (~28 µs), and the main
+    process has a core's worth of other work (measured, issue 14)."""
     start = records.count
     rejects: list[Reject] = []
     fmt: str | None = None
     error: tuple[str, str] | None = None
+    digest: str | None = None
+    head: bytes | None = None
+    if _KNOWN is not None:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError:  # no digest: the caller hashes it and reports the error itself
+            pass
+        else:
+            digest = hashlib.sha256(data).hexdigest()
+            if digest in _KNOWN:
+                return _Outcome(None, start, start, [], None, digest, known=True)
+            head, size = data[: registry.EVTX_HEADER], len(data)
+            del data
     try:
-        fmt, items = registry.read_file(name, path, size, opts, records.row)
+        fmt, items = registry.read_file(name, path, size, opts, records.row, head)
         for reject in records.collect(items):
             if reject is not None:
                 rejects.append(reject)
@@ -208,9 +266,12 @@ def _read_whole(
         error = ("unsupported", exc.message)
     except OSError as exc:
         error = ("unreadable", exc.strerror or str(exc))
-    return _Outcome(fmt, start, records.count, rejects, error)
+    return _Outcome(fmt, start, records.count, rejects, error, digest)
 
 
+#: Worker side: the digests of the sources the caller holds (`read_ahead`'s ``known``),
+#: or None when the caller wants no digests.
+_KNOWN: frozenset[str] | None = None
 #: Worker side: one options object per distinct value. Each task brings its own unpickled
 #: copy, and the EVTX reader caches what it learns per options object (by identity).
 _OPTIONS: dict[IngestOptions, IngestOptions] = {}
@@ -225,7 +286,44 @@ def _read_task(
     opts = _OPTIONS.setdefault(opts, opts)
     records = _Collected()
     outcomes = [_read_whole(name, path, size, opts, records) for name, path, size in files]
-    table = records.table()
+    return _hand_back(records.table(), outcomes, out)
+
+
+def _read_part(
+    name: str, path: str, first_chunk: int, chunks: int, opts: IngestOptions, out: str | None
+) -> _TaskOutcome:
+    """Worker side: ``chunks`` chunks of a large EVTX file from ``first_chunk`` on, read
+    as a file of their own behind the file's header (`evtx_chunks.part`): how the
+    workers share a file too large to read whole. One outcome, as one file's."""
+    opts = _OPTIONS.setdefault(opts, opts)
+    records = _Collected()
+    rejects: list[Reject] = []
+    error: tuple[str, str] | None = None
+    seen = evtx_reader.Above(0)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(evtx_chunks.HEADER_SIZE)
+            fh.seek(evtx_chunks.HEADER_SIZE + first_chunk * evtx_chunks.CHUNK_SIZE)
+            body = fh.read(chunks * evtx_chunks.CHUNK_SIZE)
+        data = evtx_chunks.part(head, body)
+        del body
+        items = evtx_reader.read_part(name, data, first_chunk, opts, records.row, seen)
+        for reject in records.collect(items):
+            if reject is not None:
+                rejects.append(reject)
+    except (OSError, ValueError) as exc:
+        error = ("unreadable", str(exc) if isinstance(exc, ValueError) else _reason(exc))
+    outcome = _Outcome("evtx", 0, records.count, rejects, error, last=seen.highest)
+    return _hand_back(records.table(), [outcome], out)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _hand_back(table: pa.Table, outcomes: list[_Outcome], out: str | None) -> _TaskOutcome:
+    """Worker side: a task's table written to the file ``out`` (see
+    `batches.read_ipc_file`), else by value."""
     if out is not None:
         try:
             write_ipc_file(table, out)
@@ -333,18 +431,23 @@ def _poolable(source: Source | None) -> bool:
     )
 
 
-def _start_pool(jobs: int) -> ProcessPoolExecutor:
+def _start_pool(jobs: int, known: frozenset[str] | None) -> ProcessPoolExecutor:
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if "forkserver" in methods:
         ctx.set_forkserver_preload(["stagehunt.ingest.parallel"])
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_start_worker)
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=ctx, initializer=_start_worker, initargs=(known,)
+    )
 
 
-def _start_worker() -> None:
+def _start_worker(known: frozenset[str] | None) -> None:
     """Worker side: the pool is the parallelism, so pyevtx-rs parses with one thread
-    (its own pool of one thread per core would contend with the other workers)."""
+    (its own pool of one thread per core would contend with the other workers). The
+    digests the caller holds come once per worker, not with every task."""
+    global _KNOWN
     evtx_reader.PARSER_THREADS = 1
+    _KNOWN = known
 
 
 #: A task for a worker is sized to hold about this many records: its Arrow conversion
@@ -358,6 +461,11 @@ TASK_BYTES = 8 << 20
 TASK_BYTES_MIN = 2 << 20
 TASK_BYTES_MAX = 64 << 20
 TASK_FILES = 1024
+#: A large EVTX file is read by the workers this many 64 KiB chunks a task (4 MiB: about
+#: 2,000 records of dense Sysmon events, a table of ~8 MB).
+PART_CHUNKS = 64
+#: ... and this many parts are in flight (handed out, or waiting to be taken back).
+PARTS_AHEAD = 4
 #: Tasks are handed out while the files not yet consumed hold fewer bytes than this
 #: many tasks (and at least two per worker): what bounds the records waiting in memory.
 AHEAD_TASKS = 4
@@ -381,8 +489,9 @@ class _Slot(Generic[T]):
 class _Tasks(Generic[T]):
     """Files grouped into worker tasks, in plan order, as the plan is read ahead."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, known: frozenset[str] | None = None) -> None:
         self.jobs = jobs
+        self.known = known
         self.pool: ProcessPoolExecutor | None = None
         #: where workers put the tables of their tasks (`_scratch_folder`)
         self.scratch: str | None = None
@@ -393,7 +502,7 @@ class _Tasks(Generic[T]):
         #: the task whose files are being handed out, its outcome and its table
         self.decoded: tuple[Future[_TaskOutcome], _TaskOutcome, pa.Table] | None = None
         #: bytes of the files of each task not yet taken back
-        self.sizes: dict[Future[_TaskOutcome], int] = {}
+        self.sizes: dict[Future[_TaskOutcome], list[int]] = {}
         #: records and bytes of the tasks taken back: how many records a byte holds
         self.records_seen = 0
         self.bytes_seen = 0
@@ -430,7 +539,7 @@ class _Tasks(Generic[T]):
         if self.pool is None:
             if alone and self.submitted == 0 and len(group) == 1:
                 return
-            self.pool = _start_pool(self.jobs)
+            self.pool = _start_pool(self.jobs, self.known)
         files = [
             (s.source.name, str(s.source.path), s.source.size)
             for s in group
@@ -440,18 +549,19 @@ class _Tasks(Generic[T]):
             self.scratch = _scratch_folder()
         out = os.path.join(self.scratch, f"task-{self.submitted}.arrow")
         future = self.pool.submit(_read_task, files, opts, out)
-        self.sizes[future] = sum(size for _, _, size in files)
+        self.sizes[future] = [size for _, _, size in files]
         self.submitted += 1
         for index, slot in enumerate(group):
             slot.future, slot.index = future, index
 
-    def reading(self, slot: _Slot[T], opts: IngestOptions) -> Callable[[], Reading]:
+    def reading(self, slot: _Slot[T], opts: IngestOptions) -> Read:
         """How to read ``slot``'s source: a worker's outcome, or a read in this process."""
         assert slot.source is not None
         if slot.future is not None:
             decoded = self.decoded
             if decoded is not None and decoded[0] is slot.future:  # the task in hand
-                return partial(_replay, decoded[2], decoded[1].files[slot.index])
+                outcome = decoded[1].files[slot.index]
+                return Read(partial(_replay, decoded[2], outcome), outcome.digest)
             try:
                 task = slot.future.result()
             except BrokenProcessPool:  # a worker died (killed, out of memory)
@@ -461,9 +571,82 @@ class _Tasks(Generic[T]):
                 table = _table(task)  # once per task
                 self.decoded = (slot.future, task, table)
                 rejects = sum(len(f.rejects) for f in task.files)
-                self._learn(table.num_rows + rejects, self.sizes.pop(slot.future, 0))
-                return partial(_replay, table, task.files[slot.index])
-        return partial(read_here, slot.source, opts)
+                sizes = self.sizes.pop(slot.future, [])
+                read = sum(size for f, size in zip(task.files, sizes, strict=False) if not f.known)
+                self._learn(table.num_rows + rejects, read)
+                outcome = task.files[slot.index]
+                return Read(partial(_replay, table, outcome), outcome.digest)
+        source = slot.source
+        large = source.size is not None and source.size > WHOLE_FILE_LIMIT
+        if large and not self.broken and source.path is not None and source.size is not None:
+            try:
+                head = source.head(evtx_chunks.HEADER_SIZE)
+            except OSError:
+                head = b""
+            if evtx_reader.sniff(head):
+                return Read(self.parts(source.name, str(source.path), source.size, head, opts))
+        return Read(partial(read_here, slot.source, opts))
+
+    def parts(
+        self, name: str, path: str, size: int, head: bytes, opts: IngestOptions
+    ) -> Callable[[], Reading]:
+        """A large EVTX file's reading, shared by the workers `PART_CHUNKS` chunks
+        each (its chunks are self-contained): one process read a file of a million
+        records at 0.4 of raw pyevtx-rs. At most `AHEAD_TASKS` (or two per worker)
+        parts are in flight; the first are handed out now, so that they are read
+        while the caller hashes the file. Should the pool break, the rest of the file
+        is read here, part by part, the same way."""
+        chunks = max(0, (size - evtx_chunks.HEADER_SIZE) // evtx_chunks.CHUNK_SIZE)
+        starts = iter(range(0, chunks, PART_CHUNKS))
+        window: deque[tuple[int, Future[_TaskOutcome] | None]] = deque()
+        ahead = max(PARTS_AHEAD, 2 * self.jobs)
+
+        def submit() -> None:
+            start = next(starts, None)
+            if start is None:
+                return
+            n = min(PART_CHUNKS, chunks - start)
+            future: Future[_TaskOutcome] | None = None
+            if not self.broken:
+                if self.pool is None:
+                    self.pool = _start_pool(self.jobs, self.known)
+                if self.scratch is None:
+                    self.scratch = _scratch_folder()
+                out = os.path.join(self.scratch, f"task-{self.submitted}.arrow")
+                self.submitted += 1
+                future = self.pool.submit(_read_part, name, path, start, n, opts, out)
+            window.append((start, future))
+
+        for _ in range(ahead):
+            submit()
+
+        def items() -> Iterator[Record | Reject | Rows]:
+            last: str | None = None
+            while window:
+                start, future = window.popleft()
+                submit()
+                task: _TaskOutcome | None = None
+                if future is not None:
+                    try:
+                        task = future.result()
+                    except BrokenProcessPool:
+                        self.close(wait=False)
+                        self.broken = True
+                if task is None:
+                    n = min(PART_CHUNKS, chunks - start)
+                    task = _read_part(name, path, start, n, opts, None)
+                table, outcome = _table(task), task.files[0]
+                yield from outcome.rejects
+                if outcome.stop > outcome.start:
+                    yield Rows(table, outcome.start, outcome.stop)
+                last = str(outcome.last) if outcome.last else last
+                if outcome.error is not None:
+                    _raise(outcome.error)
+            truncated = evtx_reader.truncation(head, size)
+            if truncated is not None:
+                yield Reject(name, f"end of file (after record {last})", truncated)
+
+        return lambda: ("evtx", items())
 
     def close(self, *, wait: bool = True) -> None:
         if self.pool is not None:
@@ -480,21 +663,27 @@ def read_ahead(
     opts: IngestOptions,
     *,
     jobs: int | None = None,
-) -> Iterator[tuple[T, Callable[[], Reading] | None]]:
+    known: Collection[str] | None = None,
+) -> Iterator[tuple[T, Read | None]]:
     """Each item of ``plan`` in order, with how to read its source (None: nothing to read).
 
     ``source_of`` says which source an item needs read. With ``jobs`` > 1, files ahead
     of the caller (a few tasks' worth, `AHEAD_TASKS`) are read by worker processes while the caller
     consumes; otherwise (or for a large file, or one not on disk) the reading happens
     in this process when called. Either way the records and errors are the same.
+
+    ``known`` (digests the caller holds) asks the workers for each file's SHA-256
+    (`Read.digest`), taken from the bytes they read anyway; a file whose digest is
+    known is not read at all (calling its reading is then a mistake). Sources read in
+    this process come without a digest.
     """
     jobs = default_jobs() if jobs is None else max(1, jobs)
     if jobs == 1:
         for item in plan:
             source = source_of(item)
-            yield item, None if source is None else partial(read_here, source, opts)
+            yield item, None if source is None else Read(partial(read_here, source, opts))
         return
-    tasks: _Tasks[T] = _Tasks(jobs)
+    tasks: _Tasks[T] = _Tasks(jobs, None if known is None else frozenset(known))
     slots: deque[_Slot[T]] = deque()
     ahead = 0  # bytes of the poolable files in `slots`
     items = iter(plan)

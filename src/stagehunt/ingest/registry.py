@@ -54,7 +54,9 @@ ZIP_MAX_RATIO = 200
 #: ... once it is past this size: small members are always extracted.
 ZIP_RATIO_FROM_BYTES = 64 * 1024 * 1024
 _SNIFF = 64 * 1024
-_EVTX_HEADER = 4096
+#: The bytes an EVTX reader needs in hand to start (the file header).
+EVTX_HEADER = 4096
+_EVTX_HEADER = EVTX_HEADER
 
 
 @dataclass(frozen=True)
@@ -178,19 +180,26 @@ def read_source(
 
 
 def read_file(
-    name: str, path: str, size: int, opts: IngestOptions, rows: RowSink | None = None
+    name: str,
+    path: str,
+    size: int,
+    opts: IngestOptions,
+    rows: RowSink | None = None,
+    head: bytes | None = None,
 ) -> tuple[str, Iterator[Record | Reject]]:
     """`read_source` for a file on disk named by ``path``, whose size is known: how a
     worker reads the files of its task. An incident folder is mostly EVTX files of a
-    few records, so the per-file work counts: the head is read by one system call and
-    an EVTX file goes to its reader without building a `Source`."""
+    few records, so the per-file work counts: the head is read by one system call (or
+    given: the first `EVTX_HEADER` bytes the caller read while hashing the file) and an
+    EVTX file goes to its reader without building a `Source`."""
     from stagehunt.ingest import evtx_reader
 
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        head = os.read(fd, _EVTX_HEADER)
-    finally:
-        os.close(fd)
+    if head is None:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            head = os.read(fd, _EVTX_HEADER)
+        finally:
+            os.close(fd)
     if evtx_reader.sniff(head):
         items = evtx_reader.read_path(name, path, size, head, opts, rows)
         return "evtx", cast(Iterator[Record | Reject], items)

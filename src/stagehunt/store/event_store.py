@@ -34,16 +34,14 @@ SQL must go through `EventStore.column_for` (and quote the result with
 from __future__ import annotations
 
 import errno
-import hashlib
 import re
 import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -63,6 +61,7 @@ __all__ = [
     "FIELDS_TABLE",
     "EventStore",
     "LoadReport",
+    "Sink",
     "StoreBusy",
     "StoreFull",
     "quote_identifier",
@@ -70,6 +69,21 @@ __all__ = [
 
 #: Records inserted per Arrow batch: the bound on memory used while loading.
 BATCH_SIZE = 20_000
+#: A load commits once its open transaction holds this many records (two DuckDB row
+#: groups of 122,880), and at its end. Committing every batch cost the insert 2-3
+#: times over (measured on the bench set, issue 14): each commit wrote the rows to the
+#: WAL, fsync'd it, and, past DuckDB's 16 MiB checkpoint threshold, compressed a
+#: partly filled row group again; a transaction holding a full row group writes it to
+#: the database file once, at insert, and its commit writes only block pointers. What a
+#: kill loses is rolled back, never half stored: a source's ``__sources`` row still
+#: commits with its last records (docs/reliability.md).
+COMMIT_ROWS = 2 * 122_880
+#: Fields whose column DuckDB compresses with zstd instead of choosing per segment:
+#: ``_raw`` (an event's whole text, ~2 KB of EVTX XML) took half of the insert's CPU
+#: in DuckDB's analysis of which compression fits (FSST, dictionary) and in FSST itself;
+#: zstd cost a quarter of that, made the column 7 times smaller, and bare-term search
+#: (``_raw`` scanned with ILIKE) ran as fast (measured on the bench set, issue 14).
+ZSTD_FIELDS = frozenset({"_raw"})
 #: Table mapping field names to physical column names.
 FIELDS_TABLE = "__fields"
 #: Table of the sources loaded: content hash, name, records stored, format.
@@ -80,6 +94,10 @@ SOURCE_COLUMN = "__src"
 _HIDDEN_KEYS = frozenset({RECORD_ID, SOURCE_COLUMN})
 #: Called as reading goes on: (source name, records read from it so far).
 Progress = Callable[[str, int], None]
+#: Where a store made with ``sink=`` sends its records instead of the ``events`` table:
+#: each inserted batch (columns under their physical names, ``__seq``, ``__src``,
+#: ``__rid``) and, per physical column, its field's (name, kind).
+Sink = Callable[[pa.Table, Mapping[str, tuple[str, ColumnKind]]], None]
 _TIME = "_time"
 _BATCH_VIEW = "__stagehunt_batch"
 _ROWS_VIEW = "__stagehunt_rows"
@@ -163,6 +181,9 @@ class _Pending:
     origins: list[tuple[str, int]] = field(default_factory=list)
     size: int = 0
     sources: list[tuple[str, str, int, str]] = field(default_factory=list)
+    #: the load's open transaction (`EventStore._flush`) and the records it holds
+    open: AbstractContextManager[duckdb.DuckDBPyConnection] | None = None
+    uncommitted: int = 0
     #: content hash -> records, for sources read in this load (not yet in __sources)
     hashes: dict[str, int] = field(default_factory=dict)
 
@@ -198,21 +219,14 @@ class _Pending:
 
 @dataclass(frozen=True)
 class _Planned:
-    """One source of a load and what to do with it (`EventStore._plan`)."""
+    """One source of a load (`EventStore._plan`), or why it cannot be read at all."""
 
     name: str
     source: Source | None = None
-    digest: str | None = None
-    #: why it cannot be read at all
     error: str | None = None
-    #: records of the same content already in the store
-    stored: int | None = None
-    #: the same content came earlier in this load
-    repeated: bool = False
-    read: bool = False
 
     def to_read(self) -> Source | None:
-        return self.source if self.read else None
+        return self.source if self.error is None else None
 
 
 @dataclass(frozen=True)
@@ -235,7 +249,13 @@ class EventStore:
     """Records of Splunk exports in a DuckDB ``events`` table (see the module docstring)."""
 
     def __init__(
-        self, path: Path | None = None, *, batch_size: int = BATCH_SIZE, in_memory: bool = False
+        self,
+        path: Path | None = None,
+        *,
+        batch_size: int = BATCH_SIZE,
+        in_memory: bool = False,
+        commit_rows: int = COMMIT_ROWS,
+        sink: Sink | None = None,
     ) -> None:
         """Open (or create) the store at ``path``.
 
@@ -243,6 +263,11 @@ class EventStore:
         directory removed by `close`: on disk so that large loads spill to disk
         instead of growing memory. ``in_memory=True`` keeps small, known-size data
         (a handful of records) in memory instead.
+
+        ``sink``: records go there, batch by batch, instead of into ``events``, which
+        stays empty (its columns still track the fields and their kinds, and the
+        catalog tables still dedup sources): how the Parquet lake writes its files
+        from the tables read, with no DuckDB insert and export in between.
         """
         self._tmpdir: Path | None = None
         target = ":memory:"
@@ -252,6 +277,8 @@ class EventStore:
             self._tmpdir = Path(tempfile.mkdtemp(prefix="stagehunt-"))
             target = str(self._tmpdir / "events.duckdb")
         self._batch_size = max(1, batch_size)
+        self._commit_rows = max(1, commit_rows)
+        self._sink = sink
         self._target = target
         self._connection = _connect(target)
         self._closed = False
@@ -394,16 +421,25 @@ class EventStore:
         first_seq = self._next_seq
         scratch = registry.scratch_dir()
         pending = _Pending()
+        stored = self.sources()
         try:
             plan = self._plan(paths, scratch)
-            for planned, reading in parallel.read_ahead(plan, _Planned.to_read, opts, jobs=jobs):
+            for planned, reading in parallel.read_ahead(
+                plan, _Planned.to_read, opts, jobs=jobs, known=stored
+            ):
                 try:
-                    self._load_source(planned, reading, opts, report, progress, pending)
+                    self._load_source(planned, reading, stored, opts, report, progress, pending)
                 finally:
                     if planned.source is not None and planned.source.temporary:
                         assert planned.source.path is not None
                         planned.source.path.unlink(missing_ok=True)
-            self._flush(pending)
+            self._flush(pending, final=True)
+        except BaseException as exc:
+            if pending.open is not None:  # roll back what the load had not committed
+                pending.open.__exit__(type(exc), exc, exc.__traceback__)
+            if isinstance(exc, _WriteError):
+                raise exc.error from None
+            raise
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         report.sourcetypes = self._sourcetype_counts(first_seq)
@@ -411,63 +447,53 @@ class EventStore:
         return report
 
     def _plan(self, paths: Sequence[Path], scratch: Path) -> Iterator[_Planned]:
-        """The sources of ``paths`` in order, each with its content hash and whether
-        it must be read (content neither stored nor already read in this load)."""
-        this_load: set[str] = set()
-        stored = dict(
-            self._connection.execute(
-                f"SELECT hash, records FROM {quote_identifier(SOURCES_TABLE)}"
-            ).fetchall()
-        )
+        """The sources of ``paths`` in order. Their content hashes are taken later, by
+        the worker that reads the file or by `_load_source`: hashing every file here,
+        in one process, cost as much as parsing them (issue 14)."""
         for raw_path in paths:
             for source in registry.expand(Path(raw_path), scratch):
                 if isinstance(source, registry.SourceError):
                     yield _Planned(source.name, error=source.reason)
-                    continue
-                try:
-                    digest = _digest(source)
-                except OSError as exc:
-                    yield _Planned(source.name, source, error=f"cannot read: {_reason(exc)}")
-                    continue
-                if digest in stored:
-                    yield _Planned(source.name, source, digest, stored=int(stored[digest]))
-                elif digest in this_load:
-                    yield _Planned(source.name, source, digest, repeated=True)
                 else:
-                    this_load.add(digest)
-                    yield _Planned(source.name, source, digest, read=True)
+                    yield _Planned(source.name, source)
 
     def _load_source(
         self,
         planned: _Planned,
-        reading: Callable[[], parallel.Reading] | None,
+        reading: parallel.Read | None,
+        known: dict[str, int],
         opts: IngestOptions,
         report: LoadReport,
         progress: Progress | None,
         pending: _Pending,
     ) -> None:
         """Take one planned source's records into the pending batch, or count it as
-        already stored, or record why it could not be read.
+        already stored (its content hash is in ``known``, the store's sources when the
+        load began, or was read earlier in this load), or record why it could not be
+        read.
 
         Records of many small sources share one batch: a DuckDB insert per file would cost
         more than reading the file.
         """
-        name, source, digest = planned.name, planned.source, planned.digest
+        name, source = planned.name, planned.source
         if planned.error is not None:
             report.errors.append(f"{name}: {planned.error}")
             return
-        assert source is not None and digest is not None
-        known = planned.stored
-        if planned.repeated:
-            known = pending.hashes.get(digest)
-            if known is None:  # the earlier copy could not be read: try this one
-                reading = partial(registry.read_source, source, opts)
-        if known is not None:
+        assert source is not None and reading is not None
+        digest = reading.digest
+        if digest is None:
+            try:
+                with source.open() as fh:
+                    digest = parallel.file_digest(fh)
+            except OSError as exc:
+                report.errors.append(f"{name}: cannot read: {_reason(exc)}")
+                return
+        records = known.get(digest, pending.hashes.get(digest))
+        if records is not None:
             report.already_stored.append(name)
-            report.duplicates += known
+            report.duplicates += records
             report.files += 1
             return
-        assert reading is not None
         seen = stored = 0
         try:
             fmt, items = reading()
@@ -488,7 +514,10 @@ class EventStore:
                 stored += n
                 pending.add(item, digest)
                 if pending.size >= self._batch_size:
-                    self._flush(pending)
+                    try:
+                        self._flush(pending)
+                    except OSError as exc:  # the store's (or sink's), not this file's
+                        raise _WriteError(exc) from exc
                     if progress is not None:
                         progress(name, seen)
             if progress is not None:
@@ -506,18 +535,23 @@ class EventStore:
             report.files += 1
             report.formats[fmt] = report.formats.get(fmt, 0) + 1
 
-    def _flush(self, pending: _Pending) -> None:
-        """Insert the pending records and remember the sources they complete, in one
-        transaction: a source is in ``__sources`` exactly when all its records are
-        stored (a crash in between leaves neither)."""
-        if not pending.size and not pending.sources:
-            return
-        with self.transaction():
+    def _flush(self, pending: _Pending, *, final: bool = False) -> None:
+        """Insert the pending records and remember the sources they complete, in the
+        load's open transaction (begun here if none is), and commit it once it holds
+        `COMMIT_ROWS` records, or when ``final``: a source is in ``__sources`` exactly
+        when all its records are stored (a crash in between leaves neither)."""
+        if pending.size or pending.sources:
+            if pending.open is None:
+                pending.open = self.transaction()
+                pending.open.__enter__()
             if pending.size:
-                self._insert(*pending.take())
+                pending.uncommitted += self._insert(*pending.take())
             if pending.sources:
                 self._append_rows(SOURCES_TABLE, pending.sources)
-        pending.sources = []
+                pending.sources = []
+        if pending.open is not None and (final or pending.uncommitted >= self._commit_rows):
+            open_, pending.open, pending.uncommitted = pending.open, None, 0
+            open_.__exit__(None, None, None)
 
     def _append_rows(self, table: str, rows: Sequence[tuple[object, ...]]) -> None:
         """Append rows to a catalog table in one statement (``executemany`` costs a
@@ -671,9 +705,10 @@ class EventStore:
         for name, kind in new:
             column = self._physical_name(name)
             self._taken.add(column.casefold())  # before the next name is derived
+            compression = " USING COMPRESSION zstd" if name in ZSTD_FIELDS else ""
             self._connection.execute(
                 f"ALTER TABLE {quote_identifier(EVENTS_TABLE)} "
-                f"ADD COLUMN {quote_identifier(column)} {_SQL_TYPE[kind]}"
+                f"ADD COLUMN {quote_identifier(column)} {_SQL_TYPE[kind]}{compression}"
             )
             added.append(_Field(name, column, kind))
         self._record_fields(added)
@@ -730,14 +765,17 @@ class EventStore:
                 SOURCE_COLUMN,
                 pa.array([digest for digest, rows in origins for _ in range(rows)], pa.string()),
             )
-            con.register(_BATCH_VIEW, batch)
-            try:
-                con.execute(
-                    f"INSERT INTO {quote_identifier(EVENTS_TABLE)} BY NAME "
-                    f"SELECT * FROM {quote_identifier(_BATCH_VIEW)}"
-                )
-            finally:
-                con.unregister(_BATCH_VIEW)
+            if self._sink is not None:
+                self._sink(batch, {f.column: (f.name, f.kind) for f in self._fields.values()})
+            else:
+                con.register(_BATCH_VIEW, batch)
+                try:
+                    con.execute(
+                        f"INSERT INTO {quote_identifier(EVENTS_TABLE)} BY NAME "
+                        f"SELECT * FROM {quote_identifier(_BATCH_VIEW)}"
+                    )
+                finally:
+                    con.unregister(_BATCH_VIEW)
             if own:
                 con.execute("COMMIT")
         except BaseException:
@@ -766,14 +804,15 @@ class EventStore:
         return pa.table(arrays, names=columns)
 
 
+class _WriteError(Exception):
+    """An `OSError` from writing a batch (the store's disk full, a sink's file), raised
+    while a file is being read: carried past the handler that reports a file's own read
+    errors (which would count the batch's records as stored), then raised as it was."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
-
-
-def _digest(source: Source) -> str:
-    """SHA-256 of a source's bytes: its identity for "already ingested"."""
-    h = hashlib.sha256()
-    with source.open() as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
