@@ -9,7 +9,6 @@ One server and one browser for the module; every test opens the page afresh."""
 from __future__ import annotations
 
 import json
-import shutil
 import struct
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,23 +17,13 @@ from typing import Any
 
 import pytest
 
+from chromium import CHROMIUM, FLAGS
 from stagehunt.api import sample_paths, seed_spl
 from uiserver import Served, served
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (make test installs it as root)"
 )
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = Path(__file__).parent / "artifacts" / "ui"
 EXPECTED = json.loads(
     (Path(__file__).parent / "fixtures" / "sample_expected.json").read_text(encoding="utf-8")
