@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from sqlglot import exp
 
+from stagehunt.compile.collapse import merge_projections
 from stagehunt.recursion import ensure_room
 
 #: A rewrite gets a node of its construct and returns the node to put in its place.
@@ -686,7 +687,7 @@ def for_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
 
     root = tree.copy()
     if dialect == "spark":
-        root = inline_single_use_ctes(prune_ctes(root))
+        root = merge_projections(inline_single_use_ctes(prune_ctes(root)))
     # pre-order reversed: every node after its descendants, so a rewrite sees its
     # arguments already rewritten
     for node in reversed(list(root.walk())):
