@@ -50,8 +50,8 @@ from sigma.rule import SigmaRuleBase  # noqa: E402
 
 from stagehunt.ingest.options import IngestOptions  # noqa: E402
 from stagehunt.sigma.cache import ConversionCache  # noqa: E402
-from stagehunt.sigma.convert import convert_cached  # noqa: E402
 from stagehunt.sigma.differential import sqlite_table  # noqa: E402
+from stagehunt.sigma.library import load_library  # noqa: E402
 from stagehunt.sigma.pipelines import sqlite_pipeline  # noqa: E402
 from stagehunt.sigma.rules import load_rules, rule_label  # noqa: E402
 from stagehunt.sigma.run import run_rules  # noqa: E402
@@ -207,17 +207,27 @@ def run_sqlite(rule_dir: Path, lite: sqlite3.Connection, limit: int | None) -> S
 
 
 def run_stagehunt(
-    name: str, rule_dir: Path, store: EventStore, cache: ConversionCache | None, limit: int | None
+    name: str,
+    rule_dir: Path,
+    store: EventStore,
+    cache: ConversionCache | None,
+    limit: int | None,
+    one_pass: bool = True,
 ) -> Side:
+    """`stagehunt sigma`'s path: `load_library` (pySigma only for files the cache lacks),
+    then `run_rules` (row filters a batch per scan unless ``one_pass`` is False)."""
     side = Side(name)
     start = time.perf_counter()
-    rules = select(
-        timed(side.phases, "load", lambda: load_rules([rule_dir])).collection.rules, limit
+    library = timed(side.phases, "load+convert", lambda: load_library([rule_dir], cache))
+    converted = [c for c in library.converted if not c.rule.correlation]
+    converted = converted[:limit] if limit else converted
+    runs = timed(
+        side.phases,
+        "compile+run",
+        lambda: run_rules(converted, store, cache, one_pass=one_pass),
     )
-    converted = timed(side.phases, "convert", lambda: convert_cached(rules, cache))
-    runs = timed(side.phases, "compile+run", lambda: run_rules(converted, store, cache))
     side.seconds = time.perf_counter() - start
-    keys = {id(c.rule): rule_key(r) for r, c in zip(rules, converted, strict=True)}
+    keys = {id(c.rule): f"{c.rule.path}#{c.rule.id}" for c in converted}
     for c in converted:
         if not c.ok:
             side.failed[keys[id(c.rule)]] = c.reason or "no query"
@@ -278,7 +288,9 @@ def main(argv: list[str] | None = None) -> int:
             sides = [run_sqlite(args.rules, lite, args.limit)]
             if args.uncached:
                 sides.append(
-                    run_stagehunt("stagehunt uncached", args.rules, store, None, args.limit)
+                    run_stagehunt(
+                        "stagehunt uncached", args.rules, store, None, args.limit, one_pass=False
+                    )
                 )
             cache = ConversionCache(tmp / "cache")
             sides.append(run_stagehunt("stagehunt cold", args.rules, store, cache, args.limit))
