@@ -30,9 +30,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import math
 import re
+import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,7 +54,7 @@ from sigma.rule import SigmaRuleBase  # noqa: E402
 
 from stagehunt.ingest.options import IngestOptions  # noqa: E402
 from stagehunt.sigma.cache import ConversionCache  # noqa: E402
-from stagehunt.sigma.differential import sqlite_table  # noqa: E402
+from stagehunt.sigma.differential import connect_sqlite, sqlite_table  # noqa: E402
 from stagehunt.sigma.library import load_library  # noqa: E402
 from stagehunt.sigma.pipelines import sqlite_pipeline  # noqa: E402
 from stagehunt.sigma.rules import load_rules, rule_label  # noqa: E402
@@ -254,6 +258,53 @@ def compare(a: Side, b: Side) -> tuple[int, set[Pair], set[Pair]]:
     return len(both), pa - pb, pb - pa
 
 
+def child_side(name: str, tmp: Path, args: argparse.Namespace) -> Side:
+    """Run one side in a fresh Python process (no memory, caches or garbage left by the
+    side before it) and read its result back."""
+    out = tmp / f"side-{name.replace(' ', '-')}.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--side", name, "--reuse", str(tmp)]
+    cmd += ["--rules", str(args.rules), "--out", str(out)]
+    if args.limit:
+        cmd += ["--limit", str(args.limit)]
+    subprocess.run(cmd, check=True)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    side = Side(name, data["seconds"], data["phases"])
+    side.pairs = {(k, int(e)) for k, e in data["pairs"]}
+    side.ran = set(data["ran"])
+    side.failed = dict(data["failed"])
+    print(f"{name}: {side.seconds:.2f} s ({phases(side)})", flush=True)
+    return side
+
+
+def run_side(args: argparse.Namespace) -> int:
+    """The child: one side over the reused store / SQLite table, written to ``--out``."""
+    tmp = args.reuse
+    if args.side == "sqlite":
+        lite = connect_sqlite(str(tmp / "events.sqlite"))
+        side = run_sqlite(args.rules, lite, args.limit)
+        lite.close()
+    else:
+        cache_dir = tmp / "cache"
+        if args.side == "stagehunt cold":
+            shutil.rmtree(cache_dir, ignore_errors=True)
+        cache = None if args.side == "stagehunt uncached" else ConversionCache(cache_dir)
+        with EventStore(tmp / "events.duckdb") as store:
+            side = run_stagehunt(
+                args.side, args.rules, store, cache, args.limit, one_pass=cache is not None
+            )
+        if cache is not None:
+            print(f"{args.side}: cache {cache.hits} hits, {cache.misses} misses")
+    data = {
+        "seconds": side.seconds,
+        "phases": side.phases,
+        "pairs": sorted(side.pairs),
+        "ran": sorted(side.ran),
+        "failed": side.failed,
+    }
+    args.out.write_text(json.dumps(data), encoding="utf-8")
+    return 0
+
+
 def phases(side: Side) -> str:
     return ", ".join(f"{k} {v:.2f} s" for k, v in side.phases.items())
 
@@ -271,32 +322,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="only the first N rules (development)")
     parser.add_argument("--uncached", action="store_true", help="also time the path without cache")
     parser.add_argument("--tmpdir", type=Path)
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        metavar="DIR",
+        help="keep the store and SQLite table in DIR (built there when absent, reused after)",
+    )
+    parser.add_argument("--side", help=argparse.SUPPRESS)  # internal: one side, in a child
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.real is None or args.rules is None or not args.rules.is_dir():
         print("bench_rules: no rules or logs (--real DIR, --rules DIR)", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="bench-rules-", dir=args.tmpdir) as tmp_name:
-        tmp = Path(tmp_name)
-        start = time.perf_counter()
-        store, base, total = build_store(tmp / "events.duckdb", args.real, args.events)
-        print(f"events: {total:,} ({base} real EVTX events x {total // base});"
-              f" store built in {time.perf_counter() - start:.1f} s")  # fmt: skip
-        start = time.perf_counter()
-        lite = build_sqlite(store, tmp / "events.sqlite")
-        print(f"sqlite table built in {time.perf_counter() - start:.1f} s")
-        with store:
-            sides = [run_sqlite(args.rules, lite, args.limit)]
-            if args.uncached:
-                sides.append(
-                    run_stagehunt(
-                        "stagehunt uncached", args.rules, store, None, args.limit, one_pass=False
-                    )
+    if args.side:
+        return run_side(args)
+    with contextlib.ExitStack() as stack:
+        if args.reuse is not None:
+            tmp = args.reuse
+        else:
+            tmp = Path(
+                stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix="bench-rules-", dir=args.tmpdir)
                 )
-            cache = ConversionCache(tmp / "cache")
-            sides.append(run_stagehunt("stagehunt cold", args.rules, store, cache, args.limit))
-            sides.append(run_stagehunt("stagehunt warm", args.rules, store, cache, args.limit))
-            print(f"cache: {cache.hits} hits, {cache.misses} misses over both runs")
-        lite.close()
+            )
+        if (tmp / "events.duckdb").exists() and (tmp / "events.sqlite").exists():
+            with EventStore(tmp / "events.duckdb") as store:
+                total = store.connection.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()[
+                    0
+                ]  # type: ignore[index]
+            print(f"events: {total:,} (store and sqlite table reused from {tmp})")
+        else:
+            start = time.perf_counter()
+            store, base, total = build_store(tmp / "events.duckdb", args.real, args.events)
+            print(f"events: {total:,} ({base} real EVTX events x {total // base});"
+                  f" store built in {time.perf_counter() - start:.1f} s")  # fmt: skip
+            start = time.perf_counter()
+            build_sqlite(store, tmp / "events.sqlite").close()
+            store.close()
+            print(f"sqlite table built in {time.perf_counter() - start:.1f} s", flush=True)
+        names = ["sqlite"] + (["stagehunt uncached"] if args.uncached else [])
+        names += ["stagehunt cold", "stagehunt warm"]
+        sides = [child_side(name, tmp, args) for name in names]
     lite_side = sides[0]
     print(f"rules: {args.rules}")
     for side in sides:

@@ -16,7 +16,7 @@ import pytest
 from sqlglot import parse_one
 
 from stagehunt.api import compile_query
-from stagehunt.compile.predicate import fold, row_filter
+from stagehunt.compile.predicate import fold, guard_terms, row_filter
 from stagehunt.sigma import onepass
 from stagehunt.sigma.cache import ConversionCache
 from stagehunt.sigma.convert import Converted, RuleInfo, convert_cached
@@ -75,6 +75,11 @@ EXPECTED: dict[str, list[int]] = {
     'NOT NoSuchField="x"': [4, 1, 3, 2, 0],
     # two filters in a row
     'Image="*cmd*" | search CommandLine="*whoami*"': [1],
+    # a bare term is looked for in each event's raw text: 1 and 3 (same second, stored order)
+    "whoami": [1, 3],
+    "NOT whoami": [4, 2, 0],
+    # a term must stand between breakers: "whoam" is only part of "whoami"
+    "whoam": [],
 }
 
 
@@ -161,6 +166,25 @@ def test_row_filter_only_for_queries_that_filter_row_by_row() -> None:
     for spl in ("Image=a | eval y=1", "Image=a | table Image", "Image=a | rename Image AS p"):
         found = row_filter(compile_query(spl, schema))
         assert found is not None and not found.shows_stored(stored), spl
+
+
+def test_guarded_term_regex_is_the_same_filter() -> None:
+    schema = {"_time": ColumnKind.NUMBER, "_raw": ColumnKind.STRING}
+    found = row_filter(compile_query("whoami", schema))
+    assert found is not None
+    before = [t.sql("duckdb") for t in found.conjuncts]
+    guard_terms(found.conjuncts)
+    after = [t.sql("duckdb") for t in found.conjuncts]
+    assert len(after) == 1 and after != before
+    assert "(REGEXP_MATCHES(\"_raw\", '(?i)(?:whoami)') AND REGEXP_MATCHES(" in after[0]
+    con = duckdb.connect()
+    raws = ["a whoami b", "awhoamib", "WHOAMI", "who ami", None]
+    for raw in raws:  # the guard never changes the verdict, NULL included
+        got = [
+            con.execute(f"SELECT {sql} FROM (SELECT ?::VARCHAR AS _raw)", [raw]).fetchone()
+            for sql in (before[0], after[0])
+        ]
+        assert got[0] == got[1], raw
 
 
 def test_fold_keeps_three_valued_logic() -> None:

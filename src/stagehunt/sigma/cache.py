@@ -41,7 +41,7 @@ from stagehunt.store.event_store import EventStore
 #: Environment variable naming the cache folder (``--cache-dir`` wins over it).
 ENV_VAR = "STAGEHUNT_CACHE_DIR"
 #: Bumped when an entry's layout changes: older entries then miss.
-LAYOUT = 2
+LAYOUT = 3
 #: Distributions whose versions are part of every key.
 DISTRIBUTIONS = ("pysigma", "pysigma-backend-splunk", "sqlglot")
 
@@ -116,6 +116,8 @@ class SqlEntry:
     error: str | None = None
     pinned: tuple[str, ...] = ()
     terms: tuple[str, ...] | None = None
+    #: columns whose lowercase the terms read (`compile.predicate.share_lower`)
+    lowered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,7 @@ class ConversionCache:
                 None if data["error"] is None else str(data["error"]),
                 tuple(str(c) for c in data["pinned"]),
                 None if data["terms"] is None else tuple(str(t) for t in data["terms"]),
+                tuple(str(c) for c in data["lowered"]),
             )  # fmt: skip
         except (KeyError, TypeError):
             entry = None
@@ -226,6 +229,7 @@ class ConversionCache:
                 "error": entry.error,
                 "pinned": list(entry.pinned),
                 "terms": None if entry.terms is None else list(entry.terms),
+                "lowered": list(entry.lowered),
             },
         )
 

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from stagehunt.compile.predicate import LOWER_PREFIX
+
 #: Rules per statement: one bit each of a BIGINT mask (the sign bit left alone).
 BATCH = 63
 #: A term that makes a conjunction false whatever the event.
@@ -47,6 +49,9 @@ class Filter:
 
     key: Hashable
     terms: tuple[str, ...]
+    #: columns whose lowercase the terms read as ``"__lower:<column>"``
+    #: (`compile.predicate.share_lower`): computed once per event
+    lowered: tuple[str, ...] = ()
 
 
 @dataclass
@@ -95,14 +100,26 @@ def batch_sql(filters: Sequence[Filter], table: str, seq: str) -> str:
     event that matches one (bit ``i`` is ``filters[i]``; at most `BATCH` filters)."""
     assert 0 < len(filters) <= BATCH
     m = mask([(frozenset(f.terms), i) for i, f in enumerate(filters)])
+    source = _source(table, [c for f in filters for c in f.lowered])
     return (
         f"SELECT s, m FROM (SELECT {_quote(seq)} AS s, ({m})::BIGINT AS m"
-        f" FROM {_quote(table)}) WHERE m <> 0"
+        f" FROM {source}) WHERE m <> 0"
     )
 
 
+def _source(table: str, lowered: Sequence[str]) -> str:
+    """The table, with the lowercase of each ``lowered`` column beside it."""
+    if not lowered:
+        return _quote(table)
+    extra = ", ".join(
+        f"LOWER({_quote(c)}) AS {_quote(LOWER_PREFIX + c)}" for c in sorted(set(lowered))
+    )
+    return f"(SELECT *, {extra} FROM {_quote(table)}) AS {_quote(table)}"
+
+
 def single_sql(f: Filter, table: str, seq: str) -> str:
-    return f"SELECT {_quote(seq)} FROM {_quote(table)} WHERE {_conjunction(f.terms)}"
+    source = _source(table, f.lowered)
+    return f"SELECT {_quote(seq)} FROM {source} WHERE {_conjunction(f.terms)}"
 
 
 def _quote(name: str) -> str:

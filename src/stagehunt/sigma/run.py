@@ -22,7 +22,7 @@ from stagehunt.backends.stream import visible
 from stagehunt.compile import CompiledQuery, Compiler, dialects
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.ordering import ordered
-from stagehunt.compile.predicate import row_filter
+from stagehunt.compile.predicate import guard_terms, row_filter, share_lower
 from stagehunt.compile.reads import ALWAYS_READ, fields_tested
 from stagehunt.result import ResultTable, Value, normalise
 from stagehunt.sigma import onepass
@@ -110,8 +110,10 @@ def _filter_entry(spl: str, backend: DuckDBBackend) -> tuple[SqlEntry, bool] | N
         return None
     if any(c.pinned for c in compiled.columns):
         return None
+    guard_terms(found.conjuncts)
+    lowered = share_lower(found.conjuncts)
     terms = tuple(dialects.render(t, "duckdb") for t in found.conjuncts)
-    entry = SqlEntry("", event_columns(schema), True, terms=terms)
+    entry = SqlEntry("", event_columns(schema), True, terms=terms, lowered=lowered)
     return entry, cacheable(compiled, False)
 
 
@@ -177,7 +179,9 @@ def _rows(
         return result.columns, result.rows, events
     if query.terms is not None:
         found = store.connection.execute(
-            onepass.single_sql(onepass.Filter(0, query.terms), EVENTS_TABLE, SEQ_COLUMN)
+            onepass.single_sql(
+                onepass.Filter(0, query.terms, query.lowered), EVENTS_TABLE, SEQ_COLUMN
+            )
         ).fetchall()
         records = fetch_events(store, {int(r[0]) for r in found})
         rows = [tuple(record.get(c) for c in query.columns) for _, record in records]
@@ -312,7 +316,7 @@ def run_rules(
             continue
         only = plans[i][0]
         if one_pass and len(plans[i]) == 1 and isinstance(only, SqlEntry) and only.terms:
-            filters.append(onepass.Filter(i, only.terms))
+            filters.append(onepass.Filter(i, only.terms, only.lowered))
     total = len(todo)
     done = total - len(filters)
     batched = onepass.evaluate(
