@@ -299,3 +299,23 @@ def test_a_correlation_takes_the_full_path(tmp_path: Path) -> None:
     lib = load_library([rules], ConversionCache(tmp_path / "cache"))
     assert lib.converted == full
     assert lib.converted[0].feeds == ("many cmd",)  # a.yml now only feeds the correlation
+
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real" / "SigmaHQ-sigma"
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="shared/data/real not present")
+def test_real_rules_batched_as_each_alone(tmp_path: Path) -> None:
+    """Every 5th rule of SigmaHQ's Windows library over all of its regression samples:
+    batched, the same events, rows and errors as each rule run on its own."""
+    files = sorted((REAL / "regression_data" / "rules" / "windows").rglob("*.evtx"))
+    library = load_library([REAL / "rules" / "windows"], ConversionCache(tmp_path / "c"))
+    rules = [c for c in library.converted if not c.rule.correlation][::5]
+    with EventStore(in_memory=True) as store:
+        store.load(files)
+        batched = run_rules(rules, store, ConversionCache(tmp_path / "c"))
+        alone = run_rules(rules, store, one_pass=False)
+    assert len(batched) == len(alone) > 400
+    assert sum(len(r.events or ()) for r in batched) > 20  # some fire on their samples
+    for a, b in zip(batched, alone, strict=True):
+        assert _same(a, b), a.rule.path
