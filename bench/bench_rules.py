@@ -53,6 +53,7 @@ from sigma.correlations import SigmaCorrelationRule  # noqa: E402
 from sigma.rule import SigmaRuleBase  # noqa: E402
 
 from stagehunt.ingest.options import IngestOptions  # noqa: E402
+from stagehunt.sigma import onepass  # noqa: E402
 from stagehunt.sigma.cache import ConversionCache  # noqa: E402
 from stagehunt.sigma.differential import connect_sqlite, sqlite_table  # noqa: E402
 from stagehunt.sigma.library import load_library  # noqa: E402
@@ -217,6 +218,7 @@ def run_stagehunt(
     cache: ConversionCache | None,
     limit: int | None,
     one_pass: bool = True,
+    strategy: str = onepass.DEFAULT,
 ) -> Side:
     """`stagehunt sigma`'s path: `load_library` (pySigma only for files the cache lacks),
     then `run_rules` (row filters a batch per scan unless ``one_pass`` is False)."""
@@ -228,7 +230,7 @@ def run_stagehunt(
     runs = timed(
         side.phases,
         "compile+run",
-        lambda: run_rules(converted, store, cache, one_pass=one_pass),
+        lambda: run_rules(converted, store, cache, one_pass=one_pass, strategy=strategy),
     )
     side.seconds = time.perf_counter() - start
     keys = {id(c.rule): f"{c.rule.path}#{c.rule.id}" for c in converted}
@@ -292,6 +294,16 @@ def run_side(args: argparse.Namespace) -> int:
             side = run_stagehunt(
                 args.side, args.rules, store, cache, args.limit, one_pass=cache is not None
             )
+            if args.side == "stagehunt warm":  # the other evaluation strategy, for the record
+                mask = run_stagehunt(
+                    "stagehunt warm (mask batches)", args.rules, store, cache, args.limit,
+                    strategy="mask",
+                )  # fmt: skip
+                same = mask.pairs == side.pairs and mask.failed == side.failed
+                print(
+                    f"{mask.name}: {mask.seconds:.2f} s ({phases(mask)}); warm"
+                    f" ({onepass.DEFAULT}) {side.seconds:.2f} s; same matches: {same}"
+                )
         if cache is not None:
             print(f"{args.side}: cache {cache.hits} hits, {cache.misses} misses")
     data = {

@@ -313,8 +313,11 @@ def guard_terms(terms: tuple[exp.Expression, ...]) -> None:
     '(?i)(^|<breakers>)term($|<breakers>)')``; with that leading alternation RE2 cannot skip
     ahead to the term and reads every event's ``_raw`` slowly: one keyword rule with no log
     source took 46 s of a 100k-event run. ``regexp_matches(_raw, '(?i)term')`` holds
-    whenever the full pattern does, runs about six times faster, and ``AND`` evaluates the
-    full pattern only where it holds; NULL stays NULL. The result is unchanged."""
+    whenever the full pattern does and runs about six times faster: ``CASE WHEN <cheap>
+    THEN <full> WHEN _raw IS NOT NULL THEN FALSE END`` evaluates the full pattern only
+    where the cheap one holds (DuckDB evaluates an ``AND`` outside a filter on every row,
+    a ``THEN`` only on its rows), and is NULL where ``_raw`` is, as the full pattern is.
+    The result is unchanged."""
     bounds = _term_bounds()
     for term in terms:
         for node in list(term.find_all(exp.RegexpLike)):
@@ -332,7 +335,14 @@ def guard_terms(terms: tuple[exp.Expression, ...]) -> None:
                 continue
             if not core or core.startswith("[^") or core.endswith("]*"):
                 continue  # a wildcard at either end: no literal to look for first
+            value = node.this
             cheap = exp.RegexpLike(
-                this=node.this.copy(), expression=exp.Literal.string(f"{flags}(?:{core})")
+                this=value.copy(), expression=exp.Literal.string(f"{flags}(?:{core})")
             )
-            node.replace(exp.paren(exp.and_(cheap, node.copy(), copy=False), copy=False))
+            present = exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
+            guarded = (
+                exp.Case()
+                .when(cheap, node.copy(), copy=False)
+                .when(present, exp.false(), copy=False)
+            )
+            node.replace(guarded)

@@ -39,6 +39,16 @@ from stagehunt.compile.predicate import LOWER_PREFIX
 
 #: Rules per statement: one bit each of a BIGINT mask (the sign bit left alone).
 BATCH = 63
+#: ``alone``: one lean statement per rule; ``mask``: one statement per batch (below).
+STRATEGIES = ("alone", "mask")
+#: Measured on SigmaHQ's Windows rules over 100k real events (bench/RESULTS.md).
+DEFAULT = "alone"
+
+
+class _OneByOne(Exception):
+    """Evaluate this batch one filter per statement."""
+
+
 #: A term that makes a conjunction false whatever the event.
 FALSE = "FALSE"
 
@@ -133,9 +143,14 @@ def evaluate(
     seq: str,
     batch: int = BATCH,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    strategy: str = DEFAULT,
 ) -> Outcome:
-    """Every filter's matches over ``table``, a batch of filters per statement.
+    """Every filter's matches over ``table``: a statement per filter (``alone``) or per
+    batch of filters (``mask``); see the module docstring for which is faster where.
     ``progress(done, total)`` is called after each batch (counts of filters)."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r} (one of {', '.join(STRATEGIES)})")
     out = Outcome()
     live: list[Filter] = []
     for f in filters:
@@ -150,9 +165,11 @@ def evaluate(
         for f in chunk:
             out.matches[f.key] = set()
         try:
+            if strategy == "alone":
+                raise _OneByOne
             out.statements += 1
             rows = con.execute(batch_sql(chunk, table, seq)).fetchall()
-        except duckdb.Error:
+        except (duckdb.Error, _OneByOne):
             for f in chunk:
                 try:
                     out.statements += 1

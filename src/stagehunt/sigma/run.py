@@ -293,6 +293,7 @@ def run_rules(
     *,
     one_pass: bool = True,
     progress: ProgressFn | None = None,
+    strategy: str = onepass.DEFAULT,
 ) -> list[RuleRun]:
     """Run every rule that converted (results in the given order). Rules whose one query
     only filters events are evaluated together, a batch per scan (`onepass`); the
@@ -325,6 +326,7 @@ def run_rules(
         EVENTS_TABLE,
         SEQ_COLUMN,
         progress=None if progress is None else lambda n, _: progress(done + n, total),
+        strategy=strategy,
     )
     records = dict(fetch_events(store, set().union(*batched.matches.values())))
     order = {seq: n for n, seq in enumerate(records)}
