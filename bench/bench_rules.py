@@ -10,21 +10,27 @@ One run, one machine, one set of events:
   value, as `stagehunt.sigma.differential` builds it), ``row_id INTEGER PRIMARY KEY`` =
   the store's ``__seq``; pySigma's SQLite backend converts every rule to one
   ``SELECT * ... WHERE``, run one query per rule, every row fetched;
-* **stagehunt cold**: `stagehunt sigma`'s path with an empty conversion cache (pySigma
-  Splunk backend -> SPL -> SQL compiled for the store, run on DuckDB, the cache written);
-* **stagehunt warm**: the same with the cache the cold run left;
-* **stagehunt uncached** (``--uncached``): today's path without the cache, for "before".
+* **stagehunt cold**: `stagehunt sigma`'s path with an empty conversion cache (rule files
+  loaded by pySigma, Splunk backend -> SPL -> each rule compiled for the store: a row
+  filter for the rules that only filter events, else a statement; run on DuckDB; the cache
+  written);
+* **stagehunt warm**: the same with the cache the cold run left (no rule file parsed); the
+  warm child also times the other evaluation strategy (``mask``: 63 rules per statement)
+  and says whether its matches are the same;
+* **stagehunt uncached** (``--uncached``): every rule converted, compiled and run as its own
+  full statement, no cache: the path before issue 14, for "before".
 
-Every side loads the rule files itself (the same pySigma loader, timed in its total). The
-event key is ``__seq`` = SQLite's ``row_id``; a (rule, event) pair is (rule file + id, key).
-Matches are compared on the rules both sides converted and ran; rules only one side could
-convert or run are listed apart, not as mismatches. Targets: cold >= 5x, warm >= 20x faster
-than sqlite.
+Each side runs in its own Python process, one after the other (no memory or caches left by
+the side before it); the store and the SQLite table are built once (``--reuse DIR`` keeps
+them in DIR for the next run). The event key is ``__seq`` = SQLite's ``row_id``; a (rule,
+event) pair is (rule file + id, key). Matches are compared on the rules both sides converted
+and ran; rules only one side could convert or run are listed apart, not as mismatches.
+Targets: cold >= 5x, warm >= 20x faster than sqlite.
 
 Usage::
 
     python bench/bench_rules.py [--events 1M] [--rules DIR] [--real DIR] [--limit N]
-                                [--uncached] [--tmpdir DIR]
+                                [--uncached] [--tmpdir DIR] [--reuse DIR]
 """
 
 from __future__ import annotations
