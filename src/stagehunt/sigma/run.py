@@ -296,9 +296,11 @@ def run_rules(
     strategy: str = onepass.DEFAULT,
 ) -> list[RuleRun]:
     """Run every rule that converted (results in the given order). Rules whose one query
-    only filters events are evaluated together, a batch per scan (`onepass`); the
-    others run one statement each. ``one_pass=False`` runs every rule on its own (the
-    reference the batched path is tested against)."""
+    only filters events run as their row filters (`onepass`, ``strategy``: a lean
+    statement each, or 63 per statement) and their matched events' rows are read once;
+    the others run one full statement each. ``one_pass=False`` compiles and runs every
+    rule as its own full statement (the reference the row-filter path is tested against).
+    ``progress(done, total)`` is called as rules finish."""
     if not store.schema():
         cache = None  # no events table: nothing a compiled statement could read
     schema = schema_fingerprint(store)
