@@ -10,29 +10,39 @@ One run, one machine, one set of events:
   value, as `stagehunt.sigma.differential` builds it), ``row_id INTEGER PRIMARY KEY`` =
   the store's ``__seq``; pySigma's SQLite backend converts every rule to one
   ``SELECT * ... WHERE``, run one query per rule, every row fetched;
-* **stagehunt cold**: `stagehunt sigma`'s path with an empty conversion cache (pySigma
-  Splunk backend -> SPL -> SQL compiled for the store, run on DuckDB, the cache written);
-* **stagehunt warm**: the same with the cache the cold run left;
-* **stagehunt uncached** (``--uncached``): today's path without the cache, for "before".
+* **stagehunt cold**: `stagehunt sigma`'s path with an empty conversion cache (rule files
+  loaded by pySigma, Splunk backend -> SPL -> each rule compiled for the store: a row
+  filter for the rules that only filter events, else a statement; run on DuckDB; the cache
+  written);
+* **stagehunt warm**: the same with the cache the cold run left (no rule file parsed); the
+  warm child also times the other evaluation strategy (``mask``: 63 rules per statement)
+  and says whether its matches are the same;
+* **stagehunt uncached** (``--uncached``): every rule converted, compiled and run as its own
+  full statement, no cache: the path before issue 14, for "before".
 
-Every side loads the rule files itself (the same pySigma loader, timed in its total). The
-event key is ``__seq`` = SQLite's ``row_id``; a (rule, event) pair is (rule file + id, key).
-Matches are compared on the rules both sides converted and ran; rules only one side could
-convert or run are listed apart, not as mismatches. Targets: cold >= 5x, warm >= 20x faster
-than sqlite.
+Each side runs in its own Python process, one after the other (no memory or caches left by
+the side before it); the store and the SQLite table are built once (``--reuse DIR`` keeps
+them in DIR for the next run). The event key is ``__seq`` = SQLite's ``row_id``; a (rule,
+event) pair is (rule file + id, key). Matches are compared on the rules both sides converted
+and ran; rules only one side could convert or run are listed apart, not as mismatches.
+Targets: cold >= 5x, warm >= 20x faster than sqlite.
 
 Usage::
 
     python bench/bench_rules.py [--events 1M] [--rules DIR] [--real DIR] [--limit N]
-                                [--uncached] [--tmpdir DIR]
+                                [--uncached] [--tmpdir DIR] [--reuse DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import math
 import re
+import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,9 +59,10 @@ from sigma.correlations import SigmaCorrelationRule  # noqa: E402
 from sigma.rule import SigmaRuleBase  # noqa: E402
 
 from stagehunt.ingest.options import IngestOptions  # noqa: E402
+from stagehunt.sigma import onepass  # noqa: E402
 from stagehunt.sigma.cache import ConversionCache  # noqa: E402
-from stagehunt.sigma.convert import convert_cached  # noqa: E402
-from stagehunt.sigma.differential import sqlite_table  # noqa: E402
+from stagehunt.sigma.differential import connect_sqlite, sqlite_table  # noqa: E402
+from stagehunt.sigma.library import load_library  # noqa: E402
 from stagehunt.sigma.pipelines import sqlite_pipeline  # noqa: E402
 from stagehunt.sigma.rules import load_rules, rule_label  # noqa: E402
 from stagehunt.sigma.run import run_rules  # noqa: E402
@@ -207,17 +218,28 @@ def run_sqlite(rule_dir: Path, lite: sqlite3.Connection, limit: int | None) -> S
 
 
 def run_stagehunt(
-    name: str, rule_dir: Path, store: EventStore, cache: ConversionCache | None, limit: int | None
+    name: str,
+    rule_dir: Path,
+    store: EventStore,
+    cache: ConversionCache | None,
+    limit: int | None,
+    one_pass: bool = True,
+    strategy: str = onepass.DEFAULT,
 ) -> Side:
+    """`stagehunt sigma`'s path: `load_library` (pySigma only for files the cache lacks),
+    then `run_rules` (row filters a batch per scan unless ``one_pass`` is False)."""
     side = Side(name)
     start = time.perf_counter()
-    rules = select(
-        timed(side.phases, "load", lambda: load_rules([rule_dir])).collection.rules, limit
+    library = timed(side.phases, "load+convert", lambda: load_library([rule_dir], cache))
+    converted = [c for c in library.converted if not c.rule.correlation]
+    converted = converted[:limit] if limit else converted
+    runs = timed(
+        side.phases,
+        "compile+run",
+        lambda: run_rules(converted, store, cache, one_pass=one_pass, strategy=strategy),
     )
-    converted = timed(side.phases, "convert", lambda: convert_cached(rules, cache))
-    runs = timed(side.phases, "compile+run", lambda: run_rules(converted, store, cache))
     side.seconds = time.perf_counter() - start
-    keys = {id(c.rule): rule_key(r) for r, c in zip(rules, converted, strict=True)}
+    keys = {id(c.rule): f"{c.rule.path}#{c.rule.id}" for c in converted}
     for c in converted:
         if not c.ok:
             side.failed[keys[id(c.rule)]] = c.reason or "no query"
@@ -244,6 +266,63 @@ def compare(a: Side, b: Side) -> tuple[int, set[Pair], set[Pair]]:
     return len(both), pa - pb, pb - pa
 
 
+def child_side(name: str, tmp: Path, args: argparse.Namespace) -> Side:
+    """Run one side in a fresh Python process (no memory, caches or garbage left by the
+    side before it) and read its result back."""
+    out = tmp / f"side-{name.replace(' ', '-')}.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--side", name, "--reuse", str(tmp)]
+    cmd += ["--rules", str(args.rules), "--out", str(out)]
+    if args.limit:
+        cmd += ["--limit", str(args.limit)]
+    subprocess.run(cmd, check=True)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    side = Side(name, data["seconds"], data["phases"])
+    side.pairs = {(k, int(e)) for k, e in data["pairs"]}
+    side.ran = set(data["ran"])
+    side.failed = dict(data["failed"])
+    print(f"{name}: {side.seconds:.2f} s ({phases(side)})", flush=True)
+    return side
+
+
+def run_side(args: argparse.Namespace) -> int:
+    """The child: one side over the reused store / SQLite table, written to ``--out``."""
+    tmp = args.reuse
+    if args.side == "sqlite":
+        lite = connect_sqlite(str(tmp / "events.sqlite"))
+        side = run_sqlite(args.rules, lite, args.limit)
+        lite.close()
+    else:
+        cache_dir = tmp / "cache"
+        if args.side == "stagehunt cold":
+            shutil.rmtree(cache_dir, ignore_errors=True)
+        cache = None if args.side == "stagehunt uncached" else ConversionCache(cache_dir)
+        with EventStore(tmp / "events.duckdb") as store:
+            side = run_stagehunt(
+                args.side, args.rules, store, cache, args.limit, one_pass=cache is not None
+            )
+            if args.side == "stagehunt warm":  # the other evaluation strategy, for the record
+                mask = run_stagehunt(
+                    "stagehunt warm (mask batches)", args.rules, store, cache, args.limit,
+                    strategy="mask",
+                )  # fmt: skip
+                same = mask.pairs == side.pairs and mask.failed == side.failed
+                print(
+                    f"{mask.name}: {mask.seconds:.2f} s ({phases(mask)}); warm"
+                    f" ({onepass.DEFAULT}) {side.seconds:.2f} s; same matches: {same}"
+                )
+        if cache is not None:
+            print(f"{args.side}: cache {cache.hits} hits, {cache.misses} misses")
+    data = {
+        "seconds": side.seconds,
+        "phases": side.phases,
+        "pairs": sorted(side.pairs),
+        "ran": sorted(side.ran),
+        "failed": side.failed,
+    }
+    args.out.write_text(json.dumps(data), encoding="utf-8")
+    return 0
+
+
 def phases(side: Side) -> str:
     return ", ".join(f"{k} {v:.2f} s" for k, v in side.phases.items())
 
@@ -261,30 +340,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="only the first N rules (development)")
     parser.add_argument("--uncached", action="store_true", help="also time the path without cache")
     parser.add_argument("--tmpdir", type=Path)
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        metavar="DIR",
+        help="keep the store and SQLite table in DIR (built there when absent, reused after)",
+    )
+    parser.add_argument("--side", help=argparse.SUPPRESS)  # internal: one side, in a child
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.real is None or args.rules is None or not args.rules.is_dir():
         print("bench_rules: no rules or logs (--real DIR, --rules DIR)", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory(prefix="bench-rules-", dir=args.tmpdir) as tmp_name:
-        tmp = Path(tmp_name)
-        start = time.perf_counter()
-        store, base, total = build_store(tmp / "events.duckdb", args.real, args.events)
-        print(f"events: {total:,} ({base} real EVTX events x {total // base});"
-              f" store built in {time.perf_counter() - start:.1f} s")  # fmt: skip
-        start = time.perf_counter()
-        lite = build_sqlite(store, tmp / "events.sqlite")
-        print(f"sqlite table built in {time.perf_counter() - start:.1f} s")
-        with store:
-            sides = [run_sqlite(args.rules, lite, args.limit)]
-            if args.uncached:
-                sides.append(
-                    run_stagehunt("stagehunt uncached", args.rules, store, None, args.limit)
+    if args.side:
+        return run_side(args)
+    with contextlib.ExitStack() as stack:
+        if args.reuse is not None:
+            tmp = args.reuse
+        else:
+            tmp = Path(
+                stack.enter_context(
+                    tempfile.TemporaryDirectory(prefix="bench-rules-", dir=args.tmpdir)
                 )
-            cache = ConversionCache(tmp / "cache")
-            sides.append(run_stagehunt("stagehunt cold", args.rules, store, cache, args.limit))
-            sides.append(run_stagehunt("stagehunt warm", args.rules, store, cache, args.limit))
-            print(f"cache: {cache.hits} hits, {cache.misses} misses over both runs")
-        lite.close()
+            )
+        if (tmp / "events.duckdb").exists() and (tmp / "events.sqlite").exists():
+            with EventStore(tmp / "events.duckdb") as store:
+                total = store.connection.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()[
+                    0
+                ]  # type: ignore[index]
+            print(f"events: {total:,} (store and sqlite table reused from {tmp})")
+        else:
+            start = time.perf_counter()
+            store, base, total = build_store(tmp / "events.duckdb", args.real, args.events)
+            print(f"events: {total:,} ({base} real EVTX events x {total // base});"
+                  f" store built in {time.perf_counter() - start:.1f} s")  # fmt: skip
+            start = time.perf_counter()
+            build_sqlite(store, tmp / "events.sqlite").close()
+            store.close()
+            print(f"sqlite table built in {time.perf_counter() - start:.1f} s", flush=True)
+        names = ["sqlite"] + (["stagehunt uncached"] if args.uncached else [])
+        names += ["stagehunt cold", "stagehunt warm"]
+        sides = [child_side(name, tmp, args) for name in names]
     lite_side = sides[0]
     print(f"rules: {args.rules}")
     for side in sides:

@@ -130,3 +130,14 @@ def _names(node: object, attribute: str = "") -> set[str]:
         for f in dataclasses.fields(node):
             out |= _names(getattr(node, f.name), f.name)
     return out
+
+
+def fields_tested(pipeline: ast.Pipeline) -> frozenset[str] | None:
+    """The field names ``pipeline``'s commands name, as if only those reached the output
+    (None with a wildcard, ``foreach`` or ``map``). For a query that only filters events
+    these are the fields its conditions test: compiled over just them (and
+    `ALWAYS_READ`), it keeps the same events (`compile.predicate`)."""
+    try:
+        return frozenset(_pipeline(pipeline.commands, restricted_after=True))
+    except _AnyField:
+        return None

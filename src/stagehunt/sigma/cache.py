@@ -7,6 +7,10 @@ file per entry:
 
 * ``spl/``: a Sigma rule -> its SPL queries (or why it does not convert). Key: the rule's
   content (``to_dict``), the pySigma and Splunk backend versions, stagehunt's code stamp.
+* ``rules/``: a rule file's bytes -> its rules' SPL (or why not) and its problems, so a
+  warm run does not parse the YAML with pySigma at all (that took longer than running the
+  library). Key: a hash of the bytes, the versions and the code stamp. Files with a
+  correlation, or with rules a correlation references, are not kept here.
 * ``sql/``: one SPL query -> the DuckDB SQL it compiles to on a store (or the compile error).
   Key: the SPL text, the store's schema fingerprint (fields, kinds, physical columns: the
   statement names them), stagehunt's code stamp and the sqlglot version.
@@ -37,7 +41,7 @@ from stagehunt.store.event_store import EventStore
 #: Environment variable naming the cache folder (``--cache-dir`` wins over it).
 ENV_VAR = "STAGEHUNT_CACHE_DIR"
 #: Bumped when an entry's layout changes: older entries then miss.
-LAYOUT = 1
+LAYOUT = 3
 #: Distributions whose versions are part of every key.
 DISTRIBUTIONS = ("pysigma", "pysigma-backend-splunk", "sqlglot")
 
@@ -101,13 +105,39 @@ class SplEntry:
 @dataclass(frozen=True)
 class SqlEntry:
     """One query compiled for a store: the SQL and its visible columns (with those
-    shown even when empty, ``OutputColumn.pinned``), or the error."""
+    shown even when empty, ``OutputColumn.pinned``), or the error. A query that only
+    filters events (`compile.predicate`) keeps its filter instead of a statement:
+    ``terms`` (rendered SQL over the events table, all of which must hold; ``sql`` is
+    then empty and the result is the stored fields of the events kept)."""
 
     sql: str = ""
     columns: tuple[str, ...] = ()
     event_rows: bool = False
     error: str | None = None
     pinned: tuple[str, ...] = ()
+    terms: tuple[str, ...] | None = None
+    #: columns whose lowercase the terms read (`compile.predicate.share_lower`)
+    lowered: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CachedRule:
+    """One rule of a rule file as converted: what `convert.Converted` holds but the path."""
+
+    id: str
+    title: str
+    level: str
+    queries: tuple[str, ...]
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """A rule file's rules, converted, and its problems (title, reason, True when the
+    file did not load at all). Kept only for files with no correlation in or on them."""
+
+    rules: tuple[CachedRule, ...]
+    problems: tuple[tuple[str, str, bool], ...] = ()
 
 
 def cacheable(compiled: CompiledQuery, probed: bool) -> bool:
@@ -180,6 +210,8 @@ class ConversionCache:
                 bool(data["event_rows"]),
                 None if data["error"] is None else str(data["error"]),
                 tuple(str(c) for c in data["pinned"]),
+                None if data["terms"] is None else tuple(str(t) for t in data["terms"]),
+                tuple(str(c) for c in data["lowered"]),
             )  # fmt: skip
         except (KeyError, TypeError):
             entry = None
@@ -196,8 +228,35 @@ class ConversionCache:
                 "event_rows": entry.event_rows,
                 "error": entry.error,
                 "pinned": list(entry.pinned),
+                "terms": None if entry.terms is None else list(entry.terms),
+                "lowered": list(entry.lowered),
             },
         )
+
+    def get_file(self, key: str) -> FileEntry | None:
+        data = self._read("rules", key)
+        try:
+            entry = None if data is None else FileEntry(
+                tuple(
+                    CachedRule(str(r["id"]), str(r["title"]), str(r["level"]),
+                               tuple(str(q) for q in r["queries"]),
+                               None if r["reason"] is None else str(r["reason"]))
+                    for r in data["rules"]
+                ),
+                tuple((str(t), str(w), bool(x)) for t, w, x in data["problems"]),
+            )  # fmt: skip
+        except (KeyError, TypeError, ValueError):
+            entry = None
+        self._count(entry)
+        return entry
+
+    def put_file(self, key: str, entry: FileEntry) -> None:
+        rules = [
+            {"id": r.id, "title": r.title, "level": r.level, "queries": list(r.queries),
+             "reason": r.reason}
+            for r in entry.rules
+        ]  # fmt: skip
+        self._write("rules", key, {"rules": rules, "problems": [list(p) for p in entry.problems]})
 
     def _count(self, entry: object) -> None:
         if entry is None:

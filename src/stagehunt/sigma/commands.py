@@ -9,17 +9,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from stagehunt.render.formats import FORMATS, render
 from stagehunt.result import ResultTable, Value
 from stagehunt.sigma.cache import ENV_VAR, ConversionCache, default_dir
-from stagehunt.sigma.convert import Converted, convert_cached
-from stagehunt.sigma.rules import RulePathError, load_rules
-from stagehunt.sigma.run import RuleRun, as_table, run_rules
+from stagehunt.sigma.convert import Converted
+from stagehunt.sigma.library import load_library
+from stagehunt.sigma.rules import RulePathError
+from stagehunt.sigma.run import ProgressFn, RuleRun, as_table, run_rules
 from stagehunt.store.event_store import EventStore
 
 Loader = Callable[[EventStore, Sequence[Path], argparse.Namespace, Console], object]
@@ -95,6 +98,28 @@ def add_parsers(
     )
 
 
+@contextmanager
+def rule_progress(console: Console) -> Iterator[ProgressFn | None]:
+    """A Rich bar of rules run (advanced per batch) on a terminal; nothing otherwise."""
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("rules"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("rules", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
 def _say(console: Console, text: str) -> None:
     console.print(text, markup=False, highlight=False, soft_wrap=True)
 
@@ -113,14 +138,14 @@ def _problems(converted: Sequence[Converted], runs: Sequence[RuleRun], err: Cons
 
 
 def run_sigma(args: argparse.Namespace, out: Console, err: Console, load: Loader) -> int:
+    cache = None if args.no_cache else ConversionCache(args.cache_dir or default_dir())
     try:
-        ruleset = load_rules(args.rules)
+        library = load_library(args.rules, cache)
     except RulePathError as e:
         raise SigmaUsageError(str(e)) from None
-    for p in ruleset.problems:
+    for p in library.problems:
         _say(err, f"not loaded: {p.path}: {p.reason}")
-    cache = None if args.no_cache else ConversionCache(args.cache_dir or default_dir())
-    converted = convert_cached(ruleset.collection.rules, cache)
+    converted = library.converted
     if args.explain:
         for c in converted:
             for q in c.queries:
@@ -129,7 +154,8 @@ def run_sigma(args: argparse.Namespace, out: Console, err: Console, load: Loader
         return 0
     with EventStore(args.store) as store:
         load(store, args.paths, args, err)
-        runs = run_rules(converted, store, cache)
+        with rule_progress(err) as progress:
+            runs = run_rules(converted, store, cache, progress=progress)
     _problems(converted, runs, err)
     if not any(r.error is None for r in runs):
         raise SigmaUsageError("no Sigma rule could be run (see the lines above)")

@@ -71,13 +71,19 @@ def _regexp(pattern: str, value: object) -> bool:
     return value is not None and re.search(pattern, str(value)) is not None
 
 
+def connect_sqlite(path: str = ":memory:") -> sqlite3.Connection:
+    """A SQLite connection with ``REGEXP`` as Zircolite defines it (Python's ``re.search``)."""
+    con = sqlite3.connect(path)
+    con.create_function("REGEXP", 2, _regexp, deterministic=True)
+    return con
+
+
 def sqlite_table(
     store: EventStore, path: str = ":memory:", key: str = EVENT_KEY
 ) -> sqlite3.Connection:
     """The store's events as one SQLite table ``logs`` (Zircolite's layout), in store
     order, each row's ``key`` its ``__seq``; read from DuckDB in batches."""
-    con = sqlite3.connect(path)
-    con.create_function("REGEXP", 2, _regexp, deterministic=True)
+    con = connect_sqlite(path)
     names: list[str] = []
     taken: set[str] = {key.lower()}
     # SQLite column names are case-insensitive: on a clash (`User` / CIM alias `user`) the
