@@ -34,6 +34,21 @@ def normalise(value: Any) -> Value:
     return str(value)
 
 
+def as_number(value: object) -> float | None:
+    """A result value read as a number (a number, or a string that parses as one), else
+    None: a Boolean, a multivalue or text is not a number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
 @dataclass
 class ResultTable:
     columns: list[str]

@@ -26,7 +26,7 @@ from stagehunt.escu.library import Library
 from stagehunt.escu.runner import run_detections
 from stagehunt.escu.status import Outcome, Status
 from stagehunt.lookups import LookupLibrary
-from stagehunt.result import ResultTable
+from stagehunt.result import ResultTable, as_number
 
 
 class Verdict(StrEnum):
@@ -149,20 +149,7 @@ def _close(x: object, y: object) -> bool:
     """Numbers (or numbers as text, or lists of them) equal to 12 significant digits."""
     if isinstance(x, list) and isinstance(y, list):
         return len(x) == len(y) and all(a == b or _close(a, b) for a, b in zip(x, y, strict=True))
-    a, b = _number(x), _number(y)
+    a, b = as_number(x), as_number(y)
     if a is None or b is None:
         return False
     return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300)
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None

@@ -37,7 +37,7 @@ from stagehunt.compile import CompiledQuery
 from stagehunt.compile.dialects import DialectUnsupported
 from stagehunt.knowledge import Knowledge
 from stagehunt.lookups import LookupError_, LookupLibrary
-from stagehunt.result import Value
+from stagehunt.result import Value, as_number
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroFileError, MacroLibrary
 from stagehunt.store.event_store import EventStore
@@ -203,17 +203,6 @@ def _cell(value: Value) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def _epoch(value: Value) -> float | None:
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
 @dataclass
 class Job:
     """One search: its thread, its engine connection (to interrupt it) and its spool."""
@@ -321,7 +310,7 @@ class Job:
         data: dict[str, Any] = {
             "n": pa.array(range(self.rows, self.rows + len(rows)), pa.int64()),
             "t": pa.array(
-                [_epoch(r[time_at]) if time_at is not None else None for r in rows], pa.float64()
+                [as_number(r[time_at]) if time_at is not None else None for r in rows], pa.float64()
             ),
         }
         for i in range(width):
