@@ -54,16 +54,18 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
-from sigma.backends.sqlite import sqliteBackend  # noqa: E402
 from sigma.correlations import SigmaCorrelationRule  # noqa: E402
 from sigma.rule import SigmaRuleBase  # noqa: E402
 
 from stagehunt.ingest.options import IngestOptions  # noqa: E402
 from stagehunt.sigma import onepass  # noqa: E402
 from stagehunt.sigma.cache import ConversionCache  # noqa: E402
-from stagehunt.sigma.differential import connect_sqlite, sqlite_table  # noqa: E402
+from stagehunt.sigma.differential import (  # noqa: E402
+    connect_sqlite,
+    sqlite_queries,
+    sqlite_table,
+)
 from stagehunt.sigma.library import load_library  # noqa: E402
-from stagehunt.sigma.pipelines import sqlite_pipeline  # noqa: E402
 from stagehunt.sigma.rules import load_rules, rule_label  # noqa: E402
 from stagehunt.sigma.run import run_rules  # noqa: E402
 from stagehunt.store.event_store import EventStore  # noqa: E402
@@ -182,20 +184,13 @@ def run_sqlite(rule_dir: Path, lite: sqlite3.Connection, limit: int | None) -> S
 
     def convert() -> dict[str, str]:
         out: dict[str, str] = {}
-        backend = sqliteBackend(sqlite_pipeline(), collect_errors=True)
+        converted = sqlite_queries(rules)
         for rule in rules:
-            seen = len(backend.errors)
-            try:
-                queries = backend.convert_rule(rule)
-            except Exception as e:
-                side.failed[rule_key(rule)] = f"{type(e).__name__}: {e}"
-                continue
-            if len(backend.errors) > seen:
-                side.failed[rule_key(rule)] = str(backend.errors[-1][1])
-            elif len(queries) != 1:
-                side.failed[rule_key(rule)] = f"{len(queries)} SQL queries"
+            query = converted[id(rule)]
+            if isinstance(query, str):
+                out[rule_key(rule)] = query.replace("<TABLE_NAME>", "logs")
             else:
-                out[rule_key(rule)] = str(queries[0]).replace("<TABLE_NAME>", "logs")
+                side.failed[rule_key(rule)] = f"{type(query).__name__}: {query}"
         return out
 
     sql = timed(side.phases, "convert", convert)

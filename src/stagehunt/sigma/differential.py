@@ -125,7 +125,9 @@ def _selected(rules: Sequence[object], categories: Sequence[str]) -> list[SigmaR
     ]
 
 
-def _sqlite_queries(rules: Sequence[SigmaRule]) -> dict[int, str | Exception]:
+def sqlite_queries(rules: Sequence[SigmaRule]) -> dict[int, str | Exception]:
+    """Each rule (by ``id``) as pySigma's SQLite backend writes it (the Zircolite way), or
+    why it does not convert to one query."""
     out: dict[int, str | Exception] = {}
     backend = sqliteBackend(sqlite_pipeline(), collect_errors=True)
     for rule in rules:
@@ -151,7 +153,7 @@ def differential(data: Path, rule_dirs: Sequence[Path], categories: Sequence[str
     ours_conv: dict[int, Converted] = {
         id(r): c for r, c in zip(rules, convert_rules(rules), strict=True)
     }
-    theirs_sql = _sqlite_queries(rules)
+    theirs_sql = sqlite_queries(rules)
     with EventStore(in_memory=True) as store:
         store.load(files, IngestOptions())
         total = store.connection.execute(f"SELECT count(*) FROM {EVENTS_TABLE}").fetchone()
