@@ -157,7 +157,9 @@ def _own_columns(select: exp.Select) -> list[exp.Column]:
     parameters of a lambda (``p -> p.v``)."""
     out: list[exp.Column] = []
     stack: list[tuple[exp.Expression, frozenset[str]]] = [
-        (child, frozenset()) for key, child in _children(select) if key not in ("from", "from_")
+        (child, frozenset())
+        for child in select.iter_expressions()
+        if child.arg_key not in ("from", "from_")
     ]
     while stack:
         node, bound = stack.pop()
@@ -171,15 +173,5 @@ def _own_columns(select: exp.Select) -> list[exp.Column]:
             if (node.table or node.name).lower() not in bound:  # ``p`` or ``p.v`` of a lambda
                 out.append(node)
             continue
-        stack.extend((child, bound) for _, child in _children(node))
-    return out
-
-
-def _children(node: exp.Expression) -> list[tuple[str, exp.Expression]]:
-    out: list[tuple[str, exp.Expression]] = []
-    for key, value in node.args.items():
-        if isinstance(value, exp.Expression):
-            out.append((key, value))
-        elif isinstance(value, list):
-            out.extend((key, v) for v in value if isinstance(v, exp.Expression))
+        stack.extend((child, bound) for child in node.iter_expressions())
     return out
