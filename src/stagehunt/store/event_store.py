@@ -33,13 +33,14 @@ SQL must go through `EventStore.column_for` (and quote the result with
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import re
 import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,6 +239,27 @@ class _Field:
     kind: ColumnKind
 
 
+@contextlib.contextmanager
+def _one_thread(connection: duckdb.DuckDBPyConnection, workers: bool) -> Iterator[None]:
+    """DuckDB on one thread while worker processes read (``workers``), then as it was.
+
+    The workers keep every core busy; DuckDB's own threads then only contend with them
+    for the inserts. Measured on a 200k-record Sysmon EVTX with two workers: this process
+    spent 18.7-19.4 µs of CPU a record with DuckDB's default threads, 14.5-15.7 with one
+    (issue 14)."""
+    if not workers:
+        yield
+        return
+    row = connection.execute("SELECT current_setting('threads')").fetchone()
+    before = int(row[0]) if row else 0
+    connection.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        if before > 0:
+            connection.execute("SET threads = ?", [before])
+
+
 def _close(connection: duckdb.DuckDBPyConnection, tmpdir: Path | None) -> None:
     """Close the connection and remove a temporary store; safe to call twice."""
     connection.close()
@@ -422,17 +444,11 @@ class EventStore:
         scratch = registry.scratch_dir()
         pending = _Pending()
         stored = self.sources()
+        workers = parallel.default_jobs() if jobs is None else jobs
         try:
             plan = self._plan(paths, scratch)
-            for planned, reading in parallel.read_ahead(
-                plan, _Planned.to_read, opts, jobs=jobs, known=stored
-            ):
-                try:
-                    self._load_source(planned, reading, stored, opts, report, progress, pending)
-                finally:
-                    if planned.source is not None and planned.source.temporary:
-                        assert planned.source.path is not None
-                        planned.source.path.unlink(missing_ok=True)
+            with _one_thread(self._connection, workers > 1):
+                self._read_all(plan, opts, workers, stored, report, progress, pending)
             self._flush(pending, final=True)
         except BaseException as exc:
             if pending.open is not None:  # roll back what the load had not committed
@@ -445,6 +461,26 @@ class EventStore:
         report.sourcetypes = self._sourcetype_counts(first_seq)
         report.elapsed = time.perf_counter() - started
         return report
+
+    def _read_all(
+        self,
+        plan: Iterable[_Planned],
+        opts: IngestOptions,
+        jobs: int,
+        stored: dict[str, int],
+        report: LoadReport,
+        progress: Progress | None,
+        pending: _Pending,
+    ) -> None:
+        for planned, reading in parallel.read_ahead(
+            plan, _Planned.to_read, opts, jobs=jobs, known=stored
+        ):
+            try:
+                self._load_source(planned, reading, stored, opts, report, progress, pending)
+            finally:
+                if planned.source is not None and planned.source.temporary:
+                    assert planned.source.path is not None
+                    planned.source.path.unlink(missing_ok=True)
 
     def _plan(self, paths: Sequence[Path], scratch: Path) -> Iterator[_Planned]:
         """The sources of ``paths`` in order. Their content hashes are taken later, by
