@@ -12,7 +12,11 @@ Three timings, each against a baseline measured in the same run on the same mach
 Usage::
 
     python bench/bench_escu.py [--content DIR] [--store FILE.duckdb | --real DIR]
-                               [--macros FILE] [--check-targets]
+                               [--macros FILE] [--check-targets] [--cached]
+
+``--cached`` adds the run with a cache of compiled statements (escu/cache.py): cold (an
+empty cache, filled) and warm (read), each against the uncached run above, with the
+statuses and row counts of every detection compared to it.
 
 The store is copied into a temporary folder first (the original is never opened for
 writing); without ``--store``, the real logs (``--real``, default ``shared/data/real``
@@ -40,8 +44,11 @@ from stagehunt.backends.duckdb import DuckDBBackend  # noqa: E402
 from stagehunt.escu import Status, load_library  # noqa: E402
 from stagehunt.escu.compiler import compile_all  # noqa: E402
 from stagehunt.escu.content import ENV_VAR, default_content  # noqa: E402
+from stagehunt.escu.library import Library  # noqa: E402
 from stagehunt.escu.runner import run_detections  # noqa: E402
+from stagehunt.escu.status import Outcome  # noqa: E402
 from stagehunt.knowledge import bundled  # noqa: E402
+from stagehunt.sigma.cache import ConversionCache  # noqa: E402
 from stagehunt.store.event_store import EventStore  # noqa: E402
 
 COMPILE_TARGET_S = 10.0
@@ -56,6 +63,27 @@ def default_real() -> Path | None:
     return None
 
 
+def cached_runs(
+    library: Library, store_file: Path, cache_dir: Path, uncached: list[Outcome]
+) -> list[tuple[str, float, float, bool]]:
+    """``escu run`` with a cache of compiled statements (escu/cache.py): cold (empty
+    cache: compile and keep), then warm (read them), each on the store opened afresh:
+    (name, seconds, CPU seconds, same statuses and row counts as ``uncached``)."""
+    expected = [(o.detection.name, o.status, o.row_count) for o in uncached]
+    out = []
+    for name in ("cached, cold", "cached, warm"):
+        cache = ConversionCache(cache_dir)
+        with EventStore(store_file) as store:
+            backend = DuckDBBackend.from_store(store)
+            start, cpu = time.perf_counter(), time.process_time()
+            ran = list(run_detections(library, backend, keep_rows=0, cache=cache))
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        got = [(o.detection.name, o.status, o.row_count) for o in ran]
+        print(f"{name}: cache {cache.hits} hits, {cache.misses} misses", flush=True)
+        out.append((name, seconds, cpu, got == expected))
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--content", type=Path, default=default_content())
@@ -68,6 +96,11 @@ def main() -> int:
         "engine lacks and see what the rest costs)",
     )
     parser.add_argument("--check-targets", action="store_true")
+    parser.add_argument(
+        "--cached",
+        action="store_true",
+        help="also run with a cache of compiled statements, cold then warm (issue 14)",
+    )
     args = parser.parse_args()
     if args.content is None or not (args.content / "detections").is_dir():
         print(f"bench_escu: no content folder (--content DIR or ${ENV_VAR})", file=sys.stderr)
@@ -120,6 +153,7 @@ def main() -> int:
                 )
                 run_compiled(backend, query)
             trivial_run_s = time.perf_counter() - start
+        cached = cached_runs(library, copy, Path(tmp) / "cache", ran) if args.cached else []
     run_statuses = Counter(o.status for o in ran)
     fired = sum(1 for o in ran if o.fired)
     per_compile = compile_s / n
@@ -146,6 +180,11 @@ def main() -> int:
         f" trivial search {per_trivial_run * 1000:.1f} ms;"
         f" ratio {per_executed / per_trivial_run if per_trivial_run else float('nan'):.1f}"
     )
+    for name, seconds, cpu, same in cached:
+        print(
+            f"{name}: {seconds:6.2f} s (CPU {cpu:6.2f} s); uncached run / this"
+            f" {run_s / seconds:5.2f}x; outcomes (status, rows) as uncached: {same}"
+        )
     compile_ok = compile_s < COMPILE_TARGET_S
     run_ok = run_s < RUN_TARGET_S
     print(f"target compile < {COMPILE_TARGET_S:.0f} s: {'PASS' if compile_ok else 'MISS'}")

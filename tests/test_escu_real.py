@@ -35,6 +35,8 @@ the XML keeps) and the detection's SPL, through the add-ons' field rules
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -43,10 +45,12 @@ import pytest
 
 from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.escu import Status, load_library
+from stagehunt.escu.cache import reads_clock
 from stagehunt.escu.content import default_content
 from stagehunt.escu.library import Library
 from stagehunt.escu.runner import run_detections
 from stagehunt.escu.status import Outcome
+from stagehunt.sigma.cache import ConversionCache
 from stagehunt.store.event_store import EventStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -1292,3 +1296,97 @@ def test_quiet_files_stay_quiet(quiet: dict[str, Outcome]) -> None:
         if o.status is not Status.RAN or o.row_count
     }
     assert noisy == {}
+
+
+# ================================================================== compiled statements kept
+
+
+def _as_run(o: Outcome) -> tuple[object, ...]:
+    columns = o.result.columns if o.result is not None else None
+    rows = sorted(map(repr, o.result.rows)) if o.result is not None else None
+    return (o.status, o.reason, columns, rows)
+
+
+def test_a_warm_run_reads_compiled_statements_and_gives_the_same_results(
+    library: Library, fired: dict[str, Outcome], tmp_path: Path
+) -> None:
+    """`escu run` with a cache (issue 14): the first run compiles and keeps each storable
+    statement, the second reads them instead of compiling; both give what the uncached
+    run gave (the rows the tests above check by hand). A statement that reads a lookup
+    table (Attempt To Stop Security Service: security_services) is not kept, so it compiles
+    again; a plain ``tstats`` one (CHCP Command Execution) comes from the cache."""
+    assert REAL is not None
+    cold, warm = ConversionCache(tmp_path), ConversionCache(tmp_path)
+    runs = []
+    for cache in (cold, warm):
+        with EventStore(in_memory=True) as store:
+            store.load([REAL / f for f in FIRE_FILES])
+            detections = [library.find(n) for n in FIRING]
+            backend = DuckDBBackend.from_store(store)
+            outcomes = run_detections(library, backend, detections, keep_rows=None, cache=cache)
+            runs.append({o.detection.name: o for o in outcomes})
+    for name in FIRING:
+        assert _as_run(runs[0][name]) == _as_run(fired[name]), name
+        assert _as_run(runs[1][name]) == _as_run(fired[name]), name
+    kept = len(list((tmp_path / "escu").rglob("*.json")))
+    assert cold.hits == 0 and cold.misses == len(FIRING)
+    assert warm.hits == kept and warm.misses == len(FIRING) - kept
+    assert 0 < kept < len(FIRING)
+    stop, chcp = runs[1]["Attempt To Stop Security Service"], runs[1]["CHCP Command Execution"]
+    assert stop.compiled is not None and stop.compiled.text is None
+    assert chcp.compiled is not None and chcp.compiled.text is not None
+
+
+def test_a_cache_entry_that_does_not_read_back_is_compiled_again(
+    library: Library, fired: dict[str, Outcome], tmp_path: Path
+) -> None:
+    """A truncated entry or one of another shape is a miss: the detection compiles, runs
+    as before, and its entry is written anew (the next run reads it)."""
+    assert REAL is not None
+    name = "CHCP Command Execution"
+
+    def run() -> tuple[Outcome, ConversionCache]:
+        assert REAL is not None
+        cache = ConversionCache(tmp_path)
+        with EventStore(in_memory=True) as store:
+            store.load([REAL / CHCP])
+            backend = DuckDBBackend.from_store(store)
+            (outcome,) = run_detections(
+                library, backend, [library.find(name)], keep_rows=None, cache=cache
+            )
+        assert _as_run(outcome) == _as_run(fired[name])
+        return outcome, cache
+
+    for damaged in ('{"key": "x"', "shape"):
+        shutil.rmtree(tmp_path / "escu", ignore_errors=True)
+        _, cache = run()
+        assert (cache.hits, cache.misses) == (0, 1)
+        (entry,) = (tmp_path / "escu").rglob("*.json")
+        if damaged == "shape":  # the right key, the wrong shape
+            key = json.loads(entry.read_text(encoding="utf-8"))["key"]
+            damaged = json.dumps({"key": key, "sql": 1})
+        entry.write_text(damaged, encoding="utf-8")
+        outcome, cache = run()
+        assert (cache.hits, cache.misses) == (0, 1)
+        assert outcome.compiled is not None and outcome.compiled.text is None
+        outcome, cache = run()
+        assert (cache.hits, cache.misses) == (1, 0)
+        assert outcome.compiled is not None and outcome.compiled.text is not None
+
+
+@pytest.mark.parametrize(
+    ("spl", "clock"),
+    [
+        ("| tstats count from datamodel=Endpoint.Processes by Processes.dest", False),
+        ('index=* | eval t=strftime(_time, "%F") | convert ctime(firstTime)', False),
+        ("index=* earliest=-24h | stats count", True),
+        ("index=* | eval age=now() - _time", True),
+        ('index=* | where _time > relative_time(time(), "-1d")', True),
+        ("| makeresults | eval x=1", True),
+        ("index=* | addinfo | table info_max_time", True),
+    ],
+)
+def test_a_search_that_reads_the_clock_is_not_kept(spl: str, clock: bool) -> None:
+    """The search's start time is compiled into the SQL as a number (rule 1.3): such a
+    statement would run with a stale time from the cache."""
+    assert reads_clock(spl) is clock

@@ -68,6 +68,9 @@ def statement_rows(
     """The rows of ``sql`` (``compiled`` rendered for DuckDB), ``batch`` at a time, in its
     order, without a sort of the whole result where one of the cases above applies;
     ``table`` is the events table the statement reads."""
+    if compiled.text is not None:  # read back from a cache: kept only if `runs_as_is`
+        yield from _fetch(con, sql, [], batch)
+        return
     sliceable = _sliceable(compiled, table)
     if sliceable is not None:
         width = len(compiled.columns) + 1  # and the event's store position
@@ -79,6 +82,16 @@ def statement_rows(
         return
     with _memory_capped(con, STREAM_MEMORY):
         yield from _fetch(con, render(unsorted, "duckdb"), [], batch)
+
+
+def runs_as_is(compiled: CompiledQuery, table: str) -> bool:
+    """Whether `statement_rows` runs the statement's text as it is (no time slices, no
+    order taken off): then the text alone can run it again (escu/cache.py)."""
+    if compiled.text is not None:
+        return True
+    if _sliceable(compiled, table) is not None:
+        return False
+    return _without_source_order(compiled.sql) is compiled.sql
 
 
 @contextmanager

@@ -72,9 +72,17 @@ class CompiledQuery:
     deferred: tuple[DeferredTable, ...] = ()
     #: data model datasets (``Model.Dataset``) the statement reads from prepared tables
     datasets: tuple[str, ...] = ()
+    #: the statement as DuckDB SQL when it was read back from a cache of compiled
+    #: statements (escu/cache.py): ``sql`` is then an empty SELECT and the text runs as
+    #: it is (only statements that need nothing else are kept there)
+    text: str | None = None
 
     def render(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """SQL text for ``dialect`` (``duckdb`` or ``spark``; see :mod:`.dialects`)."""
+        if self.text is not None:
+            if dialect != "duckdb":
+                raise ValueError(f"a cached statement is DuckDB SQL, not {dialect}")
+            return self.text
         return dialects.render(self.sql, dialect, pretty)
 
 

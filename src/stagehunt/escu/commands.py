@@ -31,6 +31,7 @@ from stagehunt.escu.runner import run_detections
 from stagehunt.escu.status import STATUS_CHOICES, Outcome, Status
 from stagehunt.render.formats import FORMATS
 from stagehunt.render.formats import render as render_result
+from stagehunt.sigma.cache import add_cache_options, from_options
 from stagehunt.spl.errors import SplError
 from stagehunt.store.event_store import EventStore
 
@@ -128,6 +129,7 @@ def add_parsers(
         help="where outputlookup writes (and later lookups of the run read what it wrote); "
         "default: a temporary folder, so the content folder is never changed",
     )
+    add_cache_options(run, "compiled detections")
     _content_options(run)
     _filters(run)
     add_input_options(run)
@@ -353,7 +355,9 @@ def _run_on(
 ) -> int:
     start = time.perf_counter()
     everything = _with_progress(
-        run_detections(library, backend, detections, keep_rows=args.rows), len(detections), err
+        run_detections(library, backend, detections, keep_rows=args.rows, cache=from_options(args)),
+        len(detections),
+        err,
     )
     seconds = time.perf_counter() - start
     outcomes = _with_status(everything, args)

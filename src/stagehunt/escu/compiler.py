@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from stagehunt.api import compile_query
 from stagehunt.compile.lookup import LookupUnavailable
 from stagehunt.compile.prepared import Prepared, PreparedTable
+from stagehunt.escu import cache as statements
 from stagehunt.escu.content import Detection
 from stagehunt.escu.library import Library
 from stagehunt.escu.lookups import ABSENT as LOOKUP_ORIGINS
@@ -21,6 +22,7 @@ from stagehunt.escu.macros import ABSENT
 from stagehunt.escu.status import Outcome, Status, command_at, group_of
 from stagehunt.garbage import collected_in_batches
 from stagehunt.knowledge import Knowledge
+from stagehunt.sigma.cache import ConversionCache
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroLibrary, UnknownMacro
 from stagehunt.store.schema import EVENTS_TABLE, ColumnKind
@@ -55,6 +57,32 @@ def compile_detection(
             events.schema, events.table, events.physical, prepared.knowledge, prepared.datasets
         )
     outcome = _compile(library, detection, target)
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def cached_detection(
+    library: Library,
+    detection: Detection,
+    prepared: Prepared,
+    cache: ConversionCache,
+    target: str,
+) -> Outcome | None:
+    """The detection's outcome from ``cache`` (escu/cache.py; ``target`` its
+    `target_key`), the datasets it reads built; None when it is not there (compile it)."""
+    start = time.perf_counter()
+    used: list[str] = []
+    try:
+        expanded = expand(library, detection, used)
+    except SplError:  # compiling says why
+        return None
+    entry = statements.get(cache, expanded, target)
+    if entry is None:
+        return None
+    for name in entry.datasets:  # prepared on first read, as compiling would
+        prepared.datasets[name]
+    outcome = Outcome(detection, Status.COMPILED, expanded, compiled=entry.compiled())
+    outcome.notes.extend(_override_notes(library, used))
     outcome.seconds = time.perf_counter() - start
     return outcome
 

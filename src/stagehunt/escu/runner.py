@@ -15,10 +15,14 @@ import duckdb
 from stagehunt.backends.accelerate import AcceleratedBackend, Materializing, accelerate
 from stagehunt.backends.base import Backend, QueryFailed, run_compiled
 from stagehunt.compile.dialects import DialectUnsupported
-from stagehunt.escu.compiler import compile_all, compile_detection
+from stagehunt.compile.prepared import Prepared
+from stagehunt.escu import cache as statements
+from stagehunt.escu.compiler import cached_detection, compile_all, compile_detection
 from stagehunt.escu.content import Detection
 from stagehunt.escu.library import Library
 from stagehunt.escu.status import Outcome, Status
+from stagehunt.garbage import collected_in_batches
+from stagehunt.sigma.cache import ConversionCache
 
 
 def run_detections(
@@ -27,13 +31,15 @@ def run_detections(
     detections: Iterable[Detection] | None = None,
     *,
     keep_rows: int | None = None,
+    cache: ConversionCache | None = None,
 ) -> Iterator[Outcome]:
     """Each detection's outcome, in order; a ``ran`` outcome keeps at most ``keep_rows``
     result rows (``row_count`` has them all).
 
     With the library's knowledge, the add-on events and the datasets the detections read
     are prepared once on the engine (backends/accelerate.py) and every detection runs on
-    them; without it, on the stored events."""
+    them; without it, on the stored events. With a ``cache`` (DuckDB only), compiled
+    statements are read from it and kept in it (escu/cache.py)."""
     chosen = list(library.detections if detections is None else detections)
     if library.knowledge is None or not isinstance(backend, Materializing):
         for detection in chosen:
@@ -50,9 +56,32 @@ def run_detections(
         return
     prepared = accelerate(backend, library.knowledge)  # datasets: when first read
     engine = AcceleratedBackend(backend, prepared)
-    for outcome in compile_all(library, chosen, prepared):
+    if cache is None or backend.dialect != "duckdb":
+        outcomes = compile_all(library, chosen, prepared)
+    else:
+        outcomes = _through_cache(library, chosen, prepared, cache, engine.table)
+    for outcome in outcomes:
         if outcome.status is Status.COMPILED:
             _run(outcome, engine, keep_rows)
+        yield outcome
+
+
+def _through_cache(
+    library: Library,
+    chosen: list[Detection],
+    prepared: Prepared,
+    cache: ConversionCache,
+    table: str,
+) -> Iterator[Outcome]:
+    """`compile_all`, each statement read from ``cache`` when there, kept when storable."""
+    target = statements.target_key(prepared)
+    for detection in collected_in_batches(chosen):
+        outcome = cached_detection(library, detection, prepared, cache, target)
+        if outcome is None:
+            outcome = compile_detection(library, detection, prepared)
+            compiled, spl = outcome.compiled, outcome.expanded
+            if compiled and spl and statements.storable(spl, compiled, table):
+                statements.put(cache, spl, target, compiled)
         yield outcome
 
 

@@ -24,6 +24,7 @@ folder that cannot be written only costs the speed.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -54,6 +55,23 @@ def default_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg) if xdg else Path.home() / ".cache"
     return base / "stagehunt"
+
+
+def add_cache_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--cache-dir DIR`` and ``--no-cache`` (``what``: what is kept, for the help)."""
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"where {what} are kept between runs (default:"
+        f" ${ENV_VAR}, else $XDG_CACHE_HOME/stagehunt, else ~/.cache/stagehunt)",
+    )
+    parser.add_argument("--no-cache", action="store_true", help=f"do not keep or read {what}")
+
+
+def from_options(args: argparse.Namespace) -> ConversionCache | None:
+    """The cache `add_cache_options` asked for (None with ``--no-cache``)."""
+    return None if args.no_cache else ConversionCache(args.cache_dir or default_dir())
 
 
 def _version(dist: str) -> str:
@@ -164,6 +182,16 @@ class ConversionCache:
     def _path(self, kind: str, key: str) -> Path:
         return self.root / kind / key[:2] / f"{key}.json"
 
+    def read(self, kind: str, key: str) -> dict[str, Any] | None:
+        """Entry ``key`` of ``kind`` as written, or None (absent or unreadable); the
+        caller says with `count` whether it could use it."""
+        return self._read(kind, key)
+
+    def write(self, kind: str, key: str, data: dict[str, Any]) -> None:
+        """Keep ``data`` (JSON) as entry ``key`` of ``kind``; a folder that cannot be
+        written only costs the speed."""
+        self._write(kind, key, data)
+
     def _read(self, kind: str, key: str) -> dict[str, Any] | None:
         try:
             data = json.loads(self._path(kind, key).read_text(encoding="utf-8"))
@@ -257,6 +285,10 @@ class ConversionCache:
             for r in entry.rules
         ]  # fmt: skip
         self._write("rules", key, {"rules": rules, "problems": [list(p) for p in entry.problems]})
+
+    def count(self, entry: object) -> None:
+        """One more hit (an entry) or miss (None)."""
+        self._count(entry)
 
     def _count(self, entry: object) -> None:
         if entry is None:

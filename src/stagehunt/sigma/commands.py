@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from stagehunt.render.formats import FORMATS, render
 from stagehunt.result import ResultTable, Value
-from stagehunt.sigma.cache import ENV_VAR, ConversionCache, default_dir
+from stagehunt.sigma.cache import add_cache_options, from_options
 from stagehunt.sigma.convert import Converted
 from stagehunt.sigma.library import load_library
 from stagehunt.sigma.rules import RulePathError
@@ -60,16 +60,7 @@ def add_parsers(
     sig.add_argument(
         "--format", choices=FORMATS, default="table", help="output format (default: table)"
     )
-    sig.add_argument(
-        "--cache-dir",
-        type=Path,
-        metavar="DIR",
-        help="where converted and compiled rules are kept between runs (default:"
-        f" ${ENV_VAR}, else $XDG_CACHE_HOME/stagehunt, else ~/.cache/stagehunt)",
-    )
-    sig.add_argument(
-        "--no-cache", action="store_true", help="convert and compile every rule afresh"
-    )
+    add_cache_options(sig, "converted and compiled rules")
     add_input_options(sig)
     suite = sub.add_parser(
         "sigma-suite", help="run SigmaHQ's regression suite (info.yml + EVTX) through `sigma`"
@@ -138,7 +129,7 @@ def _problems(converted: Sequence[Converted], runs: Sequence[RuleRun], err: Cons
 
 
 def run_sigma(args: argparse.Namespace, out: Console, err: Console, load: Loader) -> int:
-    cache = None if args.no_cache else ConversionCache(args.cache_dir or default_dir())
+    cache = from_options(args)
     try:
         library = load_library(args.rules, cache)
     except RulePathError as e:
