@@ -17,6 +17,7 @@ search's start time into the SQL). The rest compile every run, as before.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -113,12 +114,15 @@ def _entry(data: Mapping[str, Any]) -> CachedStatement | None:
         return None
 
 
-def put(cache: ConversionCache, spl: str, target: str, compiled: CompiledQuery) -> None:
+def put(cache: ConversionCache, spl: str, target: str, compiled: CompiledQuery) -> CompiledQuery:
+    """Keep the statement; returns it with its text (rendered once, here)."""
+    text = compiled.render("duckdb")
     data: Mapping[str, Any] = {
-        "sql": compiled.render("duckdb"),
+        "sql": text,
         "columns": [[c.name, c.kind.name, c.pinned] for c in compiled.columns],
         "event_rows": compiled.event_rows,
         "reads_events": compiled.reads_events,
         "datasets": list(compiled.datasets),
     }
     cache.write(KIND, digest(target, spl), dict(data))
+    return dataclasses.replace(compiled, text=text)

@@ -81,7 +81,8 @@ def _through_cache(
             outcome = compile_detection(library, detection, prepared)
             compiled, spl = outcome.compiled, outcome.expanded
             if compiled and spl and statements.storable(spl, compiled, table):
-                statements.put(cache, spl, target, compiled)
+                # rendered once: kept, and run as that text
+                outcome.compiled = statements.put(cache, spl, target, compiled)
         yield outcome
 
 
