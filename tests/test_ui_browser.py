@@ -201,9 +201,7 @@ def test_explain_shows_the_sql(page: Any) -> None:
     page.fill("#query", "EventCode=11 | stats count by host")
     page.click("#explain")
     page.wait_for_selector("#sql:not([hidden])")
-    sql = page.text_content("#sql") or ""
-    # a statement (single-use CTEs are written inline) that groups the events by host
-    assert sql.lstrip().startswith(("WITH", "SELECT")) and "GROUP BY" in sql.upper()
+    assert page.text_content("#sql").lstrip().startswith("WITH")
 
 
 def test_detections_view_links_hits_to_their_events(page: Any) -> None:

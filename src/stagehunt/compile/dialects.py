@@ -680,18 +680,14 @@ REWRITES: dict[str, dict[type[exp.Expression], Rewrite]] = {
 
 
 def for_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
-    """The tree rewritten for ``dialect`` (a copy: the input is not modified).
-
-    Both engines get the CTEs cut to the columns read (`prune_ctes`) and the CTEs read
-    once inlined: DuckDB prunes columns itself, but parsing and binding cost by the byte
-    (ESCU's statements went from 17.0 to 7.5 KB and their DuckDB time from 4.96 to
-    3.06 s over 328 detections, the same rows; issue 14). Spark's statements are also
-    merged projection into projection (`merge_projections`: a Spark rule, DuckDB
-    binds some of its merged functions differently)."""
+    """The tree rewritten for ``dialect`` (the input is not modified)."""
     rewrites = REWRITES.get(dialect, {})
-    root = inline_single_use_ctes(prune_ctes(tree.copy()))
+    if not rewrites:
+        return tree
+
+    root = tree.copy()
     if dialect == "spark":
-        root = merge_projections(root)
+        root = merge_projections(inline_single_use_ctes(prune_ctes(root)))
     # pre-order reversed: every node after its descendants, so a rewrite sees its
     # arguments already rewritten
     for node in reversed(list(root.walk())):
@@ -710,5 +706,4 @@ def for_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
 def render(tree: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
     """SQL text of the compiled tree for ``dialect`` (``duckdb`` or ``spark``)."""
     ensure_room()  # sqlglot's generator recurses once per level of the tree
-    # the tree is this call's own copy: the generator need not copy it again
-    return str(for_dialect(tree, dialect).sql(dialect=dialect, pretty=pretty, copy=False))
+    return str(for_dialect(tree, dialect).sql(dialect=dialect, pretty=pretty))
