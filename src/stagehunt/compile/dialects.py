@@ -706,4 +706,7 @@ def for_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
 def render(tree: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
     """SQL text of the compiled tree for ``dialect`` (``duckdb`` or ``spark``)."""
     ensure_room()  # sqlglot's generator recurses once per level of the tree
-    return str(for_dialect(tree, dialect).sql(dialect=dialect, pretty=pretty))
+    rewritten = for_dialect(tree, dialect)
+    # a rewritten tree is this call's own copy: the generator need not copy it again
+    own = rewritten is not tree
+    return str(rewritten.sql(dialect=dialect, pretty=pretty, copy=not own))
