@@ -28,6 +28,7 @@ missed, 2 when nothing could be measured (no content, no store). See bench/READM
 from __future__ import annotations
 
 import argparse
+import gc
 import shutil
 import sys
 import tempfile
@@ -67,19 +68,23 @@ def cached_runs(
     library: Library, store_file: Path, cache_dir: Path, uncached: list[Outcome]
 ) -> list[tuple[str, float, float, bool]]:
     """``escu run`` with a cache of compiled statements (escu/cache.py): cold (empty
-    cache: compile and keep), then warm (read them), each on the store opened afresh:
-    (name, seconds, CPU seconds, same statuses and row counts as ``uncached``)."""
+    cache: compile and keep), then warm (read them), then without a cache again (the
+    machine's drift over the runs), each on the store opened afresh: (name, seconds,
+    CPU seconds, same statuses and row counts as ``uncached``)."""
     expected = [(o.detection.name, o.status, o.row_count) for o in uncached]
     out = []
-    for name in ("cached, cold", "cached, warm"):
-        cache = ConversionCache(cache_dir)
+    for name in ("cached, cold", "cached, warm", "uncached, again"):
+        cache = ConversionCache(cache_dir) if name.startswith("cached") else None
+        gc.collect()
         with EventStore(store_file) as store:
             backend = DuckDBBackend.from_store(store)
             start, cpu = time.perf_counter(), time.process_time()
             ran = list(run_detections(library, backend, keep_rows=0, cache=cache))
             seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         got = [(o.detection.name, o.status, o.row_count) for o in ran]
-        print(f"{name}: cache {cache.hits} hits, {cache.misses} misses", flush=True)
+        del ran
+        if cache is not None:
+            print(f"{name}: cache {cache.hits} hits, {cache.misses} misses", flush=True)
         out.append((name, seconds, cpu, got == expected))
     return out
 
@@ -121,6 +126,7 @@ def main() -> int:
     compiled = list(compile_all(library))
     compile_s = time.perf_counter() - start
     statuses = Counter(o.status for o in compiled)
+    del compiled  # its statements' trees: a heap the later runs' collections would scan
     knowledge = bundled()
     start = time.perf_counter()
     for _ in range(n):
@@ -153,6 +159,9 @@ def main() -> int:
                 )
                 run_compiled(backend, query)
             trivial_run_s = time.perf_counter() - start
+        for o in ran:  # keep the statuses and counts, not the statements' trees
+            o.compiled = None
+        gc.collect()
         cached = cached_runs(library, copy, Path(tmp) / "cache", ran) if args.cached else []
     run_statuses = Counter(o.status for o in ran)
     fired = sum(1 for o in ran if o.fired)
