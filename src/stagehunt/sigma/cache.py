@@ -185,21 +185,15 @@ class ConversionCache:
     def read(self, kind: str, key: str) -> dict[str, Any] | None:
         """Entry ``key`` of ``kind`` as written, or None (absent or unreadable); the
         caller says with `count` whether it could use it."""
-        return self._read(kind, key)
-
-    def write(self, kind: str, key: str, data: dict[str, Any]) -> None:
-        """Keep ``data`` (JSON) as entry ``key`` of ``kind``; a folder that cannot be
-        written only costs the speed."""
-        self._write(kind, key, data)
-
-    def _read(self, kind: str, key: str) -> dict[str, Any] | None:
         try:
             data = json.loads(self._path(kind, key).read_text(encoding="utf-8"))
         except (OSError, ValueError):  # absent, unreadable or not JSON: a miss
             return None
         return data if isinstance(data, dict) and data.get("key") == key else None
 
-    def _write(self, kind: str, key: str, data: dict[str, Any]) -> None:
+    def write(self, kind: str, key: str, data: dict[str, Any]) -> None:
+        """Keep ``data`` (JSON) as entry ``key`` of ``kind``; a folder that cannot be
+        written only costs the speed."""
         path = self._path(kind, key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -215,7 +209,7 @@ class ConversionCache:
             return  # read-only or full disk: the run goes on uncached
 
     def get_spl(self, key: str) -> SplEntry | None:
-        data = self._read("spl", key)
+        data = self.read("spl", key)
         try:
             entry = None if data is None else SplEntry(
                 tuple(str(q) for q in data["queries"]),
@@ -223,14 +217,14 @@ class ConversionCache:
             )  # fmt: skip
         except (KeyError, TypeError):
             entry = None
-        self._count(entry)
+        self.count(entry)
         return entry
 
     def put_spl(self, key: str, entry: SplEntry) -> None:
-        self._write("spl", key, {"queries": list(entry.queries), "reason": entry.reason})
+        self.write("spl", key, {"queries": list(entry.queries), "reason": entry.reason})
 
     def get_sql(self, key: str) -> SqlEntry | None:
-        data = self._read("sql", key)
+        data = self.read("sql", key)
         try:
             entry = None if data is None else SqlEntry(
                 str(data["sql"]),
@@ -243,11 +237,11 @@ class ConversionCache:
             )  # fmt: skip
         except (KeyError, TypeError):
             entry = None
-        self._count(entry)
+        self.count(entry)
         return entry
 
     def put_sql(self, key: str, entry: SqlEntry) -> None:
-        self._write(
+        self.write(
             "sql",
             key,
             {
@@ -262,7 +256,7 @@ class ConversionCache:
         )
 
     def get_file(self, key: str) -> FileEntry | None:
-        data = self._read("rules", key)
+        data = self.read("rules", key)
         try:
             entry = None if data is None else FileEntry(
                 tuple(
@@ -275,7 +269,7 @@ class ConversionCache:
             )  # fmt: skip
         except (KeyError, TypeError, ValueError):
             entry = None
-        self._count(entry)
+        self.count(entry)
         return entry
 
     def put_file(self, key: str, entry: FileEntry) -> None:
@@ -284,13 +278,10 @@ class ConversionCache:
              "reason": r.reason}
             for r in entry.rules
         ]  # fmt: skip
-        self._write("rules", key, {"rules": rules, "problems": [list(p) for p in entry.problems]})
+        self.write("rules", key, {"rules": rules, "problems": [list(p) for p in entry.problems]})
 
     def count(self, entry: object) -> None:
         """One more hit (an entry) or miss (None)."""
-        self._count(entry)
-
-    def _count(self, entry: object) -> None:
         if entry is None:
             self.misses += 1
         else:

@@ -33,14 +33,13 @@ SQL must go through `EventStore.column_for` (and quote the result with
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import re
 import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,13 +238,13 @@ class _Field:
     kind: ColumnKind
 
 
-@contextlib.contextmanager
+@contextmanager
 def _one_thread(connection: duckdb.DuckDBPyConnection, workers: bool) -> Iterator[None]:
     """DuckDB on one thread while worker processes read (``workers``), then as it was.
 
     The workers keep every core busy; DuckDB's own threads then only contend with them
     for the inserts. Measured on a 200k-record Sysmon EVTX with two workers: this process
-    spent 18.7-19.4 µs of CPU a record with DuckDB's default threads, 14.5-15.7 with one
+    spent 18.7-19.4 µs of CPU a record with DuckDB's default threads, 14.1-16.3 with one
     (issue 14)."""
     if not workers:
         yield
@@ -448,7 +447,15 @@ class EventStore:
         try:
             plan = self._plan(paths, scratch)
             with _one_thread(self._connection, workers > 1):
-                self._read_all(plan, opts, workers, stored, report, progress, pending)
+                for planned, reading in parallel.read_ahead(
+                    plan, _Planned.to_read, opts, jobs=workers, known=stored
+                ):
+                    try:
+                        self._load_source(planned, reading, stored, opts, report, progress, pending)
+                    finally:
+                        if planned.source is not None and planned.source.temporary:
+                            assert planned.source.path is not None
+                            planned.source.path.unlink(missing_ok=True)
             self._flush(pending, final=True)
         except BaseException as exc:
             if pending.open is not None:  # roll back what the load had not committed
@@ -461,26 +468,6 @@ class EventStore:
         report.sourcetypes = self._sourcetype_counts(first_seq)
         report.elapsed = time.perf_counter() - started
         return report
-
-    def _read_all(
-        self,
-        plan: Iterable[_Planned],
-        opts: IngestOptions,
-        jobs: int,
-        stored: dict[str, int],
-        report: LoadReport,
-        progress: Progress | None,
-        pending: _Pending,
-    ) -> None:
-        for planned, reading in parallel.read_ahead(
-            plan, _Planned.to_read, opts, jobs=jobs, known=stored
-        ):
-            try:
-                self._load_source(planned, reading, stored, opts, report, progress, pending)
-            finally:
-                if planned.source is not None and planned.source.temporary:
-                    assert planned.source.path is not None
-                    planned.source.path.unlink(missing_ok=True)
 
     def _plan(self, paths: Sequence[Path], scratch: Path) -> Iterator[_Planned]:
         """The sources of ``paths`` in order. Their content hashes are taken later, by
