@@ -95,6 +95,9 @@ def _conf() -> dict[str, str]:
         "spark.sql.shuffle.partitions": os.environ.get("STAGEHUNT_SPARK_PARTITIONS", "4"),
         "spark.driver.memory": os.environ.get("STAGEHUNT_SPARK_MEMORY", "2g"),
         "spark.sql.execution.arrow.pyspark.enabled": "true",
+        # the files are listed already (a lake's partitions, an exported store): past 32
+        # paths Spark would list them again in a job of its own, seconds in local mode
+        "spark.sql.sources.parallelPartitionDiscovery.threshold": str(2**31 - 1),
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={_LOG4J.as_uri()}",
     }
 
@@ -178,19 +181,20 @@ class SparkBackend:
     ) -> SparkBackend:
         """Events from Parquet files whose columns may differ (a lake's partitions).
 
-        Columns of ``types`` absent from every file read as typed NULLs."""
-        from pyspark.sql import functions as F
-
+        ``types`` names every column the files may hold (a lake's catalog): they are read
+        with that schema, a column a file lacks as NULL. Spark then reads no file's footer
+        to merge schemas, which with the listing (see `_conf`) was most of the time to
+        open a lake: 2.3-2.6 s for 432 files, 0.23-0.36 s without both (issue 14). With
+        no ``types`` the files' own schemas are merged."""
         frame: DataFrame
-        if files:
+        if types:
+            reader = spark.read.schema(_spark_schema(types))
+        else:
             reader = spark.read.option("mergeSchema", "true")
+        if files:
             frame = reader.option("recursiveFileLookup", "true").parquet(*map(str, files))
         else:
             frame = spark.createDataFrame([], _spark_schema(types))
-        present = {c.lower() for c in frame.columns}
-        for name, dtype in types.items():
-            if name.lower() not in present:
-                frame = frame.withColumn(name, F.lit(None).cast(sql_type(dtype, "spark")))
         return cls(spark, frame, fields, columns)
 
     def schema(self) -> dict[str, ColumnKind]:
