@@ -14,9 +14,10 @@ Usage::
     python bench/bench_escu.py [--content DIR] [--store FILE.duckdb | --real DIR]
                                [--macros FILE] [--check-targets] [--cached]
 
-``--cached`` adds the run with a cache of compiled statements (escu/cache.py): cold (an
-empty cache, filled) and warm (read), each against the uncached run above, with the
-statuses and row counts of every detection compared to it.
+``--cached`` adds four runs, each in a process of its own as a user runs ``stagehunt escu
+run``: uncached, with a cache of compiled statements (escu/cache.py) cold (an empty
+cache, filled) and warm (read), and uncached again (the machine's drift); each cached
+run against the first, with the statuses and row counts of every detection compared.
 
 The store is copied into a temporary folder first (the original is never opened for
 writing); without ``--store``, the real logs (``--real``, default ``shared/data/real``
@@ -29,7 +30,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,9 +48,7 @@ from stagehunt.backends.duckdb import DuckDBBackend  # noqa: E402
 from stagehunt.escu import Status, load_library  # noqa: E402
 from stagehunt.escu.compiler import compile_all  # noqa: E402
 from stagehunt.escu.content import ENV_VAR, default_content  # noqa: E402
-from stagehunt.escu.library import Library  # noqa: E402
 from stagehunt.escu.runner import run_detections  # noqa: E402
-from stagehunt.escu.status import Outcome  # noqa: E402
 from stagehunt.knowledge import bundled  # noqa: E402
 from stagehunt.sigma.cache import ConversionCache  # noqa: E402
 from stagehunt.store.event_store import EventStore  # noqa: E402
@@ -64,28 +65,51 @@ def default_real() -> Path | None:
     return None
 
 
+CACHED_SIDES = ("uncached", "cached, cold", "cached, warm", "uncached, again")
+
+
+def one_run(args: argparse.Namespace) -> dict[str, object]:
+    """Child side of `cached_runs`: one ``escu run`` over the store, in this fresh
+    process (``args.child_run``: a name of `CACHED_SIDES`)."""
+    library = load_library(args.content, user_macros=args.macros)
+    library.lookups.library.writes = args.writes
+    cache = ConversionCache(args.cache) if args.child_run.startswith("cached") else None
+    with EventStore(args.store) as store:
+        backend = DuckDBBackend.from_store(store)
+        start, cpu = time.perf_counter(), time.process_time()
+        ran = [
+            (o.detection.name, o.status.value, o.row_count)
+            for o in run_detections(library, backend, keep_rows=0, cache=cache)
+        ]
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    hits = (cache.hits, cache.misses) if cache is not None else None
+    return {"seconds": seconds, "cpu": cpu, "outcomes": ran, "cache": hits}
+
+
 def cached_runs(
-    library: Library, store_file: Path, cache_dir: Path, uncached: list[Outcome]
+    args: argparse.Namespace, store_file: Path, tmp: Path
 ) -> list[tuple[str, float, float, bool]]:
-    """``escu run`` with a cache of compiled statements (escu/cache.py): cold (empty
-    cache: compile and keep), then warm (read them), then without a cache again (the
-    machine's drift over the runs), each on the store opened afresh: (name, seconds,
-    CPU seconds, same statuses and row counts as ``uncached``)."""
-    expected = [(o.detection.name, o.status, o.row_count) for o in uncached]
+    """``escu run`` without a cache, with one (escu/cache.py) cold (empty: compile and
+    keep) and warm (read them), and without again (the machine's drift over the runs):
+    each in a fresh process on the store opened afresh, as a user runs it (in one
+    process, each run's heap slowed the next one's garbage collections: 65 s warm there,
+    21.5 s in a process of its own). Returns (name, seconds, CPU seconds, same statuses
+    and row counts as the first run)."""
     out = []
-    for name in ("cached, cold", "cached, warm", "uncached, again"):
-        cache = ConversionCache(cache_dir) if name.startswith("cached") else None
-        gc.collect()
-        with EventStore(store_file) as store:
-            backend = DuckDBBackend.from_store(store)
-            start, cpu = time.perf_counter(), time.process_time()
-            ran = list(run_detections(library, backend, keep_rows=0, cache=cache))
-            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        got = [(o.detection.name, o.status, o.row_count) for o in ran]
-        del ran
-        if cache is not None:
-            print(f"{name}: cache {cache.hits} hits, {cache.misses} misses", flush=True)
-        out.append((name, seconds, cpu, got == expected))
+    expected: object = None
+    for name in CACHED_SIDES:
+        argv = [sys.executable, __file__, "--child-run", name, "--store", str(store_file)]
+        argv += ["--content", str(args.content), "--cache", str(tmp / "cache")]
+        argv += ["--writes", str(tmp)]
+        if args.macros is not None:
+            argv += ["--macros", str(args.macros)]
+        proc = subprocess.run(argv, check=True, capture_output=True, text=True)
+        side = json.loads(proc.stdout.strip().splitlines()[-1])
+        if side["cache"] is not None:
+            print(f"{name}: cache {side['cache'][0]} hits, {side['cache'][1]} misses", flush=True)
+        if expected is None:
+            expected = side["outcomes"]
+        out.append((name, side["seconds"], side["cpu"], side["outcomes"] == expected))
     return out
 
 
@@ -106,7 +130,13 @@ def main() -> int:
         action="store_true",
         help="also run with a cache of compiled statements, cold then warm (issue 14)",
     )
+    parser.add_argument("--child-run", choices=CACHED_SIDES, help=argparse.SUPPRESS)
+    parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--writes", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_run:
+        print(json.dumps(one_run(args)))
+        return 0
     if args.content is None or not (args.content / "detections").is_dir():
         print(f"bench_escu: no content folder (--content DIR or ${ENV_VAR})", file=sys.stderr)
         return 2
@@ -162,7 +192,7 @@ def main() -> int:
         for o in ran:  # keep the statuses and counts, not the statements' trees
             o.compiled = None
         gc.collect()
-        cached = cached_runs(library, copy, Path(tmp) / "cache", ran) if args.cached else []
+        cached = cached_runs(args, copy, Path(tmp)) if args.cached else []
     run_statuses = Counter(o.status for o in ran)
     fired = sum(1 for o in ran if o.fired)
     per_compile = compile_s / n
@@ -189,10 +219,13 @@ def main() -> int:
         f" trivial search {per_trivial_run * 1000:.1f} ms;"
         f" ratio {per_executed / per_trivial_run if per_trivial_run else float('nan'):.1f}"
     )
+    if cached:
+        base = cached[0][1]
+        print("each in a process of its own:")
     for name, seconds, cpu, same in cached:
         print(
-            f"{name}: {seconds:6.2f} s (CPU {cpu:6.2f} s); uncached run / this"
-            f" {run_s / seconds:5.2f}x; outcomes (status, rows) as uncached: {same}"
+            f"{name}: {seconds:6.2f} s (CPU {cpu:6.2f} s); uncached / this"
+            f" {base / seconds:5.2f}x; outcomes (status, rows) as the uncached: {same}"
         )
     compile_ok = compile_s < COMPILE_TARGET_S
     run_ok = run_s < RUN_TARGET_S
