@@ -188,6 +188,36 @@ def test_one_ingest_whose_field_turns_multivalue_in_a_later_batch(
     assert Lake(tmp_path / "lake").catalog.next_seq == 6
 
 
+def test_partitions_interleaved_in_one_batch_keep_their_rows_in_order(tmp_path: Path) -> None:
+    """Rows of one batch that alternate between partitions (the writer regroups them) and
+    rows already in one block per partition (written as they are) land the same way:
+    each partition's file holds its rows in store order."""
+    import pyarrow.parquet as pq
+
+    interleaved = [
+        {"_time": DAY1 + 10, "sourcetype": SYSMON, "host": "a", "index": "w"},
+        {"_time": DAY1 + 20, "sourcetype": AUDIT, "host": "b", "index": "l"},
+        {"_time": DAY1 + 30, "sourcetype": SYSMON, "host": "c", "index": "w"},
+        {"_time": DAY2 + 10, "sourcetype": AUDIT, "host": "d", "index": "l"},
+        {"_time": DAY1 + 40, "sourcetype": SYSMON, "host": "e", "index": "w"},
+    ]
+    lake = Lake(tmp_path / "lake")
+    assert lake.ingest([_write(tmp_path / "mixed.json", interleaved)]).stored == 5
+    hosts: dict[tuple[str | None, str | None], tuple[list[Any], list[Any]]] = {}
+    for f in lake.files():
+        table = pq.read_table(f)
+        key = (partition_values(f)["date"], partition_values(f)["sourcetype"])
+        hosts[key] = (table["host"].to_pylist(), table["__seq"].to_pylist())
+    assert hosts == {
+        ("2024-05-01", SYSMON): (["a", "c", "e"], [0, 2, 4]),
+        ("2024-05-01", AUDIT): (["b"], [1]),
+        ("2024-05-02", AUDIT): (["d"], [3]),
+    }
+    # newest first (rule 1.4): d (day 2), then day 1's e, c, b, a
+    rows = run_on(lake.duckdb(), "index=* | table host").rows
+    assert rows == [("d",), ("e",), ("c",), ("b",), ("a",)]
+
+
 def test_an_ingest_that_fails_leaves_no_file_and_no_catalog_change(
     tmp_path: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
