@@ -45,11 +45,13 @@ import pytest
 
 from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.escu import Status, load_library
-from stagehunt.escu.cache import reads_clock
+from stagehunt.escu.cache import knowledge_reads_clock, reads_clock, tables_key
 from stagehunt.escu.content import default_content
 from stagehunt.escu.library import Library
 from stagehunt.escu.runner import run_detections
 from stagehunt.escu.status import Outcome
+from stagehunt.knowledge import Knowledge
+from stagehunt.knowledge.model import Addon, Calculation, Stanza
 from stagehunt.sigma.cache import ConversionCache
 from stagehunt.store.event_store import EventStore
 
@@ -1335,6 +1337,75 @@ def test_a_warm_run_reads_compiled_statements_and_gives_the_same_results(
     stop, chcp = runs[1]["Attempt To Stop Security Service"], runs[1]["CHCP Command Execution"]
     assert stop.compiled is not None and stop.compiled.text is None
     assert chcp.compiled is not None and chcp.compiled.text is not None
+    # the tables built first (the add-on events, each dataset read) were kept by the cold
+    # run and read by the warm one: the rows above came through them
+    names = {
+        json.loads(t.read_text(encoding="utf-8"))["table"]
+        for t in (tmp_path / "escu-tables").rglob("*.json")
+    }
+    assert {"events__addon_events", "events__dm_Endpoint_Processes"} <= names
+
+
+def test_a_table_statement_that_does_not_read_back_is_compiled_again(
+    library: Library, fired: dict[str, Outcome], tmp_path: Path
+) -> None:
+    """A damaged table entry is a miss: the table compiles, the detection gives what the
+    uncached run gave, and the entry is written anew."""
+    assert REAL is not None
+    name = "CHCP Command Execution"
+
+    def run() -> None:
+        assert REAL is not None
+        with EventStore(in_memory=True) as store:
+            store.load([REAL / CHCP])
+            backend = DuckDBBackend.from_store(store)
+            cache = ConversionCache(tmp_path)
+            (outcome,) = run_detections(
+                library, backend, [library.find(name)], keep_rows=None, cache=cache
+            )
+        assert _as_run(outcome) == _as_run(fired[name])
+
+    run()
+    tables = sorted((tmp_path / "escu-tables").rglob("*.json"))
+    assert tables
+    # a well-formed entry is what runs: the add-on events' statement cut to no rows
+    # leaves the detection nothing to find
+    (events,) = [t for t in tables if '"events__addon_events"' in t.read_text(encoding="utf-8")]
+    entry_data = json.loads(events.read_text(encoding="utf-8"))
+    kept_sql = entry_data["sql"]
+    entry_data["sql"] = f"{kept_sql} LIMIT 0"
+    events.write_text(json.dumps(entry_data), encoding="utf-8")
+    with EventStore(in_memory=True) as store:
+        store.load([REAL / CHCP])
+        (outcome,) = run_detections(
+            library,
+            DuckDBBackend.from_store(store),
+            [library.find(name)],
+            keep_rows=None,
+            cache=ConversionCache(tmp_path),
+        )
+    assert fired[name].row_count and outcome.row_count == 0
+    for entry in tables:
+        key = json.loads(entry.read_text(encoding="utf-8"))["key"]
+        entry.write_text(json.dumps({"key": key, "sql": "SELECT 1"}), encoding="utf-8")
+    shutil.rmtree(tmp_path / "escu")  # the detection's own entry: compiled again too
+    run()
+    assert all("schema" in json.loads(t.read_text(encoding="utf-8")) for t in tables)
+
+
+def test_knowledge_that_reads_the_clock_keeps_no_table_statement() -> None:
+    """A calculated field with now() compiles to the search's start time (rule 1.3): the
+    tables built with it would hold a stale time, so they are never kept."""
+    clock = Stanza(("XmlWinEventLog",), evals=(Calculation("age", "now() - _time"),))
+    plain = Stanza(("XmlWinEventLog",), evals=(Calculation("user", "lower(User)"),))
+
+    def knowledge(stanza: Stanza) -> Knowledge:
+        return Knowledge(addons=(Addon("TA", "1", (), (stanza,), ()),))
+
+    assert knowledge_reads_clock(knowledge(clock))
+    assert not knowledge_reads_clock(knowledge(plain))
+    assert tables_key("events", {}, {}, knowledge(clock)) is None
+    assert tables_key("events", {}, {}, knowledge(plain)) is not None
 
 
 def test_a_cache_entry_that_does_not_read_back_is_compiled_again(

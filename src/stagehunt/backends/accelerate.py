@@ -10,7 +10,7 @@ view), so every query after it reads plain columns.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -41,26 +41,41 @@ class Materializing(Backend, Protocol):
     def create_table(self, name: str, compiled: CompiledQuery, sql: str) -> None: ...
 
 
+class KeptTables(Protocol):
+    """Table statements kept between runs (escu/cache.py), by table name: each is a pure
+    function of the engine's events, the knowledge and stagehunt's code, which the
+    keeper's key holds; compiling them is most of building the tables (issue 14)."""
+
+    def get(self, name: str) -> tuple[str, PreparedTable] | None: ...
+
+    def put(self, name: str, sql: str, table: PreparedTable) -> None: ...
+
+
 def accelerate(
-    backend: Materializing, knowledge: Knowledge, datasets: Iterable[str] = ()
+    backend: Materializing,
+    knowledge: Knowledge,
+    datasets: Iterable[str] = (),
+    kept: KeptTables | None = None,
 ) -> Prepared:
     """Build the add-on events table on ``backend``, and each dataset (``Model.Dataset``)
     when a statement first reads it (the ``datasets`` named here at once); a name that is
-    no dataset is left to the compiler, which reports it."""
+    no dataset is left to the compiler, which reports it. With ``kept``, a table's
+    statement is read from it instead of compiled when it is there, and kept when not."""
     prefix = backend.table
     events = _materialize(
         backend,
         f"{prefix}{PREPARED_EVENTS}",
         lambda c: c.base(),
-        Compiler(
+        lambda: Compiler(
             backend.schema(),
             table=backend.table,
             physical=backend.physical(),
             knowledge=knowledge,
         ),
+        kept,
     )
     models = applied(knowledge)
-    tables = _Datasets(backend, events, models)
+    tables = _Datasets(backend, events, models, kept)
     for name in datasets:
         tables.get(name)
     return Prepared(events, tables, models)
@@ -70,10 +85,17 @@ class _Datasets(Mapping[str, PreparedTable]):
     """Dataset tables by ``Model.Dataset``, each built the first time it is asked for:
     a library run builds only those its detections read, while compiling them once."""
 
-    def __init__(self, backend: Materializing, events: PreparedTable, models: Knowledge) -> None:
+    def __init__(
+        self,
+        backend: Materializing,
+        events: PreparedTable,
+        models: Knowledge,
+        kept: KeptTables | None = None,
+    ) -> None:
         self.backend = backend
         self.events = events
         self.models = models
+        self.kept = kept
         self.built: dict[str, PreparedTable] = {}
 
     def __getitem__(self, name: str) -> PreparedTable:
@@ -85,17 +107,17 @@ class _Datasets(Mapping[str, PreparedTable]):
         obj = model.object(dataset) if model is not None else None
         if model is None or obj is None:
             raise KeyError(name)
-        compiler = Compiler(
-            self.events.schema,
-            table=self.events.table,
-            physical=self.events.physical,
-            knowledge=self.models,
-        )
         self.built[name] = _materialize(
             self.backend,
             f"{self.backend.table}{dataset_table(name)}",
             lambda c: dm.object_rows(c, self.models, model, obj, extra=DATASET_EXTRA),
-            compiler,
+            lambda: Compiler(
+                self.events.schema,
+                table=self.events.table,
+                physical=self.events.physical,
+                knowledge=self.models,
+            ),
+            self.kept,
         )
         return self.built[name]
 
@@ -110,22 +132,32 @@ def _materialize(
     backend: Materializing,
     name: str,
     rows: _Rows,
-    compiler: Compiler,
+    compiler: Callable[[], Compiler],
+    kept: KeptTables | None = None,
 ) -> PreparedTable:
-    """Run ``rows`` (compiled by ``compiler``) into table ``name``: each field in a column
-    named by its unique SQL alias, the events' store position kept as ``__seq``."""
-    # compiler.reads stays None: every field, since later queries may read any
-    rel: Relation = rows(compiler)
+    """Run ``rows`` (compiled by a new ``compiler()``) into table ``name``: each field in a
+    column named by its unique SQL alias, the events' store position kept as ``__seq``.
+    A statement ``kept`` runs as read; one compiled here is kept when it needs no lookup
+    table registered beside it."""
+    found = kept.get(name) if kept is not None else None
+    if found is not None:
+        sql, table = found
+        backend.create_table(name, CompiledQuery(exp.select(), (), text=sql), sql)
+        return table
+    c = compiler()  # c.reads stays None: every field, since later queries may read any
+    rel: Relation = rows(c)
     select = exp.select(
         *[exp.alias_(q.col(f.alias), q.ident(f.alias)) for f in rel.fields],
         exp.alias_(q.col(SEQ), q.ident(SEQ_COLUMN)),
     ).from_(exp.to_identifier(rel.source))
-    compiled = CompiledQuery(
-        compiler.b.build(select), (), tuple(compiler.lookups.loaded()), reads_events=True
-    )
-    backend.create_table(name, compiled, compiled.render(backend.dialect))
+    compiled = CompiledQuery(c.b.build(select), (), tuple(c.lookups.loaded()), reads_events=True)
+    sql = compiled.render(backend.dialect)
+    backend.create_table(name, compiled, sql)
     schema: dict[str, ColumnKind] = {f.name: column_kind(f.kind) for f in rel.fields}
-    return PreparedTable(name, schema, {f.name: f.alias for f in rel.fields})
+    table = PreparedTable(name, schema, {f.name: f.alias for f in rel.fields})
+    if kept is not None and not compiled.tables:
+        kept.put(name, sql, table)
+    return table
 
 
 class _Rows(Protocol):

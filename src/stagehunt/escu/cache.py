@@ -14,6 +14,11 @@ no tables built from the data first, no output lookups, one that `search_order` 
 it is, and a search that names nothing read from the clock (`reads_clock`: a time
 modifier, ``now()``, ``time()``, ``relative_time()``, ``makeresults``, ``addinfo`` put the
 search's start time into the SQL). The rest compile every run, as before.
+
+The tables a run builds first (the add-on events, each data model dataset:
+backends/accelerate.py) are kept the same way (`KeptTableStatements`, kind
+``escu-tables``), under the engine's events table and fields and the knowledge, unless a
+definition of the knowledge reads the clock.
 """
 
 from __future__ import annotations
@@ -30,13 +35,17 @@ from stagehunt.backends.search_order import runs_as_is
 from stagehunt.compile import CompiledQuery
 from stagehunt.compile.compiler import OutputColumn
 from stagehunt.compile.kinds import Kind
-from stagehunt.compile.prepared import Prepared
+from stagehunt.compile.prepared import Prepared, PreparedTable
+from stagehunt.knowledge import Knowledge
 from stagehunt.sigma.cache import ConversionCache, digest, versions
+from stagehunt.store.schema import ColumnKind
 
 #: The cache's folder for compiled ESCU statements (beside Sigma's ``spl``/``sql``/``rules``).
 KIND = "escu"
 #: Bumped when an entry's layout changes: older entries then miss.
 LAYOUT = 1
+#: The folder for the statements of the tables built before the detections run.
+TABLES_KIND = "escu-tables"
 
 #: SPL that puts the search's start time (or the clock) into the compiled SQL.
 _CLOCK = re.compile(
@@ -127,3 +136,62 @@ def put(cache: ConversionCache, spl: str, target: str, compiled: CompiledQuery) 
     }
     cache.write(KIND, digest(target, spl), dict(data))
     return dataclasses.replace(compiled, text=text)
+
+
+def knowledge_reads_clock(knowledge: Knowledge) -> bool:
+    """Whether a definition of ``knowledge`` (an add-on's extraction, calculated field or
+    event type, a data model's constraint or calculation) may compile to the clock."""
+    texts: list[str] = []
+    for addon in knowledge.addons:
+        for stanza in addon.stanzas:
+            texts += [c.expression for c in (*stanza.extracts, *stanza.evals)]
+        texts += [e.search for e in addon.eventtypes]
+    for model in knowledge.datamodels:
+        for obj in model.objects:
+            texts += [obj.constraint, *(c.expression for c in obj.calculations)]
+    return any(reads_clock(text) for text in texts)
+
+
+@dataclass(frozen=True)
+class KeptTableStatements:
+    """`backends.accelerate.KeptTables` in a conversion cache: a table's statement (DuckDB
+    SQL) and its fields and columns, by table name under ``key`` (`tables_key`). Not in
+    the cache's hit and miss counts, which count detections."""
+
+    cache: ConversionCache
+    key: str
+
+    def get(self, name: str) -> tuple[str, PreparedTable] | None:
+        data = self.cache.read(TABLES_KIND, digest(self.key, name))
+        if data is None:
+            return None
+        try:
+            schema = {str(n): ColumnKind(str(k)) for n, k in data["schema"]}
+            physical = {str(n): str(c) for n, c in data["physical"]}
+            return str(data["sql"]), PreparedTable(name, schema, physical)
+        except (KeyError, TypeError, ValueError):  # another shape: a miss, rewritten later
+            return None
+
+    def put(self, name: str, sql: str, table: PreparedTable) -> None:
+        data = {
+            "table": name,
+            "sql": sql,
+            "schema": [[n, k.value] for n, k in table.schema.items()],
+            "physical": [[n, c] for n, c in table.physical.items()],
+        }
+        self.cache.write(TABLES_KIND, digest(self.key, name), data)
+
+
+def tables_key(
+    table: str,
+    schema: Mapping[str, ColumnKind],
+    physical: Mapping[str, str],
+    knowledge: Knowledge,
+) -> str | None:
+    """What the tables built over an engine's events depend on: the events' table, fields,
+    kinds and columns, the knowledge, the versions; None when the knowledge reads the
+    clock (its tables then compile every run)."""
+    if knowledge_reads_clock(knowledge):
+        return None
+    fields = [(n, k.value, physical.get(n, n)) for n, k in schema.items()]
+    return digest(TABLES_KIND, LAYOUT, versions(), "duckdb", table, fields, repr(knowledge))

@@ -54,7 +54,9 @@ def run_detections(
                 _run(outcome, backend, keep_rows)
             yield outcome
         return
-    prepared = accelerate(backend, library.knowledge)  # datasets: when first read
+    prepared = accelerate(  # datasets: when first read
+        backend, library.knowledge, kept=_kept_tables(backend, library, cache)
+    )
     engine = AcceleratedBackend(backend, prepared)
     if cache is None or backend.dialect != "duckdb":
         outcomes = compile_all(library, chosen, prepared)
@@ -64,6 +66,18 @@ def run_detections(
         if outcome.status is Status.COMPILED:
             _run(outcome, engine, keep_rows)
         yield outcome
+
+
+def _kept_tables(
+    backend: Materializing, library: Library, cache: ConversionCache | None
+) -> statements.KeptTableStatements | None:
+    """Where the run's table statements are kept (DuckDB only, like the detections')."""
+    if cache is None or backend.dialect != "duckdb" or library.knowledge is None:
+        return None
+    key = statements.tables_key(
+        backend.table, backend.schema(), backend.physical(), library.knowledge
+    )
+    return None if key is None else statements.KeptTableStatements(cache, key)
 
 
 def _through_cache(
