@@ -6,8 +6,9 @@ the add-on events' fields (names, kinds, columns: what the statement names), the
 knowledge (add-ons and data models) and stagehunt's code, so it is kept on disk in the
 conversion cache (`stagehunt.sigma.cache.ConversionCache`, kind ``escu``) under a key
 made of exactly those, and a warm run reads the SQL instead of compiling. Measured on
-ESCU's 1,613 detections over 22,691 real events (bench/RESULTS.md): warm 1.58x faster
-than uncached, cold 1.01x; what is left is DuckDB's own time on each statement.
+ESCU's 1,613 detections over 22,691 real events, each run in a process of its own
+(bench/RESULTS.md): warm 1.95x faster than uncached, cold 1.05x; what is left is DuckDB
+executing each statement and the tables built before them.
 
 Only statements whose text is all they need are kept (`storable`): no lookup tables,
 no tables built from the data first, no output lookups, one that `search_order` runs as
