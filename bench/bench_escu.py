@@ -29,7 +29,6 @@ missed, 2 when nothing could be measured (no content, no store). See bench/READM
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import shutil
 import subprocess
@@ -189,9 +188,6 @@ def main() -> int:
                 )
                 run_compiled(backend, query)
             trivial_run_s = time.perf_counter() - start
-        for o in ran:  # keep the statuses and counts, not the statements' trees
-            o.compiled = None
-        gc.collect()
         cached = cached_runs(args, copy, Path(tmp)) if args.cached else []
     run_statuses = Counter(o.status for o in ran)
     fired = sum(1 for o in ran if o.fired)

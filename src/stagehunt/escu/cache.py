@@ -79,8 +79,13 @@ def target_key(prepared: Prepared) -> str:
     events' table, fields, kinds and columns, and the data models (datasets are built
     from those), with stagehunt's and its libraries' versions."""
     events = prepared.events
-    fields = [(n, k.value, events.physical.get(n, n)) for n, k in events.schema.items()]
+    fields = _fields(events.schema, events.physical)
     return digest(KIND, LAYOUT, versions(), events.table, fields, repr(prepared.knowledge))
+
+
+def _fields(schema: Mapping[str, ColumnKind], physical: Mapping[str, str]) -> list[object]:
+    """An events table's fields as a key holds them: name, kind, column."""
+    return [(n, k.value, physical.get(n, n)) for n, k in schema.items()]
 
 
 @dataclass(frozen=True)
@@ -194,5 +199,5 @@ def tables_key(
     clock (its tables then compile every run)."""
     if knowledge_reads_clock(knowledge):
         return None
-    fields = [(n, k.value, physical.get(n, n)) for n, k in schema.items()]
+    fields = _fields(schema, physical)
     return digest(TABLES_KIND, LAYOUT, versions(), "duckdb", table, fields, repr(knowledge))
