@@ -451,6 +451,44 @@ def test_a_run_never_writes_into_the_content(
     assert written == ["host,count", *[f"{h},1" for h in hosts]]
 
 
+def test_the_python_api_never_writes_into_the_content(tmp_path: Path) -> None:
+    """`load_library` + `run_detections` (no folder named for writes): outputlookup
+    writes into the library's own temporary folder, which goes with the library; the
+    content's lookups/ is unchanged."""
+    import gc
+
+    from stagehunt.backends.duckdb import DuckDBBackend
+
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE, content)
+    writer = content / "detections" / "endpoint" / "fixture_baseline_writer.yml"
+    writer.write_text(
+        "name: Fixture Baseline Writer\nid: 00000000-0000-4000-8000-0000000000aa\n"
+        "type: Hunting\nstatus: experimental\ndescription: writes a baseline\n"
+        "search: '`fixture_source` | stats count by host | outputlookup fixture_baseline.csv'\n",
+        encoding="utf-8",
+    )
+    before = {p.name: p.read_bytes() for p in (content / "lookups").iterdir()}
+    library = load_library(content)
+    writes = library.lookups.library.writes
+    assert writes is not None and not writes.is_relative_to(content)
+    chosen = [d for d in library.detections if d.name == "Fixture Baseline Writer"]
+    with EventStore(in_memory=True) as store:
+        store.load([EVENTS])
+        (outcome,) = run_detections(library, DuckDBBackend.from_store(store), chosen)
+    assert outcome.status is Status.RAN, outcome.reason
+    assert {p.name: p.read_bytes() for p in (content / "lookups").iterdir()} == before
+    # one event on each of k8s1, wks1 ... wks5 (as in the CLI test above)
+    written = (writes / "fixture_baseline.csv").read_text(encoding="utf-8").splitlines()
+    assert written == [
+        "host,count",
+        *[f"{h},1" for h in ["k8s1", *(f"wks{i}" for i in range(1, 6))]],
+    ]
+    del library, outcome, chosen
+    gc.collect()
+    assert not writes.exists()
+
+
 def test_parity_names_the_first_difference_between_two_engines_tables() -> None:
     """escu/parity.py: tables compare exactly (columns, rows, row order); the verdict
     says what differs first, so docs/escu-spark.md can list it."""

@@ -13,7 +13,6 @@ import contextlib
 import csv
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -296,13 +295,13 @@ def _explain(outcome: Outcome) -> None:
 def _run(
     library: Library, args: argparse.Namespace, out: Console, err: Console, hooks: Hooks
 ) -> int:
-    """``escu run``: outputlookup writes go to ``--lookups-out`` or a temporary folder,
-    never into the content (ESCU's baselines write lookups the next run would read)."""
-    with tempfile.TemporaryDirectory(prefix="stagehunt-lookups-") as scratch:
-        writes = args.lookups_out or Path(scratch)
-        writes.mkdir(parents=True, exist_ok=True)
-        library.lookups.library.writes = writes
-        return _run_in(library, args, out, err, hooks)
+    """``escu run``: outputlookup writes go to ``--lookups-out`` or the library's own
+    temporary folder, never into the content (ESCU's baselines write lookups the next
+    run would read)."""
+    if args.lookups_out is not None:
+        args.lookups_out.mkdir(parents=True, exist_ok=True)
+        library.lookups.library.writes = args.lookups_out
+    return _run_in(library, args, out, err, hooks)
 
 
 def _run_in(

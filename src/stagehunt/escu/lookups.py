@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stagehunt.escu.content import ContentError, read_yaml
-from stagehunt.lookups import LookupLibrary
+from stagehunt.lookups.library import LookupLibrary, ScratchFolder
 
 #: YAML keys that are transforms.conf settings, copied as they are
 SETTINGS = frozenset(
@@ -85,5 +85,8 @@ def load_lookups(folder: Path) -> EscuLookups:
         extra = sorted(k for k in data if k not in SETTINGS and k not in DOCUMENTATION)
         if extra:
             ignored[name] = extra
-    library = LookupLibrary(lookups, definitions)
+    # outputlookup never writes into the content: into a folder of the library's own
+    # unless the caller names one (`escu run --lookups-out`, `Library.lookups.library.writes`)
+    scratch = ScratchFolder()
+    library = LookupLibrary(lookups, definitions, writes=scratch.path, scratch=scratch)
     return EscuLookups(library, files, ignored)
