@@ -44,6 +44,7 @@ from pathlib import Path
 import pytest
 
 from stagehunt.backends.duckdb import DuckDBBackend
+from stagehunt.compile import CompiledQuery
 from stagehunt.escu import Status, load_library
 from stagehunt.escu.cache import knowledge_reads_clock, reads_clock, tables_key
 from stagehunt.escu.content import default_content
@@ -54,6 +55,7 @@ from stagehunt.knowledge import Knowledge
 from stagehunt.knowledge.model import Addon, Calculation, Stanza
 from stagehunt.sigma.cache import ConversionCache
 from stagehunt.store.event_store import EventStore
+from stagehunt.store.schema import ColumnKind
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -1460,3 +1462,44 @@ def test_a_search_that_reads_the_clock_is_not_kept(spl: str, clock: bool) -> Non
     """The search's start time is compiled into the SQL as a number (rule 1.3): such a
     statement would run with a stale time from the cache."""
     assert reads_clock(spl) is clock
+
+
+@pytest.mark.parametrize(
+    ("spl", "kept"),
+    [
+        # stats' latest()/earliest() name no clock: the same statement at any start time
+        ("index=* | stats earliest(_time) AS firstTime latest(_time) AS lastTime by host", True),
+        # the start time itself (rule 1.3), a day snapped from it (section 4: relative_time)
+        ("index=* | eval age=now() - _time", False),
+        ('index=* | where _time >= relative_time(now(), "-1d@d")', False),
+    ],
+)
+def test_a_search_naming_the_clock_is_kept_only_when_its_statement_does_not_hold_it(
+    tmp_path: Path, spl: str, kept: bool
+) -> None:
+    """`put` compiles a search that `reads_clock` flags a second time, a year and some
+    hours, minutes and seconds away, and keeps it only when both statements are the
+    same: a kept one then runs unchanged at any later time."""
+    from stagehunt.api import compile_query
+    from stagehunt.escu.cache import OTHER_CLOCK, get, put
+
+    schema = {"_time": ColumnKind.NUMBER, "host": ColumnKind.STRING}
+    now = 1_796_580_118.25  # 2026-12-06 18:01:58.25 UTC
+
+    def at(clock: float) -> CompiledQuery:
+        return compile_query(spl, schema, now=clock)
+
+    assert reads_clock(spl)
+    cache = ConversionCache(tmp_path)
+    compiled = at(now)
+    assert (at(now + OTHER_CLOCK).render("duckdb") == compiled.render("duckdb")) is kept
+    out = put(cache, spl, "target", compiled, now=now, again=at)
+    entry = get(cache, spl, "target")
+    assert (entry is not None) is kept
+    if entry is not None:
+        assert entry.sql == compiled.render("duckdb") == out.text
+    else:
+        assert out is compiled  # compiled again each run, as before
+    # without a second compile, nothing that names the clock is kept
+    put(ConversionCache(tmp_path / "other"), spl, "target", compiled)
+    assert get(ConversionCache(tmp_path / "other"), spl, "target") is None

@@ -43,11 +43,13 @@ def compile_detection(
     schema: Mapping[str, ColumnKind] | None = None,
     table: str = EVENTS_TABLE,
     physical: Mapping[str, str] | None = None,
+    now: float | None = None,
 ) -> Outcome:
     """One detection's outcome: ``compiled`` with its query, or why not. With the
     library's knowledge, the query reads ``prepared`` tables (the add-on events and the
     datasets; the library's static ones when none are given: compile/prepared.py);
-    without it, the stored events (``schema``, ``table``, ``physical``) as they are."""
+    without it, the stored events (``schema``, ``table``, ``physical``) as they are.
+    ``now``: the search's start time (``now()``, time modifiers), else the clock's."""
     start = time.perf_counter()
     target = _Target(schema or {}, table, physical or {}, None, {})
     prepared = prepared or library.prepared()
@@ -56,7 +58,7 @@ def compile_detection(
         target = _Target(
             events.schema, events.table, events.physical, prepared.knowledge, prepared.datasets
         )
-    outcome = _compile(library, detection, target)
+    outcome = _compile(library, detection, target, now)
     outcome.seconds = time.perf_counter() - start
     return outcome
 
@@ -109,7 +111,9 @@ class _Target:
     datasets: Mapping[str, PreparedTable]
 
 
-def _compile(library: Library, detection: Detection, target: _Target) -> Outcome:
+def _compile(
+    library: Library, detection: Detection, target: _Target, now: float | None = None
+) -> Outcome:
     used: list[str] = []
     try:
         expanded = expand(library, detection, used)
@@ -131,6 +135,7 @@ def _compile(library: Library, detection: Detection, target: _Target) -> Outcome
             lookups=lookups,
             knowledge=target.knowledge,
             datasets=target.datasets,
+            now=now,
         )
     except LookupUnavailable as err:
         if not err.missing:

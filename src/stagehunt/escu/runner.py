@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
+from functools import partial
 
 import duckdb
 
 from stagehunt.backends.accelerate import AcceleratedBackend, Materializing, accelerate
 from stagehunt.backends.base import Backend, QueryFailed, run_compiled
+from stagehunt.compile import CompiledQuery
 from stagehunt.compile.dialects import DialectUnsupported
 from stagehunt.compile.prepared import Prepared
 from stagehunt.escu import cache as statements
@@ -92,12 +94,27 @@ def _through_cache(
     for detection in collected_in_batches(chosen):
         outcome = cached_detection(library, detection, prepared, cache, target)
         if outcome is None:
-            outcome = compile_detection(library, detection, prepared)
+            now = time.time()
+            outcome = compile_detection(library, detection, prepared, now=now)
             compiled, spl = outcome.compiled, outcome.expanded
-            if compiled and spl and statements.storable(spl, compiled, table):
+            if compiled and spl and statements.storable(spl, compiled, table, clock=True):
                 # rendered once: kept, and run as that text
-                outcome.compiled = statements.put(cache, spl, target, compiled)
+                outcome.compiled = statements.put(
+                    cache,
+                    spl,
+                    target,
+                    compiled,
+                    now=now,
+                    again=partial(_at, library, detection, prepared),
+                )
         yield outcome
+
+
+def _at(
+    library: Library, detection: Detection, prepared: Prepared, now: float
+) -> CompiledQuery | None:
+    """The detection compiled as if its search started at ``now``."""
+    return compile_detection(library, detection, prepared, now=now).compiled
 
 
 def _run(outcome: Outcome, backend: Backend, keep_rows: int | None) -> None:
