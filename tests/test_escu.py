@@ -489,6 +489,59 @@ def test_the_python_api_never_writes_into_the_content(tmp_path: Path) -> None:
     assert not writes.exists()
 
 
+def test_a_kept_statement_reading_a_lookup_is_a_miss_once_the_lookup_changes(
+    tmp_path: Path,
+) -> None:
+    """`escu run --cache-dir` keeps a statement that reads a lookup with the lookup's
+    fingerprint: a warm run reads it (same rows), and after the CSV is edited the entry
+    is a miss, so the detection compiles again and sees the new rows."""
+    from stagehunt.backends.duckdb import DuckDBBackend
+    from stagehunt.sigma.cache import ConversionCache
+
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE, content)
+    counter = content / "detections" / "endpoint" / "fixture_tool_classes.yml"
+    counter.write_text(
+        "name: Fixture Tool Classes\nid: 00000000-0000-4000-8000-0000000000ab\n"
+        "type: Hunting\nstatus: experimental\ndescription: counts tools by class\n"
+        "search: '`fixture_source` | lookup fixture_tools tool AS process_name OUTPUT class"
+        " | stats count by class'\n",
+        encoding="utf-8",
+    )
+
+    def run() -> tuple[list[tuple[object, ...]], Outcome, ConversionCache]:
+        library = load_library(content)
+        cache = ConversionCache(tmp_path / "cache")
+        with EventStore(in_memory=True) as store:
+            store.load([EVENTS])
+            backend = DuckDBBackend.from_store(store)
+            detection = library.find("Fixture Tool Classes")
+            (outcome,) = run_detections(library, backend, [detection], cache=cache)
+        assert outcome.result is not None, outcome.reason
+        return [tuple(row) for row in outcome.result.rows], outcome, cache
+
+    # fixture_tools: "*copy*.exe" -> copier, WILDCARD, case-insensitive, default_match
+    # unknown. robocopy.exe (wks1, wks4, wks5) and ROBOCOPY.EXE (wks2) are copiers,
+    # notepad.exe (wks3) unknown; k8s1 has no process_name: no class, so no group
+    # (rule 6.3), groups in ascending order (rule 6.5)
+    rows, _, cache = run()
+    assert (cache.hits, cache.misses) == (0, 1)
+    assert rows == [("copier", 4), ("unknown", 1)]
+    rows, warm, cache = run()
+    assert (cache.hits, cache.misses) == (1, 0)
+    assert rows == [("copier", 4), ("unknown", 1)]
+    assert warm.compiled is not None and warm.compiled.text is not None
+    assert [t.name for t in warm.compiled.tables] == ["fixture_tools"]
+    tools = content / "lookups" / "fixture_tools.csv"
+    tools.write_text(tools.read_text(encoding="utf-8") + "notepad.exe,editor\n", "utf-8")
+    rows, _, cache = run()
+    assert (cache.hits, cache.misses) == (0, 1)
+    assert rows == [("copier", 4), ("editor", 1)]
+    rows, _, cache = run()
+    assert (cache.hits, cache.misses) == (1, 0)
+    assert rows == [("copier", 4), ("editor", 1)]
+
+
 def test_parity_names_the_first_difference_between_two_engines_tables() -> None:
     """escu/parity.py: tables compare exactly (columns, rows, row order); the verdict
     says what differs first, so docs/escu-spark.md can list it."""

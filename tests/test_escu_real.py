@@ -1316,9 +1316,9 @@ def test_a_warm_run_reads_compiled_statements_and_gives_the_same_results(
 ) -> None:
     """`escu run` with a cache (issue 14): the first run compiles and keeps each storable
     statement, the second reads them instead of compiling; both give what the uncached
-    run gave (the rows the tests above check by hand). A statement that reads a lookup
-    table (Attempt To Stop Security Service: security_services) is not kept, so it compiles
-    again; a plain ``tstats`` one (CHCP Command Execution) comes from the cache."""
+    run gave (the rows the tests above check by hand). A plain ``tstats`` statement (CHCP
+    Command Execution) comes from the cache, and so does one that reads a lookup table
+    (Attempt To Stop Security Service: security_services), with the table loaded again."""
     assert REAL is not None
     cold, warm = ConversionCache(tmp_path), ConversionCache(tmp_path)
     runs = []
@@ -1337,7 +1337,8 @@ def test_a_warm_run_reads_compiled_statements_and_gives_the_same_results(
     assert warm.hits == kept and warm.misses == len(FIRING) - kept
     assert 0 < kept < len(FIRING)
     stop, chcp = runs[1]["Attempt To Stop Security Service"], runs[1]["CHCP Command Execution"]
-    assert stop.compiled is not None and stop.compiled.text is None
+    assert stop.compiled is not None and stop.compiled.text is not None
+    assert [t.name for t in stop.compiled.tables] == ["security_services_lookup"]
     assert chcp.compiled is not None and chcp.compiled.text is not None
     # the tables built first (the add-on events, each dataset read) were kept by the cold
     # run and read by the warm one: the rows above came through them

@@ -10,14 +10,22 @@ ESCU's 1,613 detections over 22,691 real events, each run in a process of its ow
 (bench/RESULTS.md): warm 1.95x faster than uncached, cold 1.05x; what is left is DuckDB
 executing each statement and the tables built before them.
 
-Only statements whose text is all they need are kept (`storable`): no lookup tables,
-no tables built from the data first, no output lookups, no time range, one that
-`search_order` runs as it is. A search that may read the clock (`reads_clock`: a time
-modifier, ``now()``, ``time()``, ``relative_time()``, ``makeresults``, ``addinfo`` put the
-search's start time into the SQL) is compiled a second time at another start time
-(`OTHER_CLOCK`) and kept only when the two statements are the same (`clock_free`: on
-ESCU's real-log run, 43 of 47 such searches name ``earliest(...)``/``latest(...)`` of
-``stats``, not the clock). The rest compile every run, as before.
+Only statements whose text (and the lookups they read) is all they need are kept
+(`storable`): no tables built from the data first, no output lookups, no time range,
+one that `search_order` runs as it is.
+
+* A statement that reads lookup tables is kept with each table's name and
+  `LookupTable.fingerprint` (columns, match rules, rows): a later run loads those
+  lookups and reads the statement only when each loads to the same fingerprint (an
+  edited CSV, or one an ``outputlookup`` of the run rewrote, is a miss).
+* A search that may read the clock (`reads_clock`: a time modifier, ``now()``,
+  ``time()``, ``relative_time()``, ``makeresults``, ``addinfo`` put the search's start
+  time into the SQL) is compiled a second time at another start time (`OTHER_CLOCK`)
+  and kept only when the two statements are the same (`clock_free`: on ESCU's real-log
+  run, 43 of 47 such searches name ``earliest(...)``/``latest(...)`` of ``stats``, not
+  the clock).
+
+The rest compile every run, as before.
 
 The tables a run builds first (the add-on events, each data model dataset:
 backends/accelerate.py) are kept the same way (`KeptTableStatements`, kind
@@ -41,6 +49,7 @@ from stagehunt.compile.compiler import OutputColumn
 from stagehunt.compile.kinds import Kind
 from stagehunt.compile.prepared import Prepared, PreparedTable
 from stagehunt.knowledge import Knowledge
+from stagehunt.lookups import LookupError_, LookupLibrary, LookupTable
 from stagehunt.sigma.cache import ConversionCache, digest, versions
 from stagehunt.store.schema import ColumnKind
 
@@ -67,10 +76,9 @@ def reads_clock(spl: str) -> bool:
 
 def storable(spl: str, compiled: CompiledQuery, table: str, *, clock: bool = False) -> bool:
     """True when the statement's DuckDB text (and its columns) can run it again later;
-    with ``clock``, a search that may read the clock counts too (`put` checks it with `clock_free`)."""
+    with ``clock``, a search that may read the clock counts too (`put` checks it)."""
     return not (
-        compiled.tables
-        or compiled.deferred
+        compiled.deferred
         or compiled.outputs
         or compiled.time_range != (None, None)
         or (reads_clock(spl) and not clock)
@@ -130,11 +138,14 @@ class CachedStatement:
     event_rows: bool
     reads_events: bool
     datasets: tuple[str, ...]
+    #: the lookup tables it reads, loaded now and the same as when it was kept
+    tables: tuple[LookupTable, ...] = ()
 
     def compiled(self) -> CompiledQuery:
         return CompiledQuery(
             exp.select(),
             self.columns,
+            tables=self.tables,
             reads_events=self.reads_events,
             event_rows=self.event_rows,
             datasets=self.datasets,
@@ -142,16 +153,21 @@ class CachedStatement:
         )
 
 
-def get(cache: ConversionCache, spl: str, target: str) -> CachedStatement | None:
+def get(
+    cache: ConversionCache, spl: str, target: str, lookups: LookupLibrary | None = None
+) -> CachedStatement | None:
+    """The kept statement, its lookup tables loaded from ``lookups``; None (a miss) when
+    there is none or a lookup it reads no longer loads to what it was kept with."""
     data = cache.read(KIND, digest(target, spl))
-    entry = None if data is None else _entry(data)
+    entry = None if data is None else _entry(data, lookups)
     cache.count(entry)
     return entry
 
 
-def _entry(data: Mapping[str, Any]) -> CachedStatement | None:
+def _entry(data: Mapping[str, Any], lookups: LookupLibrary | None) -> CachedStatement | None:
     try:
-        return CachedStatement(
+        kept = [(str(name), str(fingerprint)) for name, fingerprint in data.get("lookups", [])]
+        entry = CachedStatement(
             str(data["sql"]),
             tuple(OutputColumn(str(n), Kind[str(k)], bool(p)) for n, k, p in data["columns"]),
             bool(data["event_rows"]),
@@ -160,6 +176,21 @@ def _entry(data: Mapping[str, Any]) -> CachedStatement | None:
         )
     except (KeyError, TypeError, ValueError):  # another shape: a miss, rewritten later
         return None
+    if not kept:
+        return entry
+    if lookups is None:
+        return None
+    view = lookups.view()
+    tables: list[LookupTable] = []
+    for name, fingerprint in kept:
+        try:
+            table = view.get(name)
+        except LookupError_:  # gone or broken since: compiling says so
+            return None
+        if table.fingerprint != fingerprint:
+            return None
+        tables.append(table)
+    return dataclasses.replace(entry, tables=tuple(tables))
 
 
 def put(
@@ -186,6 +217,7 @@ def put(
         "event_rows": compiled.event_rows,
         "reads_events": compiled.reads_events,
         "datasets": list(compiled.datasets),
+        "lookups": [[t.name, t.fingerprint] for t in compiled.tables],
     }
     cache.write(KIND, digest(target, spl), dict(data))
     return dataclasses.replace(compiled, text=text)

@@ -22,6 +22,7 @@ from stagehunt.escu.macros import ABSENT
 from stagehunt.escu.status import Outcome, Status, command_at, group_of
 from stagehunt.garbage import collected_in_batches
 from stagehunt.knowledge import Knowledge
+from stagehunt.lookups import LookupTable
 from stagehunt.sigma.cache import ConversionCache
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroLibrary, UnknownMacro
@@ -78,13 +79,14 @@ def cached_detection(
         expanded = expand(library, detection, used)
     except SplError:  # compiling says why
         return None
-    entry = statements.get(cache, expanded, target)
+    entry = statements.get(cache, expanded, target, library.lookups.library)
     if entry is None:
         return None
     for name in entry.datasets:  # prepared on first read, as compiling would
         prepared.datasets[name]
     outcome = Outcome(detection, Status.COMPILED, expanded, compiled=entry.compiled())
     outcome.notes.extend(_override_notes(library, used))
+    outcome.notes.extend(_lookup_notes(library, entry.tables))
     outcome.seconds = time.perf_counter() - start
     return outcome
 
@@ -150,14 +152,20 @@ def _compile(
         outcome.reason = f"internal error while compiling: {type(exc).__name__}: {exc}"
         outcome.group = f"internal error ({type(exc).__name__})"
         return outcome
-    for used_table in lookups.loaded():
-        if used_table.note:
-            outcome.notes.append(used_table.note)
-        ignored = library.lookups.ignored.get(used_table.name)
-        if ignored:
-            keys = ", ".join(ignored)
-            outcome.notes.append(f"lookup '{used_table.name}': ignored keys: {keys}")
+    outcome.notes.extend(_lookup_notes(library, lookups.loaded()))
     return outcome
+
+
+def _lookup_notes(library: Library, tables: Iterable[LookupTable]) -> list[str]:
+    """What a user should know about the lookups a detection reads."""
+    notes: list[str] = []
+    for table in tables:
+        if table.note:
+            notes.append(table.note)
+        ignored = library.lookups.ignored.get(table.name)
+        if ignored:
+            notes.append(f"lookup '{table.name}': ignored keys: {', '.join(ignored)}")
+    return notes
 
 
 def _override_notes(library: Library, used: list[str]) -> list[str]:

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import copy
 import csv
+import functools
+import hashlib
 import ipaddress
 import re
 import shutil
@@ -81,6 +83,30 @@ class LookupTable:
     default_match: str = ""
     #: what a user should know about where the rows come from (a KV store: empty here)
     note: str | None = None
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A digest of the table as a statement compiled against it sees it (names,
+        columns, match rules, every row): a statement kept with it is valid while the
+        lookup loads to the same fingerprint (escu/cache.py)."""
+        head = repr(
+            (
+                self.name,
+                self.sql_name,
+                self.columns,
+                self.case_sensitive,
+                sorted(self.wildcard),
+                sorted(self.cidr),
+                self.max_matches,
+                self.min_matches,
+                self.default_match,
+                self.note,
+            )
+        )
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, self.data.schema) as writer:
+            writer.write_table(self.data)
+        return hashlib.sha256(head.encode() + b"\0" + sink.getvalue().to_pybytes()).hexdigest()
 
     def pattern_column(self, field: str) -> str:
         return f"__pat_{self.columns.index(field)}"
