@@ -194,3 +194,28 @@ def test_a_detection_that_does_not_compile_is_not_watched(
     assert watch(tmp_path / "alone", "--escu", random_task) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[-1] == "error: no ESCU detection named by --escu can be watched (see above)"
+
+
+def test_later_windows_read_the_statements_the_first_compiled(tmp_path: Path) -> None:
+    """Every window's view has one name, so a window's table and detection statements
+    are kept (the watcher's own cache) and the next window reads them instead of
+    compiling: the 10:00 and 11:00 hours each give their own count-1 group, the second
+    from a cache hit."""
+    from stagehunt.store.event_store import EventStore
+    from stagehunt.watch.escu_detections import escu_detections
+
+    times = ("2025-03-04T10:15:30", "2025-03-04T11:00:00")
+    events = drop(tmp_path, *(chcp(t + ".000Z", n) for n, t in enumerate(times, 1)))
+    (detection,), notes = escu_detections(["chcp*"], None, "1h", tmp_path / "writes")
+    assert notes == []
+    cache = detection.tables.cache
+    with EventStore(tmp_path / "s.duckdb") as store:
+        store.load([events])
+        rows = []
+        for hour, when in zip((HOUR_10, HOUR_10 + 3600), times, strict=True):
+            result = detection.run(store, hour, hour + 3600)
+            rows.append([dict(zip(result.columns, row, strict=True)) for row in result.rows])
+            assert rows[-1] == [{**GROUP, "count": 1, "firstTime": when, "lastTime": when}]
+    assert (cache.hits, cache.misses) == (1, 1)
+    kept = {p.parent.parent.name for p in cache.root.rglob("*.json")}
+    assert kept == {"escu", "escu-tables"}

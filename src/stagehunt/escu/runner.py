@@ -24,6 +24,7 @@ from stagehunt.escu.content import Detection
 from stagehunt.escu.library import Library
 from stagehunt.escu.status import Outcome, Status
 from stagehunt.garbage import collected_in_batches
+from stagehunt.knowledge import Knowledge
 from stagehunt.sigma.cache import ConversionCache
 
 
@@ -76,9 +77,15 @@ def _kept_tables(
     """Where the run's table statements are kept (DuckDB only, like the detections')."""
     if cache is None or backend.dialect != "duckdb" or library.knowledge is None:
         return None
-    key = statements.tables_key(
-        backend.table, backend.schema(), backend.physical(), library.knowledge
-    )
+    return kept_tables(backend, library.knowledge, cache)
+
+
+def kept_tables(
+    backend: Materializing, knowledge: Knowledge, cache: ConversionCache
+) -> statements.KeptTableStatements | None:
+    """The table statements of an engine over ``backend``'s events, kept in ``cache``
+    (None when the knowledge reads the clock: those tables compile every time)."""
+    key = statements.tables_key(backend.table, backend.schema(), backend.physical(), knowledge)
     return None if key is None else statements.KeptTableStatements(cache, key)
 
 
@@ -92,22 +99,31 @@ def _through_cache(
     """`compile_all`, each statement read from ``cache`` when there, kept when storable."""
     target = statements.target_key(prepared)
     for detection in collected_in_batches(chosen):
-        outcome = cached_detection(library, detection, prepared, cache, target)
-        if outcome is None:
-            now = time.time()
-            outcome = compile_detection(library, detection, prepared, now=now)
-            compiled, spl = outcome.compiled, outcome.expanded
-            if compiled and spl and statements.storable(spl, compiled, table, clock=True):
-                # rendered once: kept, and run as that text
-                outcome.compiled = statements.put(
-                    cache,
-                    spl,
-                    target,
-                    compiled,
-                    now=now,
-                    again=partial(_at, library, detection, prepared),
-                )
-        yield outcome
+        yield compile_through_cache(library, detection, prepared, cache, table, target)
+
+
+def compile_through_cache(
+    library: Library,
+    detection: Detection,
+    prepared: Prepared,
+    cache: ConversionCache,
+    table: str,
+    target: str | None = None,
+) -> Outcome:
+    """One detection's outcome, its statement read from ``cache`` when there (``target``:
+    `statements.target_key` of ``prepared``), else compiled and kept when storable."""
+    target = target or statements.target_key(prepared)
+    outcome = cached_detection(library, detection, prepared, cache, target)
+    if outcome is not None:
+        return outcome
+    now = time.time()
+    outcome = compile_detection(library, detection, prepared, now=now)
+    compiled, spl = outcome.compiled, outcome.expanded
+    if compiled and spl and statements.storable(spl, compiled, table, clock=True):
+        # rendered once: kept, and run as that text
+        again = partial(_at, library, detection, prepared)
+        outcome.compiled = statements.put(cache, spl, target, compiled, now=now, again=again)
+    return outcome
 
 
 def _at(
