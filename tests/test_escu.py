@@ -421,20 +421,48 @@ def test_drop_dm_object_name_with_a_quoted_or_bare_argument(library: Library) ->
 # ----------------------------------------------------------------------- outputlookup
 
 
+#: (name, id, search) of detections some tests add to a copy of the fixture content
+BASELINE_WRITER = (
+    "Fixture Baseline Writer",
+    "00000000-0000-4000-8000-0000000000aa",
+    "`fixture_source` | stats count by host | outputlookup fixture_baseline.csv",
+)
+TOOL_CLASSES = (
+    "Fixture Tool Classes",
+    "00000000-0000-4000-8000-0000000000ab",
+    "`fixture_source` | lookup fixture_tools tool AS process_name OUTPUT class"
+    " | stats count by class",
+)
+
+
+def content_with(tmp_path: Path, detection: tuple[str, str, str]) -> Path:
+    """A copy of the fixture content with one more Hunting detection."""
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE, content)
+    name, ident, search = detection
+    stem = name.lower().replace(" ", "_")
+    (content / "detections" / "endpoint" / f"{stem}.yml").write_text(
+        yaml.safe_dump(
+            {
+                "name": name,
+                "id": ident,
+                "type": "Hunting",
+                "status": "experimental",
+                "description": name,
+                "search": search,
+            }
+        ),
+        encoding="utf-8",
+    )
+    return content
+
+
 def test_a_run_never_writes_into_the_content(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """ESCU's baseline detections end in `outputlookup`: a run writes to --lookups-out, or
     to a temporary folder, and leaves the content's lookups/ as it was."""
-    content = tmp_path / "content"
-    shutil.copytree(FIXTURE, content)
-    writer = content / "detections" / "endpoint" / "fixture_baseline_writer.yml"
-    writer.write_text(
-        "name: Fixture Baseline Writer\nid: 00000000-0000-4000-8000-0000000000aa\n"
-        "type: Hunting\nstatus: experimental\ndescription: writes a baseline\n"
-        "search: '`fixture_source` | stats count by host | outputlookup fixture_baseline.csv'\n",
-        encoding="utf-8",
-    )
+    content = content_with(tmp_path, BASELINE_WRITER)
     before = sorted(p.name for p in (content / "lookups").iterdir())
     base = ["escu", "run", str(EVENTS), "--content", str(content), "--store", str(tmp_path / "s")]
     code, _, _ = cli_run(capsys, *base, "-d", "Fixture Baseline Writer")
@@ -459,15 +487,7 @@ def test_the_python_api_never_writes_into_the_content(tmp_path: Path) -> None:
 
     from stagehunt.backends.duckdb import DuckDBBackend
 
-    content = tmp_path / "content"
-    shutil.copytree(FIXTURE, content)
-    writer = content / "detections" / "endpoint" / "fixture_baseline_writer.yml"
-    writer.write_text(
-        "name: Fixture Baseline Writer\nid: 00000000-0000-4000-8000-0000000000aa\n"
-        "type: Hunting\nstatus: experimental\ndescription: writes a baseline\n"
-        "search: '`fixture_source` | stats count by host | outputlookup fixture_baseline.csv'\n",
-        encoding="utf-8",
-    )
+    content = content_with(tmp_path, BASELINE_WRITER)
     before = {p.name: p.read_bytes() for p in (content / "lookups").iterdir()}
     library = load_library(content)
     writes = library.lookups.library.writes
@@ -498,16 +518,7 @@ def test_a_kept_statement_reading_a_lookup_is_a_miss_once_the_lookup_changes(
     from stagehunt.backends.duckdb import DuckDBBackend
     from stagehunt.sigma.cache import ConversionCache
 
-    content = tmp_path / "content"
-    shutil.copytree(FIXTURE, content)
-    counter = content / "detections" / "endpoint" / "fixture_tool_classes.yml"
-    counter.write_text(
-        "name: Fixture Tool Classes\nid: 00000000-0000-4000-8000-0000000000ab\n"
-        "type: Hunting\nstatus: experimental\ndescription: counts tools by class\n"
-        "search: '`fixture_source` | lookup fixture_tools tool AS process_name OUTPUT class"
-        " | stats count by class'\n",
-        encoding="utf-8",
-    )
+    content = content_with(tmp_path, TOOL_CLASSES)
 
     def run() -> tuple[list[tuple[object, ...]], Outcome, ConversionCache]:
         library = load_library(content)
