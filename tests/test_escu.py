@@ -435,25 +435,32 @@ TOOL_CLASSES = (
 )
 
 
-def content_with(tmp_path: Path, detection: tuple[str, str, str]) -> Path:
-    """A copy of the fixture content with one more Hunting detection."""
+BASELINE_READER = (
+    "Fixture Baseline Reader",
+    "00000000-0000-4000-8000-0000000000ac",
+    "| inputlookup fixture_baseline.csv | stats count",
+)
+
+
+def content_with(tmp_path: Path, *detections: tuple[str, str, str]) -> Path:
+    """A copy of the fixture content with more Hunting detections."""
     content = tmp_path / "content"
     shutil.copytree(FIXTURE, content)
-    name, ident, search = detection
-    stem = name.lower().replace(" ", "_")
-    (content / "detections" / "endpoint" / f"{stem}.yml").write_text(
-        yaml.safe_dump(
-            {
-                "name": name,
-                "id": ident,
-                "type": "Hunting",
-                "status": "experimental",
-                "description": name,
-                "search": search,
-            }
-        ),
-        encoding="utf-8",
-    )
+    for name, ident, search in detections:
+        stem = name.lower().replace(" ", "_")
+        (content / "detections" / "endpoint" / f"{stem}.yml").write_text(
+            yaml.safe_dump(
+                {
+                    "name": name,
+                    "id": ident,
+                    "type": "Hunting",
+                    "status": "experimental",
+                    "description": name,
+                    "search": search,
+                }
+            ),
+            encoding="utf-8",
+        )
     return content
 
 
@@ -551,6 +558,39 @@ def test_a_kept_statement_reading_a_lookup_is_a_miss_once_the_lookup_changes(
     rows, _, cache = run()
     assert (cache.hits, cache.misses) == (1, 0)
     assert rows == [("copier", 4), ("editor", 1)]
+
+
+def test_statements_on_several_cursors_give_what_one_at_a_time_gives(tmp_path: Path) -> None:
+    """`run_detections(jobs=2)` runs statements on two cursors while the next compile:
+    the outcomes, in order, are those of `jobs=1`. A detection that writes a lookup runs
+    alone after every earlier one, so the one after it reads what it wrote: the baseline
+    holds one row per host (k8s1, wks1 ... wks5), so its reader counts 6."""
+    from stagehunt.backends.duckdb import DuckDBBackend
+    from stagehunt.escu.runner import _cursors
+
+    content = content_with(tmp_path, BASELINE_WRITER, BASELINE_READER)
+    runs = []
+    for jobs in (1, 2):
+        library = load_library(content)
+        order = [d for d in library.detections if d.name != BASELINE_READER[0]]
+        order.insert(
+            order.index(library.find(BASELINE_WRITER[0])) + 1, library.find(BASELINE_READER[0])
+        )
+        with EventStore(in_memory=True) as store:
+            store.load([EVENTS])
+            backend = DuckDBBackend.from_store(store)
+            assert len(_cursors(backend, jobs)) == (0 if jobs == 1 else 2)
+            ran = list(run_detections(library, backend, order, jobs=jobs))
+        runs.append(
+            [
+                (o.detection.name, o.status, o.result and (o.result.columns, o.result.rows))
+                for o in ran
+            ]
+        )
+        reader = next(o for o in ran if o.detection.name == BASELINE_READER[0])
+        assert reader.result is not None and reader.result.rows == [(6,)], reader.reason
+    assert runs[0] == runs[1]
+    assert sum(1 for _, status, _ in runs[1] if status is Status.RAN) >= 5
 
 
 def test_parity_names_the_first_difference_between_two_engines_tables() -> None:

@@ -4,8 +4,8 @@ the data model datasets the queries read (compile/prepared.py; docs/cim.md D8).
 Splunk answers ``tstats`` from a data model's acceleration summaries, built ahead of the
 searches; this is the same idea on our engines. Each table is one statement compiled by
 the same compiler the queries use (the add-on layer, then the dataset's constraints and
-calculations), run once and kept by the engine (a DuckDB temporary table, a cached Spark
-view), so every query after it reads plain columns.
+calculations), run once and kept by the engine (a DuckDB table in an in-memory database
+every cursor sees, a cached Spark view), so every query after it reads plain columns.
 """
 
 from __future__ import annotations

@@ -128,6 +128,13 @@ def add_parsers(
         help="where outputlookup writes (and later lookups of the run read what it wrote); "
         "default: a temporary folder, so the content folder is never changed",
     )
+    run.add_argument(
+        "--run-jobs",
+        type=_jobs,
+        metavar="N",
+        help="detections whose DuckDB statements run at once, while the next ones compile "
+        "(default: one per core; 1: one after another)",
+    )
     add_cache_options(run, "compiled detections")
     _content_options(run)
     _filters(run)
@@ -142,6 +149,13 @@ def _count(text: str) -> int:
         value = -1
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def _jobs(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
     return value
 
 
@@ -354,7 +368,14 @@ def _run_on(
 ) -> int:
     start = time.perf_counter()
     everything = _with_progress(
-        run_detections(library, backend, detections, keep_rows=args.rows, cache=from_options(args)),
+        run_detections(
+            library,
+            backend,
+            detections,
+            keep_rows=args.rows,
+            cache=from_options(args),
+            jobs=args.run_jobs,
+        ),
         len(detections),
         err,
     )

@@ -7,14 +7,19 @@ A detection that fails at run time (the engine refuses or fails the statement) i
 
 from __future__ import annotations
 
+import queue
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 
 import duckdb
 
 from stagehunt.backends.accelerate import AcceleratedBackend, Materializing, accelerate
 from stagehunt.backends.base import Backend, QueryFailed, run_compiled
+from stagehunt.backends.duckdb import DuckDBBackend
+from stagehunt.backends.search_order import runs_as_is
 from stagehunt.compile import CompiledQuery
 from stagehunt.compile.dialects import DialectUnsupported
 from stagehunt.compile.prepared import Prepared
@@ -24,6 +29,7 @@ from stagehunt.escu.content import Detection
 from stagehunt.escu.library import Library
 from stagehunt.escu.status import Outcome, Status
 from stagehunt.garbage import collected_in_batches
+from stagehunt.ingest.parallel import cores
 from stagehunt.knowledge import Knowledge
 from stagehunt.sigma.cache import ConversionCache
 
@@ -35,6 +41,7 @@ def run_detections(
     *,
     keep_rows: int | None = None,
     cache: ConversionCache | None = None,
+    jobs: int | None = None,
 ) -> Iterator[Outcome]:
     """Each detection's outcome, in order; a ``ran`` outcome keeps at most ``keep_rows``
     result rows (``row_count`` has them all).
@@ -42,7 +49,9 @@ def run_detections(
     With the library's knowledge, the add-on events and the datasets the detections read
     are prepared once on the engine (backends/accelerate.py) and every detection runs on
     them; without it, on the stored events. With a ``cache`` (DuckDB only), compiled
-    statements are read from it and kept in it (escu/cache.py)."""
+    statements are read from it and kept in it (escu/cache.py). On DuckDB, statements
+    run on ``jobs`` cursors at once (default: one per core; 1: one at a time, here)
+    while the next detections compile."""
     chosen = list(library.detections if detections is None else detections)
     if library.knowledge is None or not isinstance(backend, Materializing):
         for detection in chosen:
@@ -65,10 +74,101 @@ def run_detections(
         outcomes = compile_all(library, chosen, prepared)
     else:
         outcomes = _through_cache(library, chosen, prepared, cache, engine.table)
-    for outcome in outcomes:
-        if outcome.status is Status.COMPILED:
-            _run(outcome, engine, keep_rows)
-        yield outcome
+    cursors = _cursors(backend, jobs)
+    if not cursors:
+        for outcome in outcomes:
+            if outcome.status is Status.COMPILED:
+                _run(outcome, engine, keep_rows)
+            yield outcome
+        return
+    yield from _run_on_cursors(outcomes, engine, cursors, keep_rows)
+
+
+def _cursors(backend: Backend, jobs: int | None) -> list[DuckDBBackend]:
+    """The engine on a cursor of its own for each of ``jobs`` threads (default: one per
+    core); none when one would do, or the engine has no cursors (Spark) or its events
+    are not visible from another cursor."""
+    jobs = cores() if jobs is None else jobs
+    if jobs < 2 or not isinstance(backend, DuckDBBackend):
+        return []
+    out: list[DuckDBBackend] = []
+    for _ in range(jobs):
+        cursor = backend.cursor()
+        if cursor is None:
+            for made in out:
+                made.connection.close()
+            return []
+        out.append(cursor)
+    return out
+
+
+#: Statements run ahead of the outcome the caller waits for, per thread.
+AHEAD_PER_THREAD = 4
+
+
+def _run_on_cursors(
+    outcomes: Iterable[Outcome],
+    engine: AcceleratedBackend,
+    cursors: list[DuckDBBackend],
+    keep_rows: int | None,
+) -> Iterator[Outcome]:
+    """Each outcome run and yielded in order, the statements on ``cursors``, one thread
+    each, while the next detections compile here: DuckDB runs them at once and lets go
+    of the GIL while it does (a warm library run is mostly DuckDB executing statements,
+    an uncached one half compiling). A statement with effects outside its result (an
+    ``outputlookup`` a later detection may read, tables built from the data first, or
+    one run in time slices under a memory cap, a setting of the whole database) waits
+    for every earlier one and runs alone, here, on ``engine``."""
+    free: queue.SimpleQueue[AcceleratedBackend] = queue.SimpleQueue()
+    for cursor in cursors:
+        free.put(AcceleratedBackend(cursor, engine.prepared))
+
+    def run(outcome: Outcome) -> Outcome:
+        cursor = free.get()
+        try:
+            _run(outcome, cursor, keep_rows)
+        finally:
+            free.put(cursor)
+        return outcome
+
+    waiting: deque[Future[Outcome] | Outcome] = deque()
+    pool = ThreadPoolExecutor(len(cursors), thread_name_prefix="stagehunt-escu")
+    try:
+        for outcome in outcomes:
+            compiled = outcome.compiled
+            if outcome.status is not Status.COMPILED or compiled is None:
+                waiting.append(outcome)
+            elif _alone(compiled, engine.table):
+                while waiting:
+                    yield _done(waiting.popleft())
+                _run(outcome, engine, keep_rows)
+                yield outcome
+                continue
+            else:
+                waiting.append(pool.submit(run, outcome))
+            while waiting and (
+                len(waiting) > AHEAD_PER_THREAD * len(cursors) or _ready(waiting[0])
+            ):
+                yield _done(waiting.popleft())
+        while waiting:
+            yield _done(waiting.popleft())
+    finally:  # also when the caller stops early: the running statements end first
+        pool.shutdown(wait=True, cancel_futures=True)
+        for cursor in cursors:
+            cursor.connection.close()
+
+
+def _alone(compiled: CompiledQuery, table: str) -> bool:
+    """Whether the statement has effects beyond its rows (see `_run_on_cursors`)."""
+    return bool(compiled.outputs or compiled.deferred) or not runs_as_is(compiled, table)
+
+
+def _ready(item: Future[Outcome] | Outcome) -> bool:
+    return not isinstance(item, Future) or item.done()
+
+
+def _done(item: Future[Outcome] | Outcome) -> Outcome:
+    return item.result() if isinstance(item, Future) else item
 
 
 def _kept_tables(
