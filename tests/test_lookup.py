@@ -8,6 +8,7 @@ OUTPUTNEW only fields the event lacks. Expected values are worked out from those
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -273,3 +274,41 @@ def test_lookup_name_with_a_nul_byte_is_a_lookup_error(folder: Path) -> None:
     assert str(written.value) == (
         "outputlookup 'a\x00b': 'a\x00b.csv' must be a file name inside the lookups folder"
     )
+
+
+def test_a_lookup_loads_to_the_same_table_in_every_process(tmp_path: Path) -> None:
+    """Match columns (WILDCARD, CIDR) are added in the lookup's column order, whatever
+    order the stanza names them in and whatever Python's string hashing (which orders a
+    frozenset) is in a process: the same file loads to the same table and fingerprint,
+    which a kept ESCU statement is checked against (escu/cache.py)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "nets.csv").write_text("src,name,net,zone\na*,x,10.0.0.0/8,z\n", "utf-8")
+    (tmp_path / "transforms.conf").write_text(
+        "[nets]\nfilename = nets.csv\n"
+        "match_type = WILDCARD(name), CIDR(net), WILDCARD(zone), WILDCARD(src)\n",
+        "utf-8",
+    )
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from stagehunt.lookups import LookupLibrary\n"
+        "t = LookupLibrary(Path(sys.argv[1])).get('nets')\n"
+        "print(t.data.column_names, t.fingerprint)\n"
+    )
+    seen = set()
+    for seed in range(8):
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
+        seen.add(out)
+    (line,) = seen
+    # the CSV's columns, the row number, then src, name, zone's patterns (0, 1, 3) and
+    # net's network and mask (2)
+    names = ["src", "name", "net", "zone", "__row", "__pat_0", "__pat_1", "__pat_3"]
+    assert line.startswith(repr([*names, "__net_2", "__mask_2"]))

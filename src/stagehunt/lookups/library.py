@@ -103,10 +103,10 @@ class LookupTable:
                 self.note,
             )
         )
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, self.data.schema) as writer:
-            writer.write_table(self.data)
-        return hashlib.sha256(head.encode() + b"\0" + sink.getvalue().to_pybytes()).hexdigest()
+        # the values as Python sees them, not Arrow's buffers (whose layout is Arrow's
+        # business): ~1 ms for ESCU's largest lookups
+        rows = repr((self.data.schema.to_string(), self.data.to_pydict()))
+        return hashlib.sha256(f"{head}\0{rows}".encode()).hexdigest()
 
     def pattern_column(self, field: str) -> str:
         return f"__pat_{self.columns.index(field)}"
@@ -231,13 +231,15 @@ class LookupLibrary:
             stanza.get("default_match", ""),
             note,
         )
-        for f in table.wildcard:
-            if f not in columns:
-                raise LookupError_(f"lookup '{name}': WILDCARD({f}) names no column")
+        for kind, named in (("WILDCARD", table.wildcard), ("CIDR", table.cidr)):
+            for f in sorted(named):
+                if f not in columns:
+                    raise LookupError_(f"lookup '{name}': {kind}({f}) names no column")
+        # in column order, not the frozensets' (which changes from process to process):
+        # the same file is the same table, so statements kept with its fingerprint match
+        for f in sorted(table.wildcard, key=columns.index):
             data[table.pattern_column(f)] = [_like_pattern(v) for v in data[f]]
-        for f in table.cidr:
-            if f not in columns:
-                raise LookupError_(f"lookup '{name}': CIDR({f}) names no column")
+        for f in sorted(table.cidr, key=columns.index):
             nets = [_network(v, name) for v in data[f]]
             net_col, mask_col = table.network_columns(f)
             data[net_col] = [n[0] if n else None for n in nets]
