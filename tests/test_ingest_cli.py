@@ -236,3 +236,31 @@ def test_splunk_export_raw_is_not_replaced(tmp_path: Path) -> None:
         store.load([path])
         rows = store.connection.execute('SELECT "_raw" FROM events').fetchall()
     assert rows == [("original",)]
+
+
+def test_ingest_stores_everything_when_no_one_reads_its_messages(tmp_path: Path) -> None:
+    """`stagehunt ingest DIR 2>&1 | head` closes the pipe while the load goes on: the
+    messages are dropped from then on, the load still commits every record it read, and
+    the command exits 0. Here the pipe's reading end is closed before the command starts,
+    so its very first message meets a broken pipe. 5 files of 2 distinct records: 10."""
+    import os
+    import subprocess
+    import sys
+
+    files = [
+        _lines(tmp_path / f"f{i}.jsonl", [{"n": i, "k": k, "host": f"h{i}"} for k in (1, 2)])
+        for i in range(5)
+    ]
+    store_path = tmp_path / "s.duckdb"
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        code = "import sys; from stagehunt.cli import main; sys.exit(main())"
+        args = [sys.executable, "-c", code, "ingest", *map(str, files), "--store", str(store_path)]
+        done = subprocess.run(args, stdout=subprocess.DEVNULL, stderr=write_end, timeout=300)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0
+    with EventStore(store_path) as store:
+        (count,) = store.connection.execute("SELECT count(*) FROM events").fetchone() or (0,)
+    assert count == 10

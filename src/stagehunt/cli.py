@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import duckdb
 from rich.console import Console
@@ -33,6 +33,7 @@ from stagehunt.lint import from_store, lint
 from stagehunt.lookups import LookupError_, LookupLibrary
 from stagehunt.packs import load_pack
 from stagehunt.real_data import find_real
+from stagehunt.render.diagnostics import Diagnostics
 from stagehunt.render.formats import FORMATS, render, write
 from stagehunt.render.progress import progress_reporter
 from stagehunt.render.summary import print_problems, print_summary
@@ -599,7 +600,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # a pipe or file gets wide rows instead of Rich's default 80 columns
     out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 250)
-    err = Console(stderr=True, soft_wrap=True)
+    # stderr that outlives its reader: a load commits though `2>&1 | head` stopped reading
+    err = Console(file=cast(IO[str], Diagnostics(sys.stderr)), soft_wrap=True)
     try:
         return run(args, out, err)
     except SplError as e:
