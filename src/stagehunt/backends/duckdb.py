@@ -28,6 +28,7 @@ class DuckDBBackend:
     columns: Mapping[str, str] = field(default_factory=dict)
     table: str = EVENTS_TABLE
     dialect: str = "duckdb"
+    _prepared_searched: bool = field(default=False, init=False, repr=False)
 
     @classmethod
     def from_store(cls, store: EventStore) -> DuckDBBackend:
@@ -64,7 +65,10 @@ class DuckDBBackend:
 
     def _search_prepared(self) -> None:
         """`PREPARED_CATALOG` attached (in memory, once per database) and searched after
-        the connection's own schema, so statements name prepared tables unqualified."""
+        the connection's own schema, so statements name prepared tables unqualified
+        (once per backend: the setting is the connection's)."""
+        if self._prepared_searched:
+            return
         con = self.connection
         attached = con.execute(
             "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [PREPARED_CATALOG]
@@ -76,6 +80,7 @@ class DuckDBBackend:
         path = f"{quote_identifier(row[0])}.{quote_identifier(row[1])},"
         path += f"{quote_identifier(PREPARED_CATALOG)}.main"
         con.execute("SET search_path = ?", [path])
+        self._prepared_searched = True
 
     def execute(self, compiled: CompiledQuery, sql: str) -> list[tuple[object, ...]]:
         return self._run(compiled, sql)

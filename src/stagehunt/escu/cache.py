@@ -74,14 +74,13 @@ def reads_clock(spl: str) -> bool:
     return _CLOCK.search(spl) is not None
 
 
-def storable(spl: str, compiled: CompiledQuery, table: str, *, clock: bool = False) -> bool:
-    """True when the statement's DuckDB text (and its columns) can run it again later;
-    with ``clock``, a search that may read the clock counts too (`put` checks it)."""
+def storable(compiled: CompiledQuery, table: str) -> bool:
+    """True when the statement's DuckDB text (and its columns and lookups) can run it
+    again later, the clock aside (`put` checks that)."""
     return not (
         compiled.deferred
         or compiled.outputs
         or compiled.time_range != (None, None)
-        or (reads_clock(spl) and not clock)
         or not runs_as_is(compiled, table)
     )
 
@@ -92,15 +91,12 @@ def storable(spl: str, compiled: CompiledQuery, table: str, *, clock: bool = Fal
 OTHER_CLOCK = -(400 * 86400 + 3 * 3600 + 15 * 60 + 7.5)
 
 
-def clock_free(first: CompiledQuery, other: CompiledQuery | None) -> bool:
-    """Whether a search that may read the clock compiled to the same statement (text and
-    everything a kept entry holds) at two start times ``OTHER_CLOCK`` apart: the clock
-    did not go into it (ESCU's ``earliest(_time)``, ``latest(_time)``)."""
-    return (
-        other is not None
-        and _shape(first) == _shape(other)
-        and first.render("duckdb") == other.render("duckdb")
-    )
+def clock_free(first: CompiledQuery, text: str, other: CompiledQuery | None) -> bool:
+    """Whether a search that may read the clock compiled to the same statement (``text``,
+    the first's DuckDB SQL, and everything a kept entry holds) at two start times
+    ``OTHER_CLOCK`` apart: the clock did not go into it (ESCU's ``earliest(_time)``,
+    ``latest(_time)``)."""
+    return other is not None and _shape(first) == _shape(other) and text == other.render("duckdb")
 
 
 def _shape(compiled: CompiledQuery) -> tuple[object, ...]:
@@ -206,11 +202,11 @@ def put(
     here). A search that may read the clock was compiled at ``now``, and ``again``
     compiles it at another time: it is kept only when the clock did not go into it
     (`clock_free`)."""
+    text = compiled.render("duckdb")
     if reads_clock(spl) and (
-        now is None or again is None or not clock_free(compiled, again(now + OTHER_CLOCK))
+        now is None or again is None or not clock_free(compiled, text, again(now + OTHER_CLOCK))
     ):
         return compiled
-    text = compiled.render("duckdb")
     data: Mapping[str, Any] = {
         "sql": text,
         "columns": [[c.name, c.kind.name, c.pinned] for c in compiled.columns],

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stagehunt.escu.content import ContentError, read_yaml
-from stagehunt.lookups.library import LookupLibrary, ScratchFolder
+from stagehunt.lookups import LookupLibrary
+from stagehunt.scratch import ScratchFolder
 
 #: YAML keys that are transforms.conf settings, copied as they are
 SETTINGS = frozenset(
@@ -87,6 +88,6 @@ def load_lookups(folder: Path) -> EscuLookups:
             ignored[name] = extra
     # outputlookup never writes into the content: into a folder of the library's own
     # unless the caller names one (`escu run --lookups-out`, `Library.lookups.library.writes`)
-    scratch = ScratchFolder()
+    scratch = ScratchFolder("stagehunt-lookups-")
     library = LookupLibrary(lookups, definitions, writes=scratch.path, scratch=scratch)
     return EscuLookups(library, files, ignored)

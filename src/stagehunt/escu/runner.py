@@ -219,7 +219,7 @@ def compile_through_cache(
     now = time.time()
     outcome = compile_detection(library, detection, prepared, now=now)
     compiled, spl = outcome.compiled, outcome.expanded
-    if compiled and spl and statements.storable(spl, compiled, table, clock=True):
+    if compiled and spl and statements.storable(compiled, table):
         # rendered once: kept, and run as that text
         again = partial(_at, library, detection, prepared)
         outcome.compiled = statements.put(cache, spl, target, compiled, now=now, again=again)

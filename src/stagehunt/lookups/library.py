@@ -29,9 +29,6 @@ import functools
 import hashlib
 import ipaddress
 import re
-import shutil
-import tempfile
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +37,7 @@ import pyarrow as pa
 
 from stagehunt import semantics
 from stagehunt.conftext import read_conf_text
+from stagehunt.scratch import ScratchFolder
 
 #: transforms.conf default for lookups that are not time-based.
 DEFAULT_MAX_MATCHES = 100
@@ -54,16 +52,6 @@ class LookupError_(Exception):
 
 class LookupMissing(LookupError_):
     """The lookup's definition or its file is not there (content that was not shipped)."""
-
-
-class ScratchFolder:
-    """A temporary folder for ``outputlookup`` when the lookups' own folder is content
-    the run must not change (ESCU's ``lookups/``) and no caller named one: removed
-    once no library holds it any more, or when the interpreter exits."""
-
-    def __init__(self) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix="stagehunt-lookups-"))
-        weakref.finalize(self, shutil.rmtree, self.path, True)
 
 
 @dataclass(frozen=True)
@@ -134,8 +122,9 @@ class LookupLibrary:
     #: where ``outputlookup`` writes (None: ``folder``); a lookup written there is read
     #: from there afterwards. A library run (ESCU) keeps the content folder unchanged.
     writes: Path | None = None
-    #: the `ScratchFolder` ``writes`` names when no caller chose one (kept alive here,
-    #: shared by every view, removed with the last of them)
+    #: the `ScratchFolder` ``writes`` names when the folder is content a run must not
+    #: change (ESCU's ``lookups/``) and no caller chose one (kept alive here, shared by
+    #: every view, removed with the last of them)
     scratch: ScratchFolder | None = None
 
     def __post_init__(self) -> None:

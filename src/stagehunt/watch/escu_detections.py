@@ -12,9 +12,6 @@ plain searches all read the window only; lookups are not events and are read who
 from __future__ import annotations
 
 import fnmatch
-import shutil
-import tempfile
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +30,7 @@ from stagehunt.escu.library import Library, load_library
 from stagehunt.escu.runner import compile_through_cache, kept_tables
 from stagehunt.escu.status import Status
 from stagehunt.result import ResultTable
+from stagehunt.scratch import ScratchFolder
 from stagehunt.sigma.cache import ConversionCache
 from stagehunt.store.event_store import EventStore, quote_identifier
 from stagehunt.store.schema import EVENTS_TABLE, SEQ_COLUMN
@@ -66,11 +64,11 @@ class WindowTables:
     _key: tuple[int, int, int] | None = field(default=None, repr=False)
     _engine: tuple[Backend, Prepared | None] | None = field(default=None, repr=False)
     cache: ConversionCache = field(init=False, repr=False)
+    _folder: ScratchFolder = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        folder = Path(tempfile.mkdtemp(prefix="stagehunt-watch-escu-"))
-        weakref.finalize(self, shutil.rmtree, folder, True)
-        self.cache = ConversionCache(folder)
+        self._folder = ScratchFolder("stagehunt-watch-escu-")
+        self.cache = ConversionCache(self._folder.path)
 
     def engine(self, store: EventStore, start: int, end: int) -> tuple[Backend, Prepared | None]:
         """An engine over the events of ``[start, end)``, and its prepared tables (None
