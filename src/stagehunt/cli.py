@@ -43,6 +43,8 @@ from stagehunt.simulate import SCENARIOS, UnknownScenario, simulate
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroFileError, MacroLibrary
 from stagehunt.store.event_store import EventStore, LoadReport
+from stagehunt.terminate import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, stop_on_signals
+from stagehunt.terminate import check as check_stop
 from stagehunt.ui import commands as ui_commands
 from stagehunt.validate import validate
 from stagehunt.watch import commands as watch_commands
@@ -602,8 +604,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 250)
     # stderr that outlives its reader: a load commits though `2>&1 | head` stopped reading
     err = Console(file=cast(IO[str], Diagnostics(sys.stderr)), soft_wrap=True)
+    with stop_on_signals():  # `kill PID` and Ctrl-C clean up, then exit quietly
+        try:
+            return _reported(args, out, err)
+        except Terminated:
+            return EXIT_TERMINATED
+        except KeyboardInterrupt:
+            return EXIT_INTERRUPTED
+
+
+def _reported(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """Run the command; a failure the user can act on is one line on stderr and an exit
+    code, never a traceback."""
     try:
-        return run(args, out, err)
+        try:
+            return run(args, out, err)
+        except Exception:
+            check_stop()  # DuckDB reports a signal as its own error: the stop comes first
+            raise
     except SplError as e:
         sys.stderr.write(e.render() + "\n")
         return EXIT_USAGE
@@ -631,8 +649,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as e:
         sys.stderr.write(f"error: {e.strerror or e}: {e.filename or ''}\n")
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        return 130
 
 
 if __name__ == "__main__":

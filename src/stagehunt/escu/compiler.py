@@ -27,6 +27,7 @@ from stagehunt.sigma.cache import ConversionCache
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroLibrary, UnknownMacro
 from stagehunt.store.schema import EVENTS_TABLE, ColumnKind
+from stagehunt.terminate import check as check_stop
 
 _NO_MACROS = MacroLibrary()
 
@@ -148,6 +149,7 @@ def _compile(
     except SplError as err:
         return _failed(detection, Status.UNSUPPORTED, expanded, err, notes=outcome.notes)
     except Exception as exc:  # a stagehunt bug: say so for this detection, go on
+        check_stop()  # or DuckDB's report of Ctrl-C or SIGTERM: then the run stops
         outcome.status = Status.ERROR
         outcome.reason = f"internal error while compiling: {type(exc).__name__}: {exc}"
         outcome.group = f"internal error ({type(exc).__name__})"

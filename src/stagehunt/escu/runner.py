@@ -32,6 +32,7 @@ from stagehunt.garbage import collected_in_batches
 from stagehunt.ingest.parallel import cores
 from stagehunt.knowledge import Knowledge
 from stagehunt.sigma.cache import ConversionCache
+from stagehunt.terminate import check as check_stop
 
 
 def run_detections(
@@ -152,6 +153,10 @@ def _run_on_cursors(
                 yield _done(waiting.popleft())
         while waiting:
             yield _done(waiting.popleft())
+    except BaseException:  # a stop, or the caller's error: no statement's rows are wanted
+        for cursor in cursors:
+            cursor.connection.interrupt()
+        raise
     finally:  # also when the caller stops early: the running statements end first
         pool.shutdown(wait=True, cancel_futures=True)
         for cursor in cursors:
@@ -248,6 +253,7 @@ def _run(outcome: Outcome, backend: Backend, keep_rows: int | None) -> None:
         outcome.reason = f"the query failed while running: {first}"
         outcome.group = f"run time: {type(exc).__name__}"
     except Exception as exc:  # a stagehunt bug: report it for this detection and go on
+        check_stop()  # or DuckDB's report of Ctrl-C or SIGTERM: then the run stops
         outcome.status = Status.ERROR
         outcome.reason = f"internal error while running: {type(exc).__name__}: {exc}"
         outcome.group = f"internal error ({type(exc).__name__})"
