@@ -11,7 +11,10 @@ repository or of its parent) and only load or compile it, which is cheap.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -484,6 +487,29 @@ def test_a_run_never_writes_into_the_content(
     written = (out / "fixture_baseline.csv").read_text(encoding="utf-8").splitlines()
     hosts = ["k8s1", "wks1", "wks2", "wks3", "wks4", "wks5"]
     assert written == ["host,count", *[f"{h},1" for h in hosts]]
+
+
+def test_the_command_leaves_no_temporary_folder(tmp_path: Path) -> None:
+    """The ``stagehunt`` command exits without freeing its heap (`cli.entry` freezes it:
+    an uncached library run spent seconds there). Exit handlers still run: a baseline
+    written into the library's own temporary folder, in a process whose TMPDIR is an
+    empty folder, leaves that folder empty and the content's lookups/ unchanged."""
+    content = content_with(tmp_path, BASELINE_WRITER)
+    before = {p.name: p.read_bytes() for p in (content / "lookups").iterdir()}
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    argv = ["escu", "run", str(EVENTS), "--content", str(content), "-d", BASELINE_WRITER[0]]
+    done = subprocess.run(
+        [sys.executable, "-m", "stagehunt.cli", *argv, "--store", str(tmp_path / "s")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Fixture Baseline Writer" in done.stdout
+    assert list(scratch.iterdir()) == []
+    assert {p.name: p.read_bytes() for p in (content / "lookups").iterdir()} == before
 
 
 def test_the_python_api_never_writes_into_the_content(tmp_path: Path) -> None:
