@@ -252,6 +252,33 @@ def test_cli_compile_statuses_and_summary(capsys: pytest.CaptureFixture[str]) ->
     assert "    1  unknown command frobnicate" in out
 
 
+def test_cli_list_and_compile_keep_what_they_compiled(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`escu list` and `escu compile` compile every detection for its status, so they keep
+    the outcomes as `escu run` does: the 4 compiled statements and the 1 unsupported
+    failure (not the missing lookup), one file each; later runs print the same lines
+    from them. --no-cache keeps nothing."""
+    base = ["--content", str(FIXTURE), "--cache-dir", str(tmp_path / "cache")]
+    lines = []
+    for command in ("list", "list", "compile"):
+        code, out, _ = cli_run(capsys, "escu", command, *base)
+        assert code == 0
+        lines.append(out.splitlines())
+        assert len(list((tmp_path / "cache" / "escu").rglob("*.json"))) == 5
+    assert lines[0] == lines[1]
+    unknown = "Fixture Unknown Command\tAnomaly\tFixture Process Creation\tunsupported: "
+    assert lines[1][-1] == unknown + "syntax error at 1:27: unknown command 'frobnicate'"
+    assert any(
+        line.startswith("6 detections: 4 compiled, 1 not supported, 1 missing, 0 errors")
+        for line in lines[2]
+    )
+    off = ["--content", str(FIXTURE), "--no-cache", "--cache-dir", str(tmp_path / "none")]
+    code, _, _ = cli_run(capsys, "escu", "list", *off)
+    assert code == 0
+    assert not (tmp_path / "none").exists()
+
+
 def test_cli_list_filters(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli_run(
         capsys, "escu", "list", "--content", str(FIXTURE), "--type", "ttp", "--status", "compiled"
@@ -584,6 +611,46 @@ def test_a_kept_statement_reading_a_lookup_is_a_miss_once_the_lookup_changes(
     rows, _, cache = run()
     assert (cache.hits, cache.misses) == (1, 0)
     assert rows == [("copier", 4), ("editor", 1)]
+
+
+def test_a_detection_that_does_not_compile_is_kept_as_such(tmp_path: Path) -> None:
+    """An unsupported detection's failure is kept like a statement: the warm run reads
+    it (a hit) and shows the same status, reason, group and caret, pointing at
+    `frobnicate` in the expanded search (``sourcetype=fixture:proc | frobnicate count |
+    search *``: column 27). A missing lookup is not kept (a file added later must make it
+    compile): it misses on every run."""
+    from stagehunt.backends.duckdb import DuckDBBackend
+    from stagehunt.escu.render import caret
+    from stagehunt.sigma.cache import ConversionCache
+
+    def run(name: str) -> tuple[Outcome, ConversionCache]:
+        library = load_library(FIXTURE)
+        cache = ConversionCache(tmp_path / "cache")
+        with EventStore(in_memory=True) as store:
+            store.load([EVENTS])
+            backend = DuckDBBackend.from_store(store)
+            (outcome,) = run_detections(library, backend, [library.find(name)], cache=cache)
+        return outcome, cache
+
+    unknown = "Fixture Unknown Command"
+    cold, cache = run(unknown)
+    assert (cache.hits, cache.misses) == (0, 1)
+    warm, cache = run(unknown)
+    assert (cache.hits, cache.misses) == (1, 0)
+    for outcome in (cold, warm):
+        assert outcome.status is Status.UNSUPPORTED
+        assert outcome.reason == "syntax error at 1:27: unknown command 'frobnicate'"
+        assert outcome.group == "unknown command frobnicate"
+        assert outcome.error is not None
+        lines = caret(outcome.error)
+        assert lines[0] == "syntax error at line 1, column 27: unknown command 'frobnicate'"
+        assert lines[2].index("^") == lines[1].index("frobnicate")
+    assert warm.expanded == cold.expanded
+
+    for _ in range(2):
+        missing, cache = run("Fixture Missing Lookup File")
+        assert missing.status is Status.MISSING
+        assert (cache.hits, cache.misses) == (0, 1)
 
 
 def test_statements_on_several_cursors_give_what_one_at_a_time_gives(tmp_path: Path) -> None:

@@ -75,6 +75,7 @@ def add_parsers(
     _content_options(lst)
     _filters(lst)
     lst.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    add_cache_options(lst, "compiled detections")
     show = cmds.add_parser("show", help="a detection: metadata, search, expanded SPL, status")
     show.add_argument("name", help="detection name (or its file name)")
     _content_options(show)
@@ -90,6 +91,7 @@ def add_parsers(
         action="store_true",
         help="list the detections under each reason instead of one line per detection",
     )
+    add_cache_options(comp, "compiled detections (not with --explain, which shows the SQL)")
     _content_options(comp)
     _filters(comp)
     run = cmds.add_parser("run", help="ingest events (or open a store/lake), run the detections")
@@ -237,7 +239,8 @@ def _write(text: str) -> None:
 
 
 def _list(library: Library, args: argparse.Namespace) -> int:
-    everything = list(compile_all(library, _selected(library, args, [])))
+    chosen = _selected(library, args, [])
+    everything = list(compile_all(library, chosen, cache=from_options(args)))
     outcomes = _with_status(everything, args)
     if args.format in ("json", "jsonl"):
         _records(outcomes, args.format)
@@ -271,7 +274,10 @@ def _show(library: Library, args: argparse.Namespace, out: Console) -> int:
 
 def _compile(library: Library, args: argparse.Namespace, out: Console) -> int:
     start = time.perf_counter()
-    everything = list(compile_all(library, _selected(library, args, list(args.names))))
+    chosen = _selected(library, args, list(args.names))
+    # --explain prints the SQL from the compiled tree, which a kept statement has not
+    cache = None if args.explain else from_options(args)
+    everything = list(compile_all(library, chosen, cache=cache))
     seconds = time.perf_counter() - start
     outcomes = _with_status(everything, args)
     if args.by_reason:

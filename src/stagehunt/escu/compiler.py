@@ -10,8 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from stagehunt.api import compile_query
+from stagehunt.compile import CompiledQuery
 from stagehunt.compile.lookup import LookupUnavailable
 from stagehunt.compile.prepared import Prepared, PreparedTable
 from stagehunt.escu import cache as statements
@@ -73,7 +75,8 @@ def cached_detection(
     target: str,
 ) -> Outcome | None:
     """The detection's outcome from ``cache`` (escu/cache.py; ``target`` its
-    `target_key`), the datasets it reads built; None when it is not there (compile it)."""
+    `target_key`): its statement, the datasets it reads built, or its kept failure;
+    None when it is not there (compile it)."""
     start = time.perf_counter()
     used: list[str] = []
     try:
@@ -83,6 +86,18 @@ def cached_detection(
     entry = statements.get(cache, expanded, target, library.lookups.library)
     if entry is None:
         return None
+    if isinstance(entry, statements.CachedFailure):
+        outcome = Outcome(
+            detection,
+            Status.UNSUPPORTED,
+            expanded,
+            reason=entry.reason,
+            group=entry.group,
+            error=entry.error,
+            notes=_override_notes(library, used),
+        )
+        outcome.seconds = time.perf_counter() - start
+        return outcome
     for name in entry.datasets:  # prepared on first read, as compiling would
         prepared.datasets[name]
     outcome = Outcome(detection, Status.COMPILED, expanded, compiled=entry.compiled())
@@ -96,10 +111,74 @@ def compile_all(
     library: Library,
     detections: Iterable[Detection] | None = None,
     prepared: Prepared | None = None,
+    *,
+    cache: ConversionCache | None = None,
+    table: str | None = None,
 ) -> Iterator[Outcome]:
+    """Each detection's outcome, in order. With a ``cache`` (and the library's knowledge),
+    each is read from it when kept there, else compiled and kept when it can be
+    (`compile_through_cache`; ``table``: the events table statements run over, by default
+    the prepared add-on events')."""
     chosen = library.detections if detections is None else detections
+    prepared = prepared or library.prepared()
+    if cache is None or prepared is None:
+        for detection in collected_in_batches(chosen):
+            yield compile_detection(library, detection, prepared)
+        return
+    target = statements.target_key(prepared)
+    table = table or prepared.events.table
     for detection in collected_in_batches(chosen):
-        yield compile_detection(library, detection, prepared)
+        yield compile_through_cache(library, detection, prepared, cache, table, target)
+
+
+def compile_through_cache(
+    library: Library,
+    detection: Detection,
+    prepared: Prepared,
+    cache: ConversionCache,
+    table: str,
+    target: str | None = None,
+) -> Outcome:
+    """One detection's outcome read from ``cache`` when there (``target``:
+    `statements.target_key` of ``prepared``), else compiled, and kept when its statement
+    is storable or it failed in a way that can be kept (escu/cache.py)."""
+    target = target or statements.target_key(prepared)
+    outcome = cached_detection(library, detection, prepared, cache, target)
+    if outcome is not None:
+        return outcome
+    now = time.time()
+    outcome = compile_detection(library, detection, prepared, now=now)
+    compiled, spl = outcome.compiled, outcome.expanded
+    if compiled and spl and statements.storable(compiled, table):
+        # rendered once: kept, and run as that text
+        again = partial(_at, library, detection, prepared)
+        outcome.compiled = statements.put(cache, spl, target, compiled, now=now, again=again)
+    elif outcome.status is Status.UNSUPPORTED and outcome.error is not None and spl:
+        assert outcome.reason is not None and outcome.group is not None
+        failure = statements.CachedFailure(
+            outcome.reason, outcome.group, outcome.error, outcome.lookups_read
+        )
+        why = partial(_why_at, library, detection, prepared)
+        statements.put_failure(cache, spl, target, failure, now=now, again=why)
+    return outcome
+
+
+def _at(
+    library: Library, detection: Detection, prepared: Prepared, now: float
+) -> CompiledQuery | None:
+    """The detection compiled as if its search started at ``now``."""
+    return compile_detection(library, detection, prepared, now=now).compiled
+
+
+def _why_at(
+    library: Library, detection: Detection, prepared: Prepared, now: float
+) -> tuple[str, str] | None:
+    """Why the detection does not compile as if its search started at ``now`` (reason,
+    group), or None when it does."""
+    outcome = compile_detection(library, detection, prepared, now=now)
+    if outcome.reason is None or outcome.group is None:
+        return None
+    return outcome.reason, outcome.group
 
 
 @dataclass(frozen=True)
@@ -147,7 +226,9 @@ def _compile(
         reason = f"{err.message} ({origin})" if origin else None
         return _failed(detection, Status.MISSING, expanded, err, reason, outcome.notes)
     except SplError as err:
-        return _failed(detection, Status.UNSUPPORTED, expanded, err, notes=outcome.notes)
+        failed = _failed(detection, Status.UNSUPPORTED, expanded, err, notes=outcome.notes)
+        failed.lookups_read = tuple(lookups.loaded())
+        return failed
     except Exception as exc:  # a stagehunt bug: say so for this detection, go on
         check_stop()  # or DuckDB's report of Ctrl-C or SIGTERM: then the run stops
         outcome.status = Status.ERROR

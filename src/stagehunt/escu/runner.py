@@ -12,7 +12,6 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import partial
 
 import duckdb
 
@@ -22,13 +21,11 @@ from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.backends.search_order import runs_as_is
 from stagehunt.compile import CompiledQuery
 from stagehunt.compile.dialects import DialectUnsupported
-from stagehunt.compile.prepared import Prepared
 from stagehunt.escu import cache as statements
-from stagehunt.escu.compiler import cached_detection, compile_all, compile_detection
+from stagehunt.escu.compiler import compile_all, compile_detection
 from stagehunt.escu.content import Detection
 from stagehunt.escu.library import Library
 from stagehunt.escu.status import Outcome, Status
-from stagehunt.garbage import collected_in_batches
 from stagehunt.ingest.parallel import cores
 from stagehunt.knowledge import Knowledge
 from stagehunt.sigma.cache import ConversionCache
@@ -71,10 +68,8 @@ def run_detections(
         backend, library.knowledge, kept=_kept_tables(backend, library, cache)
     )
     engine = AcceleratedBackend(backend, prepared)
-    if cache is None or backend.dialect != "duckdb":
-        outcomes = compile_all(library, chosen, prepared)
-    else:
-        outcomes = _through_cache(library, chosen, prepared, cache, engine.table)
+    kept = cache if backend.dialect == "duckdb" else None  # statements kept are DuckDB's
+    outcomes = compile_all(library, chosen, prepared, cache=kept, table=engine.table)
     cursors = _cursors(backend, jobs)
     if not cursors:
         for outcome in outcomes:
@@ -192,50 +187,6 @@ def kept_tables(
     (None when the knowledge reads the clock: those tables compile every time)."""
     key = statements.tables_key(backend.table, backend.schema(), backend.physical(), knowledge)
     return None if key is None else statements.KeptTableStatements(cache, key)
-
-
-def _through_cache(
-    library: Library,
-    chosen: list[Detection],
-    prepared: Prepared,
-    cache: ConversionCache,
-    table: str,
-) -> Iterator[Outcome]:
-    """`compile_all`, each statement read from ``cache`` when there, kept when storable."""
-    target = statements.target_key(prepared)
-    for detection in collected_in_batches(chosen):
-        yield compile_through_cache(library, detection, prepared, cache, table, target)
-
-
-def compile_through_cache(
-    library: Library,
-    detection: Detection,
-    prepared: Prepared,
-    cache: ConversionCache,
-    table: str,
-    target: str | None = None,
-) -> Outcome:
-    """One detection's outcome, its statement read from ``cache`` when there (``target``:
-    `statements.target_key` of ``prepared``), else compiled and kept when storable."""
-    target = target or statements.target_key(prepared)
-    outcome = cached_detection(library, detection, prepared, cache, target)
-    if outcome is not None:
-        return outcome
-    now = time.time()
-    outcome = compile_detection(library, detection, prepared, now=now)
-    compiled, spl = outcome.compiled, outcome.expanded
-    if compiled and spl and statements.storable(compiled, table):
-        # rendered once: kept, and run as that text
-        again = partial(_at, library, detection, prepared)
-        outcome.compiled = statements.put(cache, spl, target, compiled, now=now, again=again)
-    return outcome
-
-
-def _at(
-    library: Library, detection: Detection, prepared: Prepared, now: float
-) -> CompiledQuery | None:
-    """The detection compiled as if its search started at ``now``."""
-    return compile_detection(library, detection, prepared, now=now).compiled
 
 
 def _run(outcome: Outcome, backend: Backend, keep_rows: int | None) -> None:

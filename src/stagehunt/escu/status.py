@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from stagehunt.compile import CompiledQuery
 from stagehunt.escu.content import Detection
+from stagehunt.lookups import LookupTable
 from stagehunt.result import ResultTable
 from stagehunt.spl.errors import SplError
 
@@ -53,6 +54,8 @@ class Outcome:
     #: things worth knowing that are not failures (KV store lookups read empty, overrides)
     notes: list[str] = field(default_factory=list)
     compiled: CompiledQuery | None = None
+    #: the lookup tables compiling it loaded, when it failed (kept with the failure)
+    lookups_read: tuple[LookupTable, ...] = ()
     #: the result (``ran``), maybe cut to the first rows; ``row_count`` counts them all
     result: ResultTable | None = None
     row_count: int | None = None

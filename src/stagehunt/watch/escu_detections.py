@@ -24,10 +24,10 @@ from stagehunt.backends.base import Backend, QueryFailed, run_compiled
 from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.compile.dialects import DialectUnsupported
 from stagehunt.compile.prepared import Prepared
-from stagehunt.escu.compiler import compile_detection
+from stagehunt.escu.compiler import compile_detection, compile_through_cache
 from stagehunt.escu.content import ContentError, Detection, find_content
 from stagehunt.escu.library import Library, load_library
-from stagehunt.escu.runner import compile_through_cache, kept_tables
+from stagehunt.escu.runner import kept_tables
 from stagehunt.escu.status import Status
 from stagehunt.result import ResultTable
 from stagehunt.scratch import ScratchFolder
