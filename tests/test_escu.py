@@ -27,6 +27,7 @@ from stagehunt.escu.compiler import compile_all, compile_detection, expand
 from stagehunt.escu.content import (
     ENV_VAR,
     ContentError,
+    Detection,
     default_content,
     filter_macro_name,
     find_content,
@@ -91,6 +92,49 @@ def test_deprecated_only_when_asked() -> None:
     everything = load_library(FIXTURE, include_deprecated=True, knowledge=False)
     assert len(everything.detections) == 7
     assert everything.find("Fixture Old").deprecated
+
+
+def test_detection_files_are_kept_until_they_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a cache, a second load reads no detection file that is unchanged (size and
+    modification time) and gives the same detections; an edited file is read again, a
+    removed one is gone, and a malformed one is refused on every load (never kept)."""
+    from stagehunt.escu import kept_content
+    from stagehunt.sigma.cache import ConversionCache
+
+    content = tmp_path / "content"
+    shutil.copytree(FIXTURE, content)
+    cache = ConversionCache(tmp_path / "cache")
+    first = load_library(content, include_deprecated=True, knowledge=False, cache=cache)
+    assert len(first.detections) == 7
+
+    read: list[str] = []
+    real_read = kept_content.read_detection
+
+    def counted(path: Path) -> Detection:
+        read.append(path.name)
+        return real_read(path)
+
+    monkeypatch.setattr(kept_content, "read_detection", counted)
+    again = load_library(content, include_deprecated=True, knowledge=False, cache=cache)
+    assert read == []
+    assert again.detections == first.detections
+
+    robocopy = content / "detections" / "endpoint" / "fixture_robocopy_to_external_address.yml"
+    text = robocopy.read_text(encoding="utf-8")
+    robocopy.write_text(text.replace("type: TTP", "type: Hunting"), encoding="utf-8")
+    (content / "detections" / "endpoint" / "fixture_unclassified_tool.yml").unlink()
+    edited = load_library(content, include_deprecated=True, knowledge=False, cache=cache)
+    assert read == [robocopy.name]
+    assert edited.find("Fixture Robocopy To External Address").type == "Hunting"
+    assert len(edited.detections) == 6
+    assert "Fixture Unclassified Tool" not in {d.name for d in edited.detections}
+
+    robocopy.write_text("name: [unclosed\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(ContentError, match="malformed YAML"):
+            load_library(content, knowledge=False, cache=cache)
 
 
 @real

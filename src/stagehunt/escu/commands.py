@@ -30,7 +30,7 @@ from stagehunt.escu.runner import run_detections
 from stagehunt.escu.status import STATUS_CHOICES, Outcome, Status
 from stagehunt.render.formats import FORMATS
 from stagehunt.render.formats import render as render_result
-from stagehunt.sigma.cache import add_cache_options, from_options
+from stagehunt.sigma.cache import ConversionCache, add_cache_options, default_dir, from_options
 from stagehunt.spl.errors import SplError
 from stagehunt.store.event_store import EventStore
 
@@ -215,6 +215,8 @@ def _library(args: argparse.Namespace) -> Library:
         include_deprecated=args.include_deprecated,
         user_macros=args.macros,
         local_macros=not args.no_local_macros,
+        # `show` has no cache options: it reads the files through the default cache
+        cache=from_options(args) if hasattr(args, "no_cache") else ConversionCache(default_dir()),
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -182,13 +182,19 @@ def read_detection(path: Path) -> Detection:
     )
 
 
-def load_detections(folder: Path, *, include_deprecated: bool = False) -> list[Detection]:
-    """Every detection (sorted by file path); deprecated ones only if asked for. Two
-    detections with one name are a ContentError: names are what users type."""
+def load_detections(
+    folder: Path,
+    *,
+    include_deprecated: bool = False,
+    read: Callable[[Path], Detection] = read_detection,
+) -> list[Detection]:
+    """Every detection (sorted by file path; each file through ``read``); deprecated ones
+    only if asked for. Two detections with one name are a ContentError: names are what
+    users type."""
     out: list[Detection] = []
     seen: dict[str, Path] = {}
     for path in detection_files(folder):
-        detection = read_detection(path)
+        detection = read(path)
         if detection.deprecated and not include_deprecated:
             continue
         if detection.name in seen:

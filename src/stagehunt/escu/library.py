@@ -15,9 +15,11 @@ from stagehunt.escu.content import (
     load_data_sources,
     load_detections,
 )
+from stagehunt.escu.kept_content import KeptDetections
 from stagehunt.escu.lookups import EscuLookups, load_lookups
 from stagehunt.escu.macros import EscuMacros, load_macros
 from stagehunt.knowledge import Knowledge, KnowledgeError, bundled
+from stagehunt.sigma.cache import ConversionCache
 
 
 @dataclass
@@ -74,10 +76,17 @@ def load_library(
     user_macros: Path | None = None,
     local_macros: bool = True,
     knowledge: Knowledge | bool | None = True,
+    cache: ConversionCache | None = None,
 ) -> Library:
     """Read everything a run needs; ``knowledge=True`` uses stagehunt's bundled add-ons
-    and data models, ``False``/``None`` none."""
-    detections = load_detections(folder, include_deprecated=include_deprecated)
+    and data models, ``False``/``None`` none. With a ``cache``, the detection files are
+    read through it (escu/kept_content.py)."""
+    if cache is None:
+        detections = load_detections(folder, include_deprecated=include_deprecated)
+    else:
+        kept = KeptDetections(cache, folder)
+        detections = load_detections(folder, include_deprecated=include_deprecated, read=kept.read)
+        kept.save()
     if not detections:
         raise ContentError(f"{folder}: no detections found under detections/")
     macros = load_macros(folder, detections, local=local_macros, user_file=user_macros)

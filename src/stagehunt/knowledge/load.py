@@ -157,9 +157,13 @@ def parse_datamodel(data: Any, name: str) -> DataModel:
     return model
 
 
+#: libyaml's parser where PyYAML was built with it (the same data, parsed in C)
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except (OSError, yaml.YAMLError) as err:
         raise KnowledgeError(f"{path.name}: {err}") from None
 
