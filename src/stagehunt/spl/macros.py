@@ -46,6 +46,10 @@ class Macro:
     unquote_args: bool = False
 
 
+#: What `MacroLibrary._expand` looks at: an escape, a string's quote, a macro's backtick.
+_SPECIAL = re.compile(r'[\\"`]')
+
+
 class MacroLibrary:
     """Macros by ``name`` (no args) or ``name(N)``."""
 
@@ -113,6 +117,13 @@ class MacroLibrary:
         out: list[str] = []
         i = 0
         while i < len(text):
+            special = _SPECIAL.search(text, i)  # plain text between is copied whole
+            if special is None:
+                out.append(text[i:])
+                break
+            if special.start() > i:
+                out.append(text[i : special.start()])
+                i = special.start()
             ch = text[i]
             if ch == "\\" and i + 1 < len(text):  # escaped: \" opens no string
                 out.append(text[i : i + 2])
