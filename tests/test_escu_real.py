@@ -1480,9 +1480,10 @@ def test_a_search_naming_the_clock_is_kept_only_when_its_statement_does_not_hold
 ) -> None:
     """`put` compiles a search that `reads_clock` flags a second time, a year and some
     hours, minutes and seconds away, and keeps it only when both statements are the
-    same: a kept one then runs unchanged at any later time."""
+    same: a kept one then runs unchanged at any later time; one that is not is
+    remembered as clock-bound."""
     from stagehunt.api import compile_query
-    from stagehunt.escu.cache import OTHER_CLOCK, get, put
+    from stagehunt.escu.cache import OTHER_CLOCK, CachedStatement, ClockBound, get, put
 
     schema = {"_time": ColumnKind.NUMBER, "host": ColumnKind.STRING}
     now = 1_796_580_118.25  # 2026-12-06 18:01:58.25 UTC
@@ -1496,11 +1497,12 @@ def test_a_search_naming_the_clock_is_kept_only_when_its_statement_does_not_hold
     assert (at(now + OTHER_CLOCK).render("duckdb") == compiled.render("duckdb")) is kept
     out = put(cache, spl, "target", compiled, now=now, again=at)
     entry = get(cache, spl, "target")
-    assert (entry is not None) is kept
-    if entry is not None:
+    if kept:
+        assert isinstance(entry, CachedStatement)
         assert entry.sql == compiled.render("duckdb") == out.text
-    else:
-        assert out is compiled  # compiled again each run, as before
+    else:  # remembered as such: compiled once each run, without checking again
+        assert isinstance(entry, ClockBound)
+        assert out is compiled
     # without a second compile, nothing that names the clock is kept
     put(ConversionCache(tmp_path / "other"), spl, "target", compiled)
     assert get(ConversionCache(tmp_path / "other"), spl, "target") is None

@@ -242,7 +242,8 @@ def _write(text: str) -> None:
 
 def _list(library: Library, args: argparse.Namespace) -> int:
     chosen = _selected(library, args, [])
-    everything = list(compile_all(library, chosen, cache=from_options(args)))
+    cache = from_options(args)
+    everything = list(compile_all(library, chosen, cache=cache, statements_needed=False))
     outcomes = _with_status(everything, args)
     if args.format in ("json", "jsonl"):
         _records(outcomes, args.format)
@@ -279,7 +280,7 @@ def _compile(library: Library, args: argparse.Namespace, out: Console) -> int:
     chosen = _selected(library, args, list(args.names))
     # --explain prints the SQL from the compiled tree, which a kept statement has not
     cache = None if args.explain else from_options(args)
-    everything = list(compile_all(library, chosen, cache=cache))
+    everything = list(compile_all(library, chosen, cache=cache, statements_needed=False))
     seconds = time.perf_counter() - start
     outcomes = _with_status(everything, args)
     if args.by_reason:

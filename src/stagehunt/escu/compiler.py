@@ -73,19 +73,29 @@ def cached_detection(
     prepared: Prepared,
     cache: ConversionCache,
     target: str,
-) -> Outcome | None:
+    *,
+    statement: bool = True,
+) -> Outcome | statements.ClockBound | None:
     """The detection's outcome from ``cache`` (escu/cache.py; ``target`` its
     `target_key`): its statement, the datasets it reads built, or its kept failure;
-    None when it is not there (compile it)."""
+    without ``statement``, a compiled outcome may come without its query (only the
+    status was kept). None when it is not there (compile it), `statements.ClockBound`
+    when it compiles to its start time (compile it, and do not try to keep it)."""
     start = time.perf_counter()
     used: list[str] = []
     try:
         expanded = expand(library, detection, used)
     except SplError:  # compiling says why
         return None
-    entry = statements.get(cache, expanded, target, library.lookups.library)
-    if entry is None:
-        return None
+    entry = statements.get(cache, expanded, target, library.lookups.library, statement=statement)
+    if entry is None or isinstance(entry, statements.ClockBound):
+        return entry
+    if isinstance(entry, statements.CachedStatus):
+        outcome = Outcome(detection, Status.COMPILED, expanded)
+        outcome.notes.extend(_override_notes(library, used))
+        outcome.notes.extend(_lookup_notes(library, entry.tables))
+        outcome.seconds = time.perf_counter() - start
+        return outcome
     if isinstance(entry, statements.CachedFailure):
         outcome = Outcome(
             detection,
@@ -114,11 +124,13 @@ def compile_all(
     *,
     cache: ConversionCache | None = None,
     table: str | None = None,
+    statements_needed: bool = True,
 ) -> Iterator[Outcome]:
     """Each detection's outcome, in order. With a ``cache`` (and the library's knowledge),
     each is read from it when kept there, else compiled and kept when it can be
     (`compile_through_cache`; ``table``: the events table statements run over, by default
-    the prepared add-on events')."""
+    the prepared add-on events'; without ``statements_needed``, a compiled outcome may
+    come without its query, and only its status is kept)."""
     chosen = library.detections if detections is None else detections
     prepared = prepared or library.prepared()
     if cache is None or prepared is None:
@@ -128,7 +140,9 @@ def compile_all(
     target = statements.target_key(prepared)
     table = table or prepared.events.table
     for detection in collected_in_batches(chosen):
-        yield compile_through_cache(library, detection, prepared, cache, table, target)
+        yield compile_through_cache(
+            library, detection, prepared, cache, table, target, statement=statements_needed
+        )
 
 
 def compile_through_cache(
@@ -138,18 +152,25 @@ def compile_through_cache(
     cache: ConversionCache,
     table: str,
     target: str | None = None,
+    *,
+    statement: bool = True,
 ) -> Outcome:
     """One detection's outcome read from ``cache`` when there (``target``:
     `statements.target_key` of ``prepared``), else compiled, and kept when its statement
-    is storable or it failed in a way that can be kept (escu/cache.py)."""
+    is storable or it failed in a way that can be kept (escu/cache.py); without
+    ``statement``, a compiled one is kept as its status only."""
     target = target or statements.target_key(prepared)
-    outcome = cached_detection(library, detection, prepared, cache, target)
-    if outcome is not None:
-        return outcome
+    kept = cached_detection(library, detection, prepared, cache, target, statement=statement)
+    if isinstance(kept, Outcome):
+        return kept
     now = time.time()
     outcome = compile_detection(library, detection, prepared, now=now)
+    if kept is not None:  # compiles to its start time: nothing to keep
+        return outcome
     compiled, spl = outcome.compiled, outcome.expanded
-    if compiled and spl and statements.storable(compiled, table):
+    if compiled and spl and not statement:
+        statements.put_status(cache, spl, target, compiled)
+    elif compiled and spl and statements.storable(compiled, table):
         # rendered once: kept, and run as that text
         again = partial(_at, library, detection, prepared)
         outcome.compiled = statements.put(cache, spl, target, compiled, now=now, again=again)
