@@ -302,7 +302,8 @@ def test_cli_list_and_compile_keep_what_they_compiled(
     """`escu list` and `escu compile` compile every detection for its status, so they keep
     the outcomes as `escu run` does: the 4 compiled statements and the 1 unsupported
     failure (not the missing lookup), one file each; later runs print the same lines
-    from them. --no-cache keeps nothing."""
+    from them, and `escu run` over them gives what an uncached run gives. --no-cache
+    keeps nothing."""
     base = ["--content", str(FIXTURE), "--cache-dir", str(tmp_path / "cache")]
     lines = []
     for command in ("list", "list", "compile"):
@@ -317,6 +318,16 @@ def test_cli_list_and_compile_keep_what_they_compiled(
         line.startswith("6 detections: 4 compiled, 1 not supported, 1 missing, 0 errors")
         for line in lines[2]
     )
+    # a run reads a kept status as a miss: its statements compile, and it runs as uncached
+    run = ["escu", "run", str(EVENTS), "--format", "json", "--content", str(FIXTURE)]
+    code, warm, _ = cli_run(capsys, *run, "--cache-dir", str(tmp_path / "cache"))
+    code_uncached, uncached, _ = cli_run(capsys, *run, "--no-cache")
+    assert code == code_uncached
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in json.loads(warm)]
+    assert strip == [{k: v for k, v in r.items() if k != "seconds"} for r in json.loads(uncached)]
+    # Broken Regex compiles and fails in DuckDB (as in the run-time error test below)
+    statuses = ["error", "missing", "ran", "ran", "ran", "unsupported"]
+    assert [r["status"] for r in strip] == statuses
     off = ["--content", str(FIXTURE), "--no-cache", "--cache-dir", str(tmp_path / "none")]
     code, _, _ = cli_run(capsys, "escu", "list", *off)
     assert code == 0
