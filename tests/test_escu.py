@@ -708,15 +708,22 @@ def test_a_detection_that_does_not_compile_is_kept_as_such(tmp_path: Path) -> No
         assert (cache.hits, cache.misses) == (0, 1)
 
 
-def test_statements_on_several_cursors_give_what_one_at_a_time_gives(tmp_path: Path) -> None:
-    """`run_detections(jobs=2)` runs statements on two cursors while the next compile:
-    the outcomes, in order, are those of `jobs=1`. A detection that writes a lookup runs
+@pytest.mark.parametrize("where", ["store", "lake"])
+def test_statements_on_several_cursors_give_what_one_at_a_time_gives(
+    tmp_path: Path, where: str
+) -> None:
+    """`run_detections(jobs=2)` runs statements on two cursors while the next compile,
+    over a store and over a Parquet lake (whose events view every cursor sees): the
+    outcomes, in order, are those of `jobs=1`. A detection that writes a lookup runs
     alone after every earlier one, so the one after it reads what it wrote: the baseline
     holds one row per host (k8s1, wks1 ... wks5), so its reader counts 6."""
     from stagehunt.backends.duckdb import DuckDBBackend
+    from stagehunt.backends.lake import Lake
     from stagehunt.escu.runner import _cursors
 
     content = content_with(tmp_path, BASELINE_WRITER, BASELINE_READER)
+    if where == "lake":
+        Lake(tmp_path / "lake").ingest([EVENTS], jobs=1)
     runs = []
     for jobs in (1, 2):
         library = load_library(content)
@@ -726,7 +733,11 @@ def test_statements_on_several_cursors_give_what_one_at_a_time_gives(tmp_path: P
         )
         with EventStore(in_memory=True) as store:
             store.load([EVENTS])
-            backend = DuckDBBackend.from_store(store)
+            backend = (
+                DuckDBBackend.from_store(store)
+                if where == "store"
+                else Lake(tmp_path / "lake").duckdb()
+            )
             assert len(_cursors(backend, jobs)) == (0 if jobs == 1 else 2)
             ran = list(run_detections(library, backend, order, jobs=jobs))
         runs.append(
