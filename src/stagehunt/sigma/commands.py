@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,11 +20,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from stagehunt.render.formats import FORMATS, render
 from stagehunt.result import ResultTable, Value
 from stagehunt.sigma.cache import add_cache_options, from_options
-from stagehunt.sigma.convert import Converted
-from stagehunt.sigma.library import load_library
-from stagehunt.sigma.rules import RulePathError
-from stagehunt.sigma.run import ProgressFn, RuleRun, as_table, run_rules
 from stagehunt.store.event_store import EventStore
+
+if TYPE_CHECKING:  # pySigma is imported when a sigma command runs, not with the CLI
+    from stagehunt.sigma.convert import Converted
+    from stagehunt.sigma.run import ProgressFn, RuleRun
 
 Loader = Callable[[EventStore, Sequence[Path], argparse.Namespace, Console], object]
 
@@ -129,6 +130,10 @@ def _problems(converted: Sequence[Converted], runs: Sequence[RuleRun], err: Cons
 
 
 def run_sigma(args: argparse.Namespace, out: Console, err: Console, load: Loader) -> int:
+    from stagehunt.sigma.library import load_library
+    from stagehunt.sigma.rules import RulePathError
+    from stagehunt.sigma.run import as_table, run_rules
+
     cache = from_options(args)
     try:
         library = load_library(args.rules, cache)
