@@ -373,3 +373,46 @@ def test_workers_hash_files_and_skip_the_ones_the_store_holds(tmp_path: Path) ->
     assert set(second.already_stored) == names
     assert second.duplicates == first.stored + count[files[0].name]
     assert second.files == 7 and second.stored == sum(count[f.name] for f in files[3:])
+
+
+def test_task_folders_of_killed_loads_are_swept(tmp_path: Path) -> None:
+    """A load killed without clean-up (SIGKILL, the OOM killer) leaves its task folder,
+    in shared memory RAM until the machine restarts. The next load removes such folders:
+    a process that is gone and a folder older than an hour (a folder without a process
+    id, from before, by its age alone). A young folder, a running process's, another
+    name, or a file are left alone."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = int(gone.stdout)
+    now = time.time()
+    old = now - parallel.STALE_AFTER - 60
+
+    def folder(name: str, mtime: float) -> Path:
+        path = tmp_path / name
+        path.mkdir()
+        (path / "task-0.arrow").write_bytes(b"x" * 1024)
+        os.utime(path, (mtime, mtime))
+        return path
+
+    killed = folder(f"stagehunt-tasks-{dead}-abc123", old)
+    before = folder("stagehunt-tasks-k2j4h5", old)  # an older version's name
+    young = folder(f"stagehunt-tasks-{dead}-young1", now - 60)
+    running = folder(f"stagehunt-tasks-{os.getpid()}-mine12", old)
+    other = folder("other-folder", old)
+    plain = tmp_path / f"stagehunt-tasks-{dead}-file"
+    plain.write_bytes(b"")
+    os.utime(plain, (old, old))
+
+    removed = parallel.sweep_stale(str(tmp_path), now=now)
+    assert sorted(removed) == sorted([str(killed), str(before)])
+    assert not killed.exists() and not before.exists()
+    assert young.is_dir() and running.is_dir() and other.is_dir() and plain.is_file()

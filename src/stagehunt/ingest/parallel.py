@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -340,10 +341,18 @@ def _hand_back(table: pa.Table, outcomes: list[_Outcome], out: str | None) -> _T
 SHARED_MEMORY_MIN_FREE = 512 << 20
 
 
+#: A task folder's name: this prefix, the reading process's id, a dash, random letters.
+TASKS_PREFIX = "stagehunt-tasks-"
+#: A folder of a process that is gone is removed once it is this old (seconds): a
+#: process of another PID namespace sharing the folder may look gone while it runs.
+STALE_AFTER = 3600
+
+
 def _scratch_folder() -> str:
     """A private folder for the tables workers hand back: in shared memory (``/dev/shm``)
     where there is one with room, so that handing a table over costs no disk write;
-    else in the temporary folder."""
+    else in the temporary folder. Folders that killed loads left there are removed
+    first (`sweep_stale`): in shared memory they hold RAM until the machine restarts."""
     where: str | None = None
     shared = "/dev/shm"
     try:
@@ -352,7 +361,48 @@ def _scratch_folder() -> str:
             where = shared
     except (OSError, AttributeError):  # no /dev/shm, or no statvfs (Windows)
         pass
-    return tempfile.mkdtemp(prefix="stagehunt-tasks-", dir=where)
+    sweep_stale(where or tempfile.gettempdir())
+    return tempfile.mkdtemp(prefix=f"{TASKS_PREFIX}{os.getpid()}-", dir=where)
+
+
+def sweep_stale(folder: str, now: float | None = None) -> list[str]:
+    """Remove the task folders in ``folder`` whose process is gone (SIGKILL, the OOM
+    killer: no clean-up ran) and that are older than `STALE_AFTER`; returns their paths.
+    A folder without a process id in its name (older versions) goes by its age alone."""
+    now = time.time() if now is None else now
+    removed: list[str] = []
+    if os.name != "posix":  # no process check there (os.kill(pid, 0) is Ctrl-C on Windows)
+        return removed
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(TASKS_PREFIX):
+            continue
+        pid, dash, _ = entry.name[len(TASKS_PREFIX) :].partition("-")
+        try:
+            if now - entry.stat(follow_symlinks=False).st_mtime < STALE_AFTER:
+                continue
+            if not entry.is_dir(follow_symlinks=False) or entry.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        if dash and pid.isdigit() and _alive(int(pid)):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed.append(entry.path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _table(task: _TaskOutcome) -> pa.Table:
