@@ -20,6 +20,7 @@ from collections.abc import Callable
 from sqlglot import exp
 
 from stagehunt.compile.collapse import merge_projections
+from stagehunt.compile.prune import prune_projections
 from stagehunt.recursion import ensure_room
 
 #: A rewrite gets a node of its construct and returns the node to put in its place.
@@ -681,6 +682,8 @@ REWRITES: dict[str, dict[type[exp.Expression], Rewrite]] = {
 
 def for_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
     """The tree rewritten for ``dialect`` (the input is not modified)."""
+    if dialect == "duckdb":  # DuckDB plans every column it is given: unread ones go
+        return prune_projections(tree.copy())
     rewrites = REWRITES.get(dialect, {})
     if not rewrites:
         return tree
