@@ -12,7 +12,6 @@ import io
 import json
 import re
 import sys
-import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from stagehunt.backends.duckdb import DuckDBBackend
 from stagehunt.compile.dialects import DialectUnsupported
 from stagehunt.lookups import LookupLibrary
 from stagehunt.render.formats import write
+from stagehunt.scratch import ScratchFolder
 from stagehunt.spl.errors import SplError
 from stagehunt.spl.macros import MacroLibrary
 from stagehunt.store.event_store import EventStore
@@ -114,7 +114,8 @@ class _World:
     """One store, lookups folder and macro library shared by every input."""
 
     def __init__(self) -> None:
-        self.tmp = Path(tempfile.mkdtemp(prefix="stagehunt-fuzz-spl-"))
+        self._folder = ScratchFolder("stagehunt-fuzz-spl-")  # removed at exit
+        self.tmp = self._folder.path
         data = self.tmp / "events.jsonl"
         data.write_text("".join(json.dumps(r) + "\n" for r in RECORDS), encoding="utf-8")
         self.store = EventStore(in_memory=True)

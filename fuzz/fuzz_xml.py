@@ -19,11 +19,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness
 import loading
 
+from stagehunt.scratch import ScratchFolder
 from stagehunt.store.event_store import EventStore
 
 MARK = "ZQXENTITYZQX"
 SECRET = "ZQXSECRETZQX"
-_SECRET_FILE = Path(tempfile.gettempdir()) / "stagehunt-fuzz-secret.txt"
+#: in a folder of this run's own, removed at exit (it used to stay in the temporary folder)
+_SECRET_FOLDER = ScratchFolder("stagehunt-fuzz-xml-")
+_SECRET_FILE = _SECRET_FOLDER.path / "secret.txt"
 
 _text = st.text(alphabet=st.sampled_from(list("ab1 <>&;\"'/=\\é\u2028\x00-")), max_size=12)
 _value = st.one_of(_text, st.sampled_from(["&e;", "&lol9;", "&ext;", "&amp;", "&#65;", "&#0;",
