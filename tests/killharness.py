@@ -30,7 +30,12 @@ from pathlib import Path
 
 import duckdb
 
+from stagehunt.scratch import ScratchFolder
 from watchdata import EVTX, PANACHE, REAL, evtx_prefix, scenario_lines
+
+#: The runs' temporary folder: what a SIGKILLed run leaves there (an archive's extracted
+#: members, a watcher's folders) goes with it when this process exits, not into /tmp.
+_SCRATCH = ScratchFolder("stagehunt-kills-")
 
 SCENARIOS = (
     "benign-log-aggregation",
@@ -87,6 +92,7 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     src = str(Path(__file__).resolve().parents[1] / "src")
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    env["TMPDIR"] = str(_SCRATCH.path)
     return env
 
 
