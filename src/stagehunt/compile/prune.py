@@ -51,7 +51,7 @@ def _unnamed_reads(tree: exp.Expression) -> bool:
     for join in tree.find_all(exp.Join):
         if join.args.get("using"):
             return True
-    return any(type(node).__name__ == "Columns" for node in tree.walk())
+    return tree.find(exp.Columns) is not None
 
 
 def _prunable(select: exp.Select) -> bool:

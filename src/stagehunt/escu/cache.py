@@ -293,14 +293,15 @@ def put_failure(
     that may read the clock was compiled at ``now``, and ``again`` gives the reason and
     group of compiling it at another time: it is kept only when they are the same."""
     error = failure.error
-    if not keeps_failure(error):
+    why = (failure.reason, failure.group)
+
+    def same_at(at: float) -> bool:
+        return again is not None and again(at) == why
+
+    if not keeps_failure(error) or not _clock_checked(
+        cache, spl, target, now, same_at if again else None
+    ):
         return
-    if reads_clock(spl):
-        if now is None or again is None:
-            return
-        if again(now + OTHER_CLOCK) != (failure.reason, failure.group):
-            _clock_bound(cache, spl, target)
-            return
     described: dict[str, Any] = {
         "class": type(error).__name__,
         "message": error.message,
@@ -309,11 +310,8 @@ def put_failure(
     }
     if isinstance(error, SplUnsupportedError) and error.needs is not None:
         described["needs"] = error.needs
-    data = {
-        "failed": {"reason": failure.reason, "group": failure.group, "error": described},
-        "lookups": [[t.name, t.fingerprint] for t in failure.tables],
-    }
-    cache.write(KIND, digest(target, spl), data)
+    failed = {"reason": failure.reason, "group": failure.group, "error": described}
+    _write(cache, spl, target, {"failed": failed}, failure.tables)
 
 
 def put(
@@ -330,32 +328,59 @@ def put(
     compiles it at another time: it is kept only when the clock did not go into it
     (`clock_free`), else remembered as `ClockBound`."""
     text = compiled.render("duckdb")
-    if reads_clock(spl):
-        if now is None or again is None:
-            return compiled
-        if not clock_free(compiled, text, again(now + OTHER_CLOCK)):
-            _clock_bound(cache, spl, target)
-            return compiled
-    data: Mapping[str, Any] = {
+
+    def same_at(at: float) -> bool:
+        return again is not None and clock_free(compiled, text, again(at))
+
+    if not _clock_checked(cache, spl, target, now, same_at if again else None):
+        return compiled
+    data = {
         "sql": text,
         "columns": [[c.name, c.kind.name, c.pinned] for c in compiled.columns],
         "event_rows": compiled.event_rows,
         "reads_events": compiled.reads_events,
         "datasets": list(compiled.datasets),
-        "lookups": [[t.name, t.fingerprint] for t in compiled.tables],
     }
-    cache.write(KIND, digest(target, spl), dict(data))
+    _write(cache, spl, target, data, compiled.tables)
     return dataclasses.replace(compiled, text=text)
 
 
 def put_status(cache: ConversionCache, spl: str, target: str, compiled: CompiledQuery) -> None:
     """Keep that the search compiles (`CachedStatus`), with the lookups it reads."""
-    data = {"compiles": True, "lookups": [[t.name, t.fingerprint] for t in compiled.tables]}
+    _write(cache, spl, target, {"compiles": True}, compiled.tables)
+
+
+def _clock_checked(
+    cache: ConversionCache,
+    spl: str,
+    target: str,
+    now: float | None,
+    same_at: Callable[[float], bool] | None,
+) -> bool:
+    """Whether an entry for ``spl`` may be kept as far as the clock goes: a search that may
+    read it needs the time it was compiled at (``now``) and ``same_at``, which says
+    whether compiling it at another time gives the same; when it does not, the search
+    is remembered as `ClockBound`."""
+    if not reads_clock(spl):
+        return True
+    if now is None or same_at is None:
+        return False
+    if not same_at(now + OTHER_CLOCK):
+        _write(cache, spl, target, {"clock": True})
+        return False
+    return True
+
+
+def _write(
+    cache: ConversionCache,
+    spl: str,
+    target: str,
+    data: dict[str, Any],
+    tables: tuple[LookupTable, ...] = (),
+) -> None:
+    """Entry ``spl`` of ``target``, with the name and fingerprint of each lookup it read."""
+    data["lookups"] = [[t.name, t.fingerprint] for t in tables]
     cache.write(KIND, digest(target, spl), data)
-
-
-def _clock_bound(cache: ConversionCache, spl: str, target: str) -> None:
-    cache.write(KIND, digest(target, spl), {"clock": True})
 
 
 def knowledge_reads_clock(knowledge: Knowledge) -> bool:

@@ -30,7 +30,7 @@ from stagehunt.escu.runner import run_detections
 from stagehunt.escu.status import STATUS_CHOICES, Outcome, Status
 from stagehunt.render.formats import FORMATS
 from stagehunt.render.formats import render as render_result
-from stagehunt.sigma.cache import ConversionCache, add_cache_options, default_dir, from_options
+from stagehunt.sigma.cache import add_cache_options, from_options
 from stagehunt.spl.errors import SplError
 from stagehunt.store.event_store import EventStore
 
@@ -78,6 +78,7 @@ def add_parsers(
     add_cache_options(lst, "compiled detections")
     show = cmds.add_parser("show", help="a detection: metadata, search, expanded SPL, status")
     show.add_argument("name", help="detection name (or its file name)")
+    add_cache_options(show, "the content's detection files")
     _content_options(show)
     comp = cmds.add_parser("compile", help="compile detections: status per detection, summary")
     comp.add_argument("names", nargs="*", metavar="NAME", help="detections (default: all)")
@@ -215,8 +216,7 @@ def _library(args: argparse.Namespace) -> Library:
         include_deprecated=args.include_deprecated,
         user_macros=args.macros,
         local_macros=not args.no_local_macros,
-        # `show` has no cache options: it reads the files through the default cache
-        cache=from_options(args) if hasattr(args, "no_cache") else ConversionCache(default_dir()),
+        cache=from_options(args),
     )
 
 

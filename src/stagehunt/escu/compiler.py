@@ -90,12 +90,7 @@ def cached_detection(
     entry = statements.get(cache, expanded, target, library.lookups.library, statement=statement)
     if entry is None or isinstance(entry, statements.ClockBound):
         return entry
-    if isinstance(entry, statements.CachedStatus):
-        outcome = Outcome(detection, Status.COMPILED, expanded)
-        outcome.notes.extend(_override_notes(library, used))
-        outcome.notes.extend(_lookup_notes(library, entry.tables))
-        outcome.seconds = time.perf_counter() - start
-        return outcome
+    notes = _override_notes(library, used)
     if isinstance(entry, statements.CachedFailure):
         outcome = Outcome(
             detection,
@@ -104,15 +99,16 @@ def cached_detection(
             reason=entry.reason,
             group=entry.group,
             error=entry.error,
-            notes=_override_notes(library, used),
+            notes=notes,
         )
-        outcome.seconds = time.perf_counter() - start
-        return outcome
-    for name in entry.datasets:  # prepared on first read, as compiling would
-        prepared.datasets[name]
-    outcome = Outcome(detection, Status.COMPILED, expanded, compiled=entry.compiled())
-    outcome.notes.extend(_override_notes(library, used))
-    outcome.notes.extend(_lookup_notes(library, entry.tables))
+    else:
+        compiled = None
+        if isinstance(entry, statements.CachedStatement):
+            for name in entry.datasets:  # prepared on first read, as compiling would
+                prepared.datasets[name]
+            compiled = entry.compiled()
+        notes.extend(_lookup_notes(library, entry.tables))
+        outcome = Outcome(detection, Status.COMPILED, expanded, notes=notes, compiled=compiled)
     outcome.seconds = time.perf_counter() - start
     return outcome
 
