@@ -80,6 +80,20 @@ def test_statements_that_read_unnamed_columns_or_shape_rows_stay(sql: str) -> No
     assert pruned(sql) == same(sql)
 
 
+def test_the_input_tree_is_never_modified() -> None:
+    """A cached dataset's CTEs are shared by many statements (compile/datamodel.py): the
+    pruned statement is a new tree, the input stays whole; with nothing to drop, the
+    input itself comes back (no copy)."""
+    text = "WITH s0 AS (SELECT a AS a, b AS b FROM t) SELECT b FROM s0"
+    tree = sqlglot.parse_one(text, read="duckdb")
+    out = prune_projections(tree)
+    assert out is not tree
+    assert out.sql("duckdb") == same("WITH s0 AS (SELECT b AS b FROM t) SELECT b FROM s0")
+    assert tree.sql("duckdb") == same(text)
+    kept = sqlglot.parse_one("WITH s0 AS (SELECT b AS b FROM t) SELECT b FROM s0")
+    assert prune_projections(kept) is kept
+
+
 def test_a_search_over_a_wide_store_names_only_what_it_reads(tmp_path: Path) -> None:
     """60 fields F00..F59 on 4 events; ``eval`` and ``stats`` read F01 and F02 only. The
     statement DuckDB gets names neither F03 nor F59, and gives the hand-computed rows:

@@ -681,9 +681,10 @@ REWRITES: dict[str, dict[type[exp.Expression], Rewrite]] = {
 
 
 def for_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
-    """The tree rewritten for ``dialect`` (the input is not modified)."""
+    """The tree rewritten for ``dialect``: a new tree, or ``tree`` itself when nothing
+    changes (the input is never modified)."""
     if dialect == "duckdb":  # DuckDB plans every column it is given: unread ones go
-        return prune_projections(tree.copy())
+        return prune_projections(tree)
     rewrites = REWRITES.get(dialect, {})
     if not rewrites:
         return tree
