@@ -7,17 +7,20 @@ A value is ``None`` (missing), a ``str``, an ``int``/``float`` (numbers) or a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 Value = None | str | int | float | list[str]
 
+#: Types a value already has in its final form (a ``bool`` is not an ``int`` here).
+_FINAL: frozenset[type] = frozenset((str, int, type(None)))
+
 
 def normalise(value: Any) -> Value:
-    if value is None:
-        return None
+    if type(value) in _FINAL:
+        return value  # type: ignore[no-any-return]
     if isinstance(value, Decimal):
         value = float(value)
     if isinstance(value, bool):
@@ -29,9 +32,25 @@ def normalise(value: Any) -> Value:
     if isinstance(value, int | str):
         return value
     if isinstance(value, list | tuple):
-        items = [str(normalise(v)) for v in value if v is not None]
+        items = [v if type(v) is str else str(normalise(v)) for v in value if v is not None]
         return items or None
     return str(value)
+
+
+def normalise_rows(rows: Sequence[Sequence[Any]], width: int) -> list[tuple[Value, ...]]:
+    """`normalise` on the first ``width`` values of each row, column by column: a column
+    whose values are all text, whole numbers or missing (most of them) is kept as it is,
+    so the per-value work is paid only where a number or a list needs it."""
+    if width == 0:
+        return [() for _ in rows]
+    columns = list(zip(*rows, strict=False))[:width]
+    if not columns:
+        return []
+    done = [
+        column if _FINAL.issuperset(map(type, column)) else tuple(map(normalise, column))
+        for column in columns
+    ]
+    return list(zip(*done, strict=True))
 
 
 def as_number(value: object) -> float | None:

@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING
 
 from stagehunt.backends.effects import build_deferred, write_outputs
 from stagehunt.compile import CompiledQuery
-from stagehunt.result import ResultTable, Value, normalise
+from stagehunt.result import ResultTable, Value, normalise_rows
 
 if TYPE_CHECKING:
     from stagehunt.backends.base import Backend
@@ -156,7 +156,7 @@ def collect(stream: ResultStream) -> tuple[ResultTable, list[int] | None]:
 def _normalised(rows: list[tuple[object, ...]], width: int, events: bool) -> Batch:
     """`normalise` on the visible values; the store position after them, if selected."""
     return Batch(
-        [tuple(normalise(v) for v in row[:width]) for row in rows],
+        normalise_rows(rows, width),
         [int(str(row[width])) for row in rows] if events else None,
     )
 

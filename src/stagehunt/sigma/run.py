@@ -24,7 +24,7 @@ from stagehunt.compile import sqlfn as q
 from stagehunt.compile.ordering import ordered
 from stagehunt.compile.predicate import guard_terms, row_filter, share_lower
 from stagehunt.compile.reads import ALWAYS_READ, fields_tested
-from stagehunt.result import ResultTable, Value, normalise
+from stagehunt.result import ResultTable, Value, normalise, normalise_rows
 from stagehunt.sigma import onepass
 from stagehunt.sigma.cache import (
     ConversionCache,
@@ -195,7 +195,7 @@ def _rows(
     # every row is one event
     raw = store.connection.execute(query.sql).fetchall()
     width = len(query.columns)
-    rows = [tuple(normalise(v) for v in row[:width]) for row in raw]
+    rows = normalise_rows(raw, width)
     events = [int(str(row[width])) for row in raw] if query.event_rows else None
     keep = visible(query.columns, query.pinned, rows)
     return [query.columns[i] for i in keep], [tuple(r[i] for i in keep) for r in rows], events
