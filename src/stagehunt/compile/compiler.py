@@ -279,7 +279,7 @@ class Compiler:
             select = select.select(q.alias(q.col(SEQ), q.ident("__event")), copy=False)
         select = select.from_(exp.to_identifier(rel.source), copy=False)
         if rel.order:
-            select = select.order_by(*rel.order)
+            select = select.order_by(*[q.own(o) for o in rel.order], copy=False)
         columns = tuple(OutputColumn(f.name, f.kind, f.name in rel.pinned) for f in rel.fields)
         return CompiledQuery(
             self.b.build(select),

@@ -251,6 +251,14 @@ class QueryBuilder:
         return final
 
 
+#: Nodes with no operator below them (or not a node at all: text, flags, None), which the
+#: walk of `parenthesize` need not enter; most of a statement's nodes are these.
+_NO_OPERATORS: frozenset[type] = frozenset(
+    (exp.Identifier, exp.Column, exp.Literal, exp.Null, exp.Boolean, exp.Star, exp.DataType,
+     str, bool, int, float, type(None))
+)  # fmt: skip
+
+
 def parenthesize(tree: exp.Expression) -> exp.Expression:
     """Wrap nested operators in parentheses.
 
@@ -263,10 +271,13 @@ def parenthesize(tree: exp.Expression) -> exp.Expression:
     while stack:
         node = stack.pop()
         for value in node.args.values():
-            if isinstance(value, exp.Expression):
+            if isinstance(value, list):
+                stack.extend(
+                    v for v in value
+                    if type(v) not in _NO_OPERATORS and isinstance(v, exp.Expression)
+                )  # fmt: skip
+            elif type(value) not in _NO_OPERATORS and isinstance(value, exp.Expression):
                 stack.append(value)
-            elif isinstance(value, list):
-                stack.extend(v for v in value if isinstance(v, exp.Expression))
         if not isinstance(node, exp.Binary) or isinstance(node, exp.Escape | exp.Dot):
             continue
         for key in ("this", "expression"):

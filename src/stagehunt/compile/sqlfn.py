@@ -10,6 +10,7 @@ import math
 from functools import cache
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from stagehunt import semantics
 
@@ -39,10 +40,14 @@ def number(value: float) -> exp.Expression:
     return cast(exp.Literal.number(repr(float(value))), "DOUBLE")
 
 
+#: DuckDB's dialect, made once: by name, sqlglot builds a new one at every call.
+_DUCKDB = Dialect.get_or_raise("duckdb")
+
+
 def fn(name: str, *args: exp.Expression) -> exp.Expression:
     """A function call in DuckDB's spelling (sqlglot maps known names to typed nodes);
     arguments are copied only when they already sit in another tree (:func:`own`)."""
-    return exp.func(name, *[own(a) for a in args], copy=False, dialect="duckdb")
+    return exp.func(name, *[own(a) for a in args], copy=False, dialect=_DUCKDB)
 
 
 @cache
@@ -173,9 +178,9 @@ def to_number(e: exp.Expression) -> exp.Expression:
 
 def number_to_string(e: exp.Expression) -> exp.Expression:
     """Render a number the way Splunk shows it: integers without a fraction."""
-    integral = exp.and_(
-        exp.EQ(this=e, expression=fn("trunc", e)),
-        exp.LT(this=fn("abs", e), expression=exp.Literal.number("1e15")),
+    integral = exp.And(  # built directly: ``exp.and_`` copies both sides again
+        this=exp.EQ(this=own(e), expression=fn("trunc", e)),
+        expression=exp.LT(this=fn("abs", e), expression=exp.Literal.number("1e15")),
     )
     return case(
         (integral, cast(cast(e, "BIGINT"), "VARCHAR")),
