@@ -431,3 +431,39 @@ def test_section_2_explicit_leading_search_is_the_implicit_one() -> None:
     assert rows("search host=h | table host", events) == [("h",)]
     assert rows("search * | table host", events) == [("x",), ("h",)]
     assert rows("search=1 | table host", events) == []  # a field named search
+
+
+# stats | where: the groups kept keep stats' order (6.5) for every later command (the
+# compiler filters the groups before numbering them; the numbers only order the rows)
+_GROUPS = [
+    {"_time": 9, "h": "web", "u": "x"},
+    {"_time": 8, "h": "db", "u": "x"},
+    {"_time": 7, "h": "db", "u": "y"},
+    {"_time": 6, "h": "10", "u": "x"},
+    {"_time": 5, "h": "10", "u": "y"},
+    {"_time": 4, "h": "9", "u": "x"},
+    {"_time": 3, "h": "9", "u": "y"},
+    {"_time": 2, "h": "app", "u": "x"},
+    {"_time": 1, "h": "app", "u": "y"},
+]
+
+
+def test_rule_6_5_where_after_stats_keeps_group_order() -> None:
+    # counts: web 1, db 2, 10 2, 9 2, app 2; kept: count=2; ascending by h with numbers
+    # first and numerically (7.4 auto): 9, 10, app, db
+    spl = "h=* | stats count by h | where count=2 | table h count"
+    assert rows(spl, _GROUPS) == [("9", 2), ("10", 2), ("app", 2), ("db", 2)]
+
+
+def test_rule_6_5_head_and_streamstats_see_only_the_groups_kept() -> None:
+    spl = "h=* | stats count by h | where count=2 | head 2 | table h"
+    assert rows(spl, _GROUPS) == [("9",), ("10",)]
+    spl = 'h=* | stats count by h | where h!="9" | streamstats count as pos | table h pos'
+    # web is kept too (count 1): 10, app, db, web numbered 1..4 in stats order
+    assert rows(spl, _GROUPS) == [("10", 1), ("app", 2), ("db", 3), ("web", 4)]
+
+
+def test_rule_7_6_sort_ties_after_stats_where_keep_group_order() -> None:
+    # every count kept is 2: sort - count ties everywhere, so stats order stays (7.6)
+    spl = 'h=* | stats count by h | where count>1 | where h!="10" | sort - count | table h'
+    assert rows(spl, _GROUPS) == [("9",), ("app",), ("db",)]

@@ -213,7 +213,8 @@ def compare_scalars(op: str, a: Typed, b: Typed) -> exp.Expression:
                 if flip
                 else node(this=as_str, expression=text.sql)
             )
-        numeric = q.to_number(text.sql)
+        # every use is guarded by is_number(text): the cast alone, no second regex
+        numeric = q.try_cast(text.sql, "DOUBLE")
         as_str = _num_str(num)
         n_cmp = (
             node(this=numeric, expression=num.sql)
@@ -225,8 +226,8 @@ def compare_scalars(op: str, a: Typed, b: Typed) -> exp.Expression:
             if flip
             else node(this=as_str, expression=text.sql)
         )
-        if op == "=":
-            return exp.and_(q.is_number(text.sql), n_cmp)
+        if op == "=":  # the cheap comparison first: the regex runs on equal numbers only
+            return exp.And(this=n_cmp, expression=q.is_number(text.sql))
         return q.case((q.is_number(text.sql), n_cmp), default=s_cmp)
     la, lb = _literal_text(a.sql), _literal_text(b.sql)
     if (la is not None and not q.looks_numeric(la)) or (lb is not None and not q.looks_numeric(lb)):
@@ -244,7 +245,7 @@ def compare_scalars(op: str, a: Typed, b: Typed) -> exp.Expression:
         return q.case((q.is_number(other), n_cmp), default=node(this=a.sql, expression=b.sql))
     both = exp.and_(q.is_number(a.sql), q.is_number(b.sql))
     return q.case(
-        (both, node(this=q.to_number(a.sql), expression=q.to_number(b.sql))),
+        (both, node(this=q.try_cast(a.sql, "DOUBLE"), expression=q.try_cast(b.sql, "DOUBLE"))),
         default=node(this=a.sql, expression=b.sql),
     )
 

@@ -9,7 +9,7 @@ from sqlglot import exp
 from stagehunt import semantics
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.kinds import Kind, Typed
-from stagehunt.compile.relation import SEQ, TIME_KEY, QueryBuilder, Relation
+from stagehunt.compile.relation import SEQ, TIME_KEY, Numbering, QueryBuilder, Relation
 from stagehunt.spl import ast
 
 
@@ -59,6 +59,33 @@ def row_number(
         order=exp.Order(expressions=order) if order else None,
     )
     return spec
+
+
+def number_rows(b: QueryBuilder, rel: Relation, order: list[exp.Ordered]) -> Relation:
+    """``rel``'s rows (no hidden column) numbered by ``order`` into ``__seq``, the new
+    order; remembered as a :class:`Numbering` so that a filter right after can run first."""
+    select = q.select(
+        *b.passthrough(rel), q.alias(row_number([q.own(o) for o in order]), q.ident(SEQ))
+    ).from_(exp.to_identifier(rel.source), copy=False)
+    source = b.add(select)
+    return replace(
+        rel,
+        source=source,
+        hidden=(SEQ,),
+        order=(exp.Ordered(this=q.col(SEQ)),),
+        numbering=Numbering(source, rel.source, tuple(order)),
+    )
+
+
+def filter_before_numbering(
+    b: QueryBuilder, rel: Relation, numbering: Numbering, cond: exp.Expression
+) -> Relation:
+    """``rel`` filtered by ``cond`` (which names fields only, never ``__seq``), the filter
+    run on the rows before ``numbering`` numbered them and the rows kept numbered the
+    same way: the same rows in the same order, one sort of the rows kept."""
+    unnumbered = replace(rel, source=numbering.unnumbered, hidden=(), order=(), numbering=None)
+    kept = b.project(unnumbered, [], where=cond)
+    return number_rows(b, kept, list(numbering.order))
 
 
 #: Hidden column: a row number, while a command renumbers the results.

@@ -54,6 +54,20 @@ class Dynamic:
 
 
 @dataclass(frozen=True)
+class Numbering:
+    """How the rows of CTE ``numbered`` got their ``__seq``: ``ROW_NUMBER() OVER (ORDER BY
+    order)`` over the rows of CTE ``unnumbered``, column for column the same otherwise.
+
+    The numbers only order the rows, so a filter right after the numbering may run
+    before it: numbering the rows kept gives them the same order. ``stats ... | where
+    count > 5`` then sorts the groups kept, not every group (`number_rows`)."""
+
+    numbered: str
+    unnumbered: str
+    order: tuple[exp.Ordered, ...]
+
+
+@dataclass(frozen=True)
 class Relation:
     source: str
     fields: tuple[Field, ...]
@@ -65,6 +79,16 @@ class Relation:
     events: bool = True
     #: maps of fields named at run time, oldest first (see :class:`Dynamic`)
     dynamic: tuple[Dynamic, ...] = ()
+    #: how ``__seq`` was made, when ``source`` is the CTE that made it (:class:`Numbering`)
+    numbering: Numbering | None = None
+
+    def renumberable(self) -> Numbering | None:
+        """The numbering a filter may run before: this relation's rows are those of the
+        numbering CTE as it made them (same CTE, only ``__seq`` hidden, no run-time map)."""
+        n = self.numbering
+        if n is None or n.numbered != self.source or self.hidden != (SEQ,) or self.dynamic:
+            return None
+        return n
 
     def get(self, name: str) -> Field | None:
         for f in self.fields:

@@ -62,7 +62,7 @@ def cast(e: exp.Expression, to: str) -> exp.Expression:
 
 
 def try_cast(e: exp.Expression, to: str) -> exp.Expression:
-    return exp.TryCast(this=e, to=exp.DataType.build(to))
+    return exp.TryCast(this=own(e), to=_data_type(to).copy())
 
 
 def case(

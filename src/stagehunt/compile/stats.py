@@ -17,7 +17,7 @@ from stagehunt import semantics
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.eval import ExprCompiler
 from stagehunt.compile.kinds import Kind, Typed
-from stagehunt.compile.ordering import ordered, row_number, sort_keys
+from stagehunt.compile.ordering import number_rows, ordered, row_number, sort_keys
 from stagehunt.compile.relation import SEQ, Field, QueryBuilder, Relation, alias_for
 from stagehunt.spl import ast
 from stagehunt.spl.errors import SplSemanticError, SplUnsupportedError
@@ -350,15 +350,7 @@ class StatsCompiler:
         order = [
             k for t in by_typed for k in [*sort_keys(t, desc=False), ordered(_as_text(t), False)]
         ]
-        numbered = q.select(
-            *self.b.passthrough(grouped), q.alias(row_number(order), q.ident(SEQ))
-        ).from_(exp.to_identifier(grouped.source), copy=False)
-        return replace(
-            grouped,
-            source=self.b.add(numbered),
-            hidden=(SEQ,),
-            order=(exp.Ordered(this=q.col(SEQ)),),
-        )
+        return number_rows(self.b, grouped, order)
 
     def eventstats(self, rel: Relation, cmd: ast.StatsCmd) -> Relation:
         prepared, _ = self._prepare(rel, cmd)

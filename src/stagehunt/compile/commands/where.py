@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from stagehunt.compile.commands.registry import transforms
 from stagehunt.compile.eval import ExprCompiler
+from stagehunt.compile.ordering import filter_before_numbering
 from stagehunt.spl import ast
 
 if TYPE_CHECKING:
@@ -16,4 +17,7 @@ if TYPE_CHECKING:
 @transforms(ast.WhereCmd, streaming=True)
 def where(c: Compiler, rel: Relation, cmd: ast.WhereCmd) -> Relation:
     cond = ExprCompiler(rel, c.query, c.now).condition(cmd.expr, "the where expression")
+    numbering = rel.renumberable()
+    if numbering is not None:  # `stats ... | where`: the groups kept are numbered, not all
+        return filter_before_numbering(c.b, rel, numbering, cond)
     return c.b.project(rel, [], where=cond)
