@@ -48,3 +48,11 @@ def test_rows_edge_cases() -> None:
     assert normalise_rows([(1, 2), (3, 4)], 0) == [(), ()]
     # a column of text and missing values comes back as it was
     assert normalise_rows([("a",), (None,)], 1) == [("a",), (None,)]
+
+
+def test_a_column_of_floats() -> None:
+    column = [(1.0,), (2.5,), (None,), (float("inf"),), (-3.0,), (1e15,)]
+    out = normalise_rows(column, 1)
+    assert out[:3] == [(1,), (2.5,), (None,)]
+    assert out[3][0] == float("inf") and out[4] == (-3,) and out[5] == (1e15,)
+    assert [type(v[0]) for v in out] == [int, float, type(None), float, int, float]

@@ -46,11 +46,27 @@ def normalise_rows(rows: Sequence[Sequence[Any]], width: int) -> list[tuple[Valu
     columns = list(zip(*rows, strict=False))[:width]
     if not columns:
         return []
-    done = [
-        column if _FINAL.issuperset(map(type, column)) else tuple(map(normalise, column))
-        for column in columns
-    ]
+    done: list[Sequence[Any]] = []
+    for column in columns:
+        types = set(map(type, column))
+        if _FINAL.issuperset(types):
+            done.append(column)
+        elif _FLOATS.issuperset(types):
+            done.append(tuple(map(_number, column)))
+        else:
+            done.append(tuple(map(normalise, column)))
     return list(zip(*done, strict=True))
+
+
+#: A column of these holds numbers as DOUBLEs (sums, averages, times).
+_FLOATS: frozenset[type] = frozenset((float, type(None)))
+
+
+def _number(value: float | None) -> int | float | None:
+    """`normalise` of a float or None (``is_integer`` is False for NaN and infinities)."""
+    if value is not None and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    return value
 
 
 def as_number(value: object) -> float | None:
