@@ -38,6 +38,16 @@ def test_rule_c_convert_4_ctime_of_a_number_with_escu_timeformat() -> None:
     assert one(spl) == "2023-11-14T22:13:20"
 
 
+def test_rule_c_convert_4_ctime_of_a_number_before_the_epoch_and_of_a_missing_one() -> None:
+    # -86400.25 s is 1969-12-30 23:59:59.75 UTC (%S drops the fraction); the second
+    # result has no t, and still has none after the conversion
+    spl = (
+        "| makeresults count=2 | streamstats count as n | eval t=if(n=1, -86400.25, null())"
+        ' | convert timeformat="%Y-%m-%dT%H:%M:%S" ctime(t) | table n t'
+    )
+    assert rows(spl) == [(1, "1969-12-30T23:59:59"), (2, None)]
+
+
 def test_rule_c_convert_2_default_timeformat() -> None:
     # default %m/%d/%Y %H:%M:%S; a stats min(_time) is a number (rule 6): firstTime=86400
     # is 1970-01-02 00:00:00
