@@ -15,7 +15,6 @@ remain). The same set lets the compiler carry only those fields from the events 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 from stagehunt.spl import ast
@@ -102,9 +101,8 @@ def _nested(node: object) -> Iterator[tuple[ast.Command, ...]]:
         for item in node:
             yield from _nested(item)
         return
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        for f in dataclasses.fields(node):
-            yield from _nested(getattr(node, f.name))
+    for name in ast.attributes(node):
+        yield from _nested(getattr(node, name))
 
 
 def _names(node: object, attribute: str = "") -> set[str]:
@@ -126,9 +124,8 @@ def _names(node: object, attribute: str = "") -> set[str]:
         for item in node:
             out |= _names(item, attribute)
         return out
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        for f in dataclasses.fields(node):
-            out |= _names(getattr(node, f.name), f.name)
+    for name in ast.attributes(node):
+        out |= _names(getattr(node, name), name)
     return out
 
 

@@ -327,7 +327,6 @@ _FIELD_ATTRIBUTES = frozenset(("field", "fields", "by", "input"))
 def referenced_names(node: object) -> list[str]:
     """Field names a command node uses: every field reference of its expressions and the
     names in its field attributes (no wildcards); rename's old names."""
-    import dataclasses
 
     from stagehunt.spl import ast
 
@@ -346,9 +345,8 @@ def referenced_names(node: object) -> list[str]:
             for item in value:
                 walk(item, attribute)
             return
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            for f in dataclasses.fields(value):
-                walk(getattr(value, f.name), f.name)
+        for name in ast.attributes(value):
+            walk(getattr(value, name), name)
 
     walk(node, "")
     return list(dict.fromkeys(out))

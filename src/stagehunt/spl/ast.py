@@ -6,7 +6,7 @@ into the (macro-expanded) query text, so that the compiler can report located er
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 
 # --------------------------------------------------------------------------- search
 
@@ -632,3 +632,21 @@ class DatamodelCmd(Command):
     flat: bool
     strict_fields: bool
     pos: int
+
+
+# --------------------------------------------------------------------------- walking
+
+
+def attributes(node: object) -> tuple[str, ...]:
+    """The attribute names of a node (none for anything else): what a generic walk over
+    the tree visits. Per class, once (``dataclasses.fields`` builds its tuple anew at
+    every call, and a walk asks for every node)."""
+    cls = type(node)
+    names = _ATTRIBUTES.get(cls)
+    if names is None:
+        names = tuple(f.name for f in fields(cls)) if is_dataclass(cls) else ()
+        _ATTRIBUTES[cls] = names
+    return names
+
+
+_ATTRIBUTES: dict[type, tuple[str, ...]] = {}
