@@ -6,7 +6,6 @@ A value is ``None`` (missing), a ``str``, an ``int``/``float`` (numbers) or a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,6 +15,8 @@ Value = None | str | int | float | list[str]
 
 #: Types a value already has in its final form (a ``bool`` is not an ``int`` here).
 _FINAL: frozenset[type] = frozenset((str, int, type(None)))
+#: A column of these holds numbers as DOUBLEs (sums, averages, times).
+_FLOATS: frozenset[type] = frozenset((float, type(None)))
 
 
 def normalise(value: Any) -> Value:
@@ -26,9 +27,7 @@ def normalise(value: Any) -> Value:
     if isinstance(value, bool):
         return "True" if value else "False"
     if isinstance(value, float):
-        if math.isfinite(value) and value.is_integer() and abs(value) < 1e15:
-            return int(value)
-        return value
+        return _number(value)
     if isinstance(value, int | str):
         return value
     if isinstance(value, list | tuple):
@@ -58,12 +57,9 @@ def normalise_rows(rows: Sequence[Sequence[Any]], width: int) -> list[tuple[Valu
     return list(zip(*done, strict=True))
 
 
-#: A column of these holds numbers as DOUBLEs (sums, averages, times).
-_FLOATS: frozenset[type] = frozenset((float, type(None)))
-
-
 def _number(value: float | None) -> int | float | None:
-    """`normalise` of a float or None (``is_integer`` is False for NaN and infinities)."""
+    """A float as shown: whole ones below 1e15 as ints (``is_integer`` is False for NaN
+    and infinities, which stay floats); None stays None."""
     if value is not None and value.is_integer() and abs(value) < 1e15:
         return int(value)
     return value

@@ -50,9 +50,11 @@ def prune_projections(tree: exp.Expression) -> exp.Expression:
     ctes = []
     for cte in with_.expressions:
         select = cte.this
-        if id(select) in kept:
-            select = _copy(select, expressions=[p.copy() for p in kept[id(select)]])
-        ctes.append(_copy(cte, this=select if select is not cte.this else select.copy()))
+        stays = kept.get(id(select))
+        copied = (
+            select.copy() if stays is None else _copy(select, expressions=[p.copy() for p in stays])
+        )
+        ctes.append(_copy(cte, this=copied))
     return _copy(tree, **{with_.arg_key: _copy(with_, expressions=ctes)})
 
 
@@ -115,8 +117,8 @@ def _copy(node: exp.Expression, **replaced: object) -> exp.Expression:
     return copy
 
 
-def _children(node: exp.Expression) -> Iterable[tuple[str | None, exp.Expression]]:
-    """``node``'s direct children with the argument holding them (None for a list's)."""
+def _children(node: exp.Expression) -> Iterable[tuple[str, exp.Expression]]:
+    """``node``'s direct children, each with the name of the argument holding it."""
     for key, value in node.args.items():
         if isinstance(value, exp.Expression):
             yield key, value
