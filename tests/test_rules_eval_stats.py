@@ -467,3 +467,12 @@ def test_rule_7_6_sort_ties_after_stats_where_keep_group_order() -> None:
     # every count kept is 2: sort - count ties everywhere, so stats order stays (7.6)
     spl = 'h=* | stats count by h | where count>1 | where h!="10" | sort - count | table h'
     assert rows(spl, _GROUPS) == [("9",), ("app",), ("db",)]
+
+
+def test_rule_6_1_where_after_stats_of_a_field_no_event_has() -> None:
+    # without BY, stats gives one row even over no events (6.1); values() of a field no
+    # event has is missing, so that row has no field but the numbering: where keeps it
+    # (0=0) or drops it (0=1), and table shows s1 empty
+    spl = "* | stats values(host) AS s1 | where 0=0 | table s1"
+    assert rows(spl) == [(None,)]
+    assert rows("* | stats values(host) AS s1 | where 0=1 | table s1") == []

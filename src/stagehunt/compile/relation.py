@@ -84,11 +84,13 @@ class Relation:
 
     def renumberable(self) -> Numbering | None:
         """The numbering a filter may run before: this relation's rows are those of the
-        numbering CTE as it made them (same CTE, only ``__seq`` hidden, no run-time map)."""
+        numbering CTE as it made them (same CTE, only ``__seq`` hidden, no run-time map),
+        and it has a field for the filter's CTE to select (``stats values(x)`` of a field
+        no event has leaves none: ``__seq`` is then its only column)."""
         n = self.numbering
         if n is None or n.numbered != self.source or self.hidden != (SEQ,) or self.dynamic:
             return None
-        return n
+        return n if self.fields else None
 
     def get(self, name: str) -> Field | None:
         for f in self.fields:
