@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from stagehunt.ingest.parallel import TASKS_PREFIX
 from stagehunt.scratch import ScratchFolder
 from watchdata import EVTX, PANACHE, REAL, evtx_prefix, scenario_lines
 
@@ -137,10 +138,27 @@ def _start(args: list[str]) -> subprocess.Popen[bytes]:
     )
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
+#: Where POSIX named semaphores live (Linux): multiprocessing's under a fork server
+#: are ``sem.mp-*``, unlinked by the run's resource tracker, which the kill takes too.
+_SHM = Path("/dev/shm")
+
+
+def _semaphores() -> set[Path]:
+    return set(_SHM.glob("sem.mp-*")) if _SHM.is_dir() else set()
+
+
+def _kill(proc: subprocess.Popen[bytes], semaphores_before: set[Path]) -> None:
+    """SIGKILL the run's process group; then unlink the semaphores it made (they would
+    stay in /dev/shm for good: nothing else of the suite makes any meanwhile) and remove
+    its task folder (a later load would, an hour on: `parallel.sweep_stale`)."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+    for leaked in _semaphores() - semaphores_before:
+        with contextlib.suppress(OSError):
+            leaked.unlink()
+    for folder in _SHM.glob(f"{TASKS_PREFIX}{proc.pid}-*"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _kill_once(
@@ -149,13 +167,14 @@ def _kill_once(
     """Start a run, do ``meanwhile`` (wait, files arrive), SIGKILL it; count the kill,
     and whether the store changed in the run (a kill in the middle of work)."""
     before = _state(store, figures)
+    semaphores = _semaphores()
     proc = _start(cmd)
     meanwhile()
     if proc.poll() is not None:  # it had finished: no kill to count
         proc.wait()
         figures.finished[name] += 1
         return
-    _kill(proc)
+    _kill(proc, semaphores)
     figures.kills[name] += 1
     if _state(store, figures) != before:
         figures.kills_after_progress[name] += 1
