@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
@@ -103,7 +103,11 @@ def open_stream(
     compiled = build_deferred(backend, compiled)
     names = [c.name for c in compiled.columns]
     width = len(names)
-    raw = backend.stream(compiled, sql, max(1, batch_cells // max(width, 1)))
+    raw = (
+        _no_rows()
+        if _checked_empty(backend, compiled)
+        else backend.stream(compiled, sql, max(1, batch_cells // max(width, 1)))
+    )
     batches = (_normalised(rows, width, compiled.event_rows) for rows in raw)
     unseen = {i for i, c in enumerate(compiled.columns) if not c.pinned}
     held = _Held(hold_cells)
@@ -129,6 +133,19 @@ def open_stream(
             raw.close()
 
     return ResultStream([names[i] for i in keep], sql, rest(), compiled.event_rows)
+
+
+def _checked_empty(backend: Backend, compiled: CompiledQuery) -> bool:
+    """Whether the statement's `CompiledQuery.empty_check` ran and found no row: then
+    the statement has none, and DuckDB need not plan it (compile/emptiness.py)."""
+    check = compiled.empty_check
+    if check is None or backend.dialect != "duckdb" or compiled.outputs or compiled.deferred:
+        return False
+    return not backend.execute(compiled, check)
+
+
+def _no_rows() -> Generator[list[tuple[object, ...]], None, None]:
+    yield from ()
 
 
 def visible(columns: Sequence[str], pinned: Sequence[str], rows: Sequence[Row]) -> list[int]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from sqlglot import exp
 
 from stagehunt import semantics
-from stagehunt.compile import dialects
+from stagehunt.compile import dialects, emptiness
 from stagehunt.compile import knowledge as knowledge_layer
 from stagehunt.compile import sqlfn as q
 from stagehunt.compile.commands import GENERATORS, TRANSFORMS, is_streaming
@@ -76,6 +76,25 @@ class CompiledQuery:
     #: statements (escu/cache.py): ``sql`` is then an empty SELECT and the text runs as
     #: it is (only statements that need nothing else are kept there)
     text: str | None = None
+    #: DuckDB SQL that returns no row only when the statement returns none, run first
+    #: where most statements return nothing (a library run, compile/emptiness.py)
+    empty_check: str | None = None
+
+    def with_duckdb_text(self) -> CompiledQuery:
+        """This query with its DuckDB SQL as `text` and its `empty_check`, the statement
+        pruned once for both (what a cache of statements keeps)."""
+        if self.text is not None:
+            return self
+        pruned = dialects.for_dialect(self.sql, "duckdb")
+        own = pruned is not self.sql
+        text = dialects.generate(pruned, own=own)
+        found = emptiness.check(pruned, own=own) if self._checkable() else None
+        return replace(self, text=text, empty_check=dialects.generate(found) if found else None)
+
+    def _checkable(self) -> bool:
+        """Whether an empty check may stand for running the statement: not when it has
+        effects besides its rows (``outputlookup``, tables built first)."""
+        return not (self.outputs or self.deferred)
 
     def render(self, dialect: str = "duckdb", pretty: bool = False) -> str:
         """SQL text for ``dialect`` (``duckdb`` or ``spark``; see :mod:`.dialects`)."""

@@ -709,8 +709,15 @@ def for_dialect(tree: exp.Expression, dialect: str) -> exp.Expression:
 
 def render(tree: exp.Expression, dialect: str = "duckdb", pretty: bool = False) -> str:
     """SQL text of the compiled tree for ``dialect`` (``duckdb`` or ``spark``)."""
-    ensure_room()  # sqlglot's generator recurses once per level of the tree
     rewritten = for_dialect(tree, dialect)
     # a rewritten tree is this call's own copy: the generator need not copy it again
-    own = rewritten is not tree
-    return str(rewritten.sql(dialect=dialect, pretty=pretty, copy=not own))
+    return generate(rewritten, dialect, pretty, own=rewritten is not tree)
+
+
+def generate(
+    tree: exp.Expression, dialect: str = "duckdb", pretty: bool = False, *, own: bool = False
+) -> str:
+    """SQL text of a tree already rewritten for ``dialect`` (`for_dialect`); with ``own``
+    (the tree is the caller's own copy) the generator works on it without a copy."""
+    ensure_room()  # sqlglot's generator recurses once per level of the tree
+    return str(tree.sql(dialect=dialect, pretty=pretty, copy=not own))

@@ -12,7 +12,8 @@ executing each statement and the tables built before them.
 
 Only statements whose text (and the lookups they read) is all they need are kept
 (`storable`): no tables built from the data first, no output lookups, no time range,
-one that `search_order` runs as it is.
+one that `search_order` runs as it is. Each is kept with its emptiness check
+(`CompiledQuery.empty_check`, compile/emptiness.py), which a run executes first.
 
 * A statement that reads lookup tables is kept with each table's name and
   `LookupTable.fingerprint` (columns, match rules, rows): a later run loads those
@@ -77,7 +78,7 @@ from stagehunt.store.schema import ColumnKind
 #: The cache's folder for compiled ESCU statements (beside Sigma's ``spl``/``sql``/``rules``).
 KIND = "escu"
 #: Bumped when an entry's layout changes: older entries then miss.
-LAYOUT = 2
+LAYOUT = 3
 #: The folder for the statements of the tables built before the detections run.
 TABLES_KIND = "escu-tables"
 
@@ -155,6 +156,8 @@ class CachedStatement:
     event_rows: bool
     reads_events: bool
     datasets: tuple[str, ...]
+    #: its `CompiledQuery.empty_check`, if it has one
+    empty_check: str | None = None
     #: the lookup tables it reads, loaded now and the same as when it was kept
     tables: tuple[LookupTable, ...] = ()
 
@@ -167,6 +170,7 @@ class CachedStatement:
             event_rows=self.event_rows,
             datasets=self.datasets,
             text=self.sql,
+            empty_check=self.empty_check,
         )
 
 
@@ -243,6 +247,7 @@ def _entry(data: Mapping[str, Any], lookups: LookupLibrary | None) -> Entry | No
                 bool(data["event_rows"]),
                 bool(data["reads_events"]),
                 tuple(str(d) for d in data["datasets"]),
+                _text_or_none(data["empty_check"]),
             )
     except (KeyError, TypeError, ValueError):  # another shape: a miss, rewritten later
         return None
@@ -261,6 +266,12 @@ def _entry(data: Mapping[str, Any], lookups: LookupLibrary | None) -> Entry | No
             return None
         tables.append(table)
     return dataclasses.replace(entry, tables=tuple(tables))
+
+
+def _text_or_none(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError("not text")
 
 
 def _failure(data: Mapping[str, Any]) -> CachedFailure:
@@ -323,11 +334,13 @@ def put(
     now: float | None = None,
     again: Callable[[float], CompiledQuery | None] | None = None,
 ) -> CompiledQuery:
-    """Keep the statement (a `storable` one); returns it with its text (rendered once,
-    here). A search that may read the clock was compiled at ``now``, and ``again``
-    compiles it at another time: it is kept only when the clock did not go into it
-    (`clock_free`), else remembered as `ClockBound`."""
-    text = compiled.render("duckdb")
+    """Keep the statement (a `storable` one) and its emptiness check; returns it with
+    its text (rendered once, here) and check. A search that may read the clock was
+    compiled at ``now``, and ``again`` compiles it at another time: it is kept only when
+    the clock did not go into it (`clock_free`), else remembered as `ClockBound`."""
+    rendered = compiled.with_duckdb_text()
+    text = rendered.text
+    assert text is not None
 
     def same_at(at: float) -> bool:
         return again is not None and clock_free(compiled, text, again(at))
@@ -340,9 +353,10 @@ def put(
         "event_rows": compiled.event_rows,
         "reads_events": compiled.reads_events,
         "datasets": list(compiled.datasets),
+        "empty_check": rendered.empty_check,
     }
     _write(cache, spl, target, data, compiled.tables)
-    return dataclasses.replace(compiled, text=text)
+    return rendered
 
 
 def put_status(cache: ConversionCache, spl: str, target: str, compiled: CompiledQuery) -> None:
