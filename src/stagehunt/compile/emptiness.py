@@ -38,43 +38,31 @@ _NOT_STREAMING = ("joins", "group", "having", "qualify", "distinct")
 
 
 class _Cte(NamedTuple):
-    """What this module needs of one CTE, from one walk of it."""
+    """What this module needs of one CTE."""
 
-    query: exp.Expression
-    reads: frozenset[str]  # the CTEs it names in a FROM or JOIN, at any depth
-    streaming: bool  # it and every CTE it reads only filter and compute row by row
+    streaming: bool  # it and the CTE it reads only filter and compute row by row
     empty_if: frozenset[str]  # the CTEs whose emptiness empties it
-
-
-class _Walked(NamedTuple):
-    """One walk of a query: what `_Cte` is made of."""
-
-    reads: frozenset[str]  # tables named in a FROM or JOIN, at any depth
-    blocking: bool  # an aggregate, window, UNNEST or EXPLODE anywhere
-    aggregates: bool  # an aggregate of its own rows: outside windows and subqueries
 
 
 def check(tree: exp.Expression, *, own: bool = False) -> exp.Expression | None:
     """``SELECT 1 FROM <cte> LIMIT 1`` over the last CTE of the statement's streaming
-    prefix whose emptiness makes the statement empty, with only the CTEs it reads and the
-    columns their filters need; None when the statement has no such CTE, or when the
-    check would hold every CTE of the statement (nothing is saved by it). With ``own``,
-    the check takes the statement's CTEs as they are (the caller is done with ``tree``);
-    else it copies them."""
+    prefix whose emptiness makes the statement empty, with the CTEs before it (DuckDB
+    binds only those it reads) and only the columns their filters need; None when the
+    statement has no such CTE, or when the check would hold every CTE of the statement
+    (nothing is saved by it). With ``own``, the check takes the statement's CTEs as they
+    are (the caller is done with ``tree``); else it copies them."""
     ctes = _analysed(tree)
     targets = _empty_if(tree, ctes) if ctes else frozenset()
-    chosen = [name for name, cte in ctes.items() if name in targets and cte.streaming]
-    if not chosen:
-        return None
-    target = chosen[-1]
-    needed = _closure(target, ctes)
-    if len(needed) >= len(ctes):
+    chosen = [i for i, (name, cte) in enumerate(ctes.items()) if name in targets and cte.streaming]
+    if not chosen or chosen[-1] == len(ctes) - 1:
         return None
     with_ = tree.args["with_"]
-    kept = [c if own else c.copy() for c in with_.expressions if c.alias_or_name.lower() in needed]
-    select = exp.select(exp.Literal.number(1)).from_(exp.to_identifier(target)).limit(1)
+    kept = with_.expressions[: chosen[-1] + 1]
+    if not own:
+        kept = [cte.copy() for cte in kept]
+    select = exp.select(exp.Literal.number(1)).from_(exp.to_identifier(kept[-1].alias)).limit(1)
     select.set("with_", exp.With(expressions=kept))
-    return prune_projections(select)
+    return prune_projections(select, own=True)
 
 
 def empty_if(tree: exp.Expression) -> frozenset[str]:
@@ -85,50 +73,58 @@ def empty_if(tree: exp.Expression) -> frozenset[str]:
 
 def _analysed(tree: exp.Expression) -> dict[str, _Cte]:
     """The statement's CTEs by lower-case name, in order (a CTE reads only the ones
-    before it; a recursive WITH is not analysed)."""
+    before it; a recursive WITH is not analysed).
+
+    Only a CTE's projections, ``ORDER BY`` and ``QUALIFY`` are walked (for aggregates
+    and windows): its ``WHERE``, where a search's filters are (most of the SQL), holds
+    neither but in a subquery, which makes no row of the CTE's own."""
     with_ = tree.args.get("with_")
     if not isinstance(with_, exp.With) or with_.args.get("recursive"):
         return {}
     out: dict[str, _Cte] = {}
     for cte in with_.expressions:
         query = cte.this
-        walked = _walk(query)
-        streaming = (
-            isinstance(query, exp.Select)
-            and not walked.blocking
-            and not any(query.args.get(k) for k in _NOT_STREAMING)
-            and all(out[r].streaming for r in walked.reads if r in out)
-        )
-        empty = _empty_if(query, out, walked.aggregates)
-        out[cte.alias_or_name.lower()] = _Cte(query, walked.reads, streaming, empty)
+        if isinstance(query, exp.Select):
+            blocking, aggregates = _blocking(query)
+            from_ = query.args.get("from_")
+            source = _named(from_.this) if isinstance(from_, exp.From) else None
+            streaming = (
+                not blocking
+                and not any(query.args.get(k) for k in _NOT_STREAMING)
+                and (source is None or source not in out or out[source].streaming)
+            )
+            empty = _empty_if(query, out, aggregates)
+        else:
+            streaming, empty = False, _empty_if(query, out)
+        out[cte.alias_or_name.lower()] = _Cte(streaming, empty)
     return out
 
 
-def _walk(query: exp.Expression) -> _Walked:
-    """One walk of ``query``: see `_Walked`."""
-    reads: set[str] = set()
+def _blocking(select: exp.Select) -> tuple[bool, bool]:
+    """Whether the SELECT's projections, ORDER BY or QUALIFY hold an aggregate, window,
+    UNNEST or EXPLODE; and whether an aggregate of its own rows (outside any window and
+    subquery)."""
     blocking = aggregates = False
     aggregate_names = _duckdb_aggregates()
-    stack: list[tuple[exp.Expression, bool]] = [(query, True)]
+    parts = [*select.expressions, select.args.get("order"), select.args.get("qualify")]
+    stack: list[tuple[exp.Expression, bool]] = [
+        (p, True) for p in parts if p is not None and not _plain(p)
+    ]
     while stack:
         node, own = stack.pop()  # own: not inside a window or a subquery
-        if isinstance(node, exp.From | exp.Join):
-            name = _named(node.this)
-            if name is not None:
-                reads.add(name)
-        elif isinstance(node, _BLOCKING):
+        if isinstance(node, _BLOCKING):
             blocking = True
             aggregates = aggregates or (own and isinstance(node, exp.AggFunc))
         elif own and isinstance(node, exp.Anonymous) and node.name.lower() in aggregate_names:
             blocking = aggregates = True
-        if own and node is not query and isinstance(node, exp.Window | exp.Query | exp.Subquery):
+        if own and isinstance(node, exp.Window | exp.Query | exp.Subquery):
             own = False
         for value in node.args.values():
             if isinstance(value, exp.Expression):
                 stack.append((value, own))
             elif isinstance(value, list):
                 stack.extend((item, own) for item in value if isinstance(item, exp.Expression))
-    return _Walked(frozenset(reads), blocking, aggregates)
+    return blocking, aggregates
 
 
 def _empty_if(
@@ -187,6 +183,11 @@ def _named(node: exp.Expression) -> str | None:
     return str(node.name).lower() if isinstance(node, exp.Identifier) else None
 
 
+def _plain(node: exp.Expression) -> bool:
+    """A column, or a column under another name: most of a pruned statement's projections."""
+    return isinstance(node.this if isinstance(node, exp.Alias) else node, exp.Column)
+
+
 def _keeps_empty(select: exp.Select, aggregates: bool | None = None) -> bool:
     """Whether the SELECT has no row when its FROM has none: it groups by plain
     expressions, or holds no aggregate at all (``aggregates``: whether it does, when
@@ -199,25 +200,7 @@ def _keeps_empty(select: exp.Select, aggregates: bool | None = None) -> bool:
         )
     if select.args.get("having") is not None:
         return False
-    if aggregates is not None:
-        return not aggregates
-    return not any(_aggregates(e) for e in select.expressions)
-
-
-def _aggregates(node: exp.Expression) -> bool:
-    """Whether ``node`` (a projection) aggregates its rows: an aggregate function outside
-    any window and any subquery."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, exp.Window | exp.Subquery | exp.Select):
-            continue
-        if isinstance(n, exp.AggFunc):
-            return True
-        if isinstance(n, exp.Anonymous) and n.name.lower() in _duckdb_aggregates():
-            return True
-        stack.extend(n.iter_expressions())
-    return False
+    return not (_blocking(select)[1] if aggregates is None else aggregates)
 
 
 @cache
@@ -232,16 +215,3 @@ def _duckdb_aggregates() -> frozenset[str]:
     finally:
         con.close()
     return frozenset(str(r[0]) for r in rows)
-
-
-def _closure(name: str, ctes: dict[str, _Cte]) -> set[str]:
-    """``name`` and the CTEs it reads, at any depth."""
-    out: set[str] = set()
-    todo = [name]
-    while todo:
-        n = todo.pop()
-        if n in out or n not in ctes:
-            continue
-        out.add(n)
-        todo.extend(ctes[n].reads)
-    return out

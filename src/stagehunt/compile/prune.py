@@ -34,9 +34,10 @@ class _Reads(NamedTuple):
     shapes_rows: bool  # holds an aggregate, UNNEST or EXPLODE
 
 
-def prune_projections(tree: exp.Expression) -> exp.Expression:
+def prune_projections(tree: exp.Expression, *, own: bool = False) -> exp.Expression:
     """``tree`` without its unread CTE columns: a new tree when any goes, else ``tree``
-    itself (never modified: a cached dataset's CTEs are shared by many statements).
+    itself (never modified: a cached dataset's CTEs are shared by many statements),
+    unless it is the caller's ``own``: then its CTEs lose the columns in place.
 
     The statement is walked once (this runs on every render for DuckDB), each CTE's
     projections apart from the rest of it, so that the names a dropped projection read
@@ -47,6 +48,12 @@ def prune_projections(tree: exp.Expression) -> exp.Expression:
         return tree
     with_ = tree.args.get("with_") or tree.args.get("with")
     assert isinstance(with_, exp.With)
+    if own:
+        for cte in with_.expressions:
+            stays = kept.get(id(cte.this))
+            if stays is not None:
+                cte.this.set("expressions", stays)
+        return tree
     ctes = []
     for cte in with_.expressions:
         select = cte.this
