@@ -94,6 +94,15 @@ def test_the_input_tree_is_never_modified() -> None:
     assert prune_projections(kept) is kept
 
 
+def test_a_tree_of_the_callers_own_loses_its_columns_in_place() -> None:
+    """The emptiness check prunes CTEs it owns (compile/emptiness.py): the same tree comes
+    back, pruned as a copy would be."""
+    text = "WITH s0 AS (SELECT a AS a, b AS b FROM t) SELECT b FROM s0"
+    tree = sqlglot.parse_one(text, read="duckdb")
+    assert prune_projections(tree, own=True) is tree
+    assert tree.sql("duckdb") == same("WITH s0 AS (SELECT b AS b FROM t) SELECT b FROM s0")
+
+
 def test_a_search_over_a_wide_store_names_only_what_it_reads(tmp_path: Path) -> None:
     """60 fields F00..F59 on 4 events; ``eval`` and ``stats`` read F01 and F02 only. The
     statement DuckDB gets names neither F03 nor F59, and gives the hand-computed rows:
