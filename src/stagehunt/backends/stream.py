@@ -19,6 +19,9 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
+import duckdb
+
+from stagehunt import terminate
 from stagehunt.backends.effects import build_deferred, write_outputs
 from stagehunt.compile import CompiledQuery
 from stagehunt.result import ResultTable, Value, normalise_rows
@@ -141,7 +144,11 @@ def _checked_empty(backend: Backend, compiled: CompiledQuery) -> bool:
     check = compiled.empty_check
     if check is None or backend.dialect != "duckdb" or compiled.outputs or compiled.deferred:
         return False
-    return not backend.execute(compiled, check)
+    try:
+        return not backend.execute(compiled, check)
+    except duckdb.Error:  # the statement runs, and says what is wrong, if anything is
+        terminate.check()  # or DuckDB's report of Ctrl-C or SIGTERM: then stop
+        return False
 
 
 def _no_rows() -> Generator[list[tuple[object, ...]], None, None]:

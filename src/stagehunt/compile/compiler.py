@@ -88,8 +88,8 @@ class CompiledQuery:
         pruned = dialects.for_dialect(self.sql, "duckdb")
         own = pruned is not self.sql
         text = dialects.generate(pruned, own=own)
-        found = emptiness.check(pruned, own=own) if self._checkable() else None
-        return replace(self, text=text, empty_check=dialects.generate(found) if found else None)
+        check = emptiness.check_text(pruned, own=own) if self._checkable() else None
+        return replace(self, text=text, empty_check=check)
 
     def _checkable(self) -> bool:
         """Whether an empty check may stand for running the statement: not when it has

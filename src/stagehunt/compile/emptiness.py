@@ -21,20 +21,29 @@ be scalar in an ungrouped projection) keeps the statement from being probed thro
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import NamedTuple
 
 import duckdb
 from sqlglot import exp
 
+from stagehunt.compile.dialects import generate
 from stagehunt.compile.prune import prune_projections
 
-__all__ = ["check", "empty_if"]
+__all__ = ["check", "check_text", "empty_if"]
 
 #: Parts of a SELECT after which its rows no longer stream from its FROM one by one.
 _BLOCKING: tuple[type[exp.Expression], ...] = (exp.AggFunc, exp.Window, exp.Unnest, exp.Explode)
 #: Clauses of a SELECT that group, filter groups or rows after windows, or drop repeats.
 _NOT_STREAMING = ("joins", "group", "having", "qualify", "distinct")
+#: Functions whose value differs from one statement to the next (SPL's ``random()`` and
+#: ``time()`` compile to them): a check that calls one may find what the statement does not.
+_VOLATILE = re.compile(
+    r"\b(?:random|setseed|uuid|gen_random_uuid|nextval|get_current_timestamp|current_timestamp"
+    r"|now|get_current_time|current_time|current_date|today)\s*\(",
+    re.IGNORECASE,
+)
 
 
 class _Cte(NamedTuple):
@@ -42,6 +51,14 @@ class _Cte(NamedTuple):
 
     streaming: bool  # it and the CTE it reads only filter and compute row by row
     empty_if: frozenset[str]  # the CTEs whose emptiness empties it
+
+
+def check_text(tree: exp.Expression, *, own: bool = False) -> str | None:
+    """`check` as DuckDB SQL; None also when the check calls a function whose value
+    changes between statements (then the check and the statement could disagree)."""
+    found = check(tree, own=own)
+    text = None if found is None else generate(found, own=True)
+    return None if text is None or _VOLATILE.search(text) else text
 
 
 def check(tree: exp.Expression, *, own: bool = False) -> exp.Expression | None:
