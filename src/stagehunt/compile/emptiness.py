@@ -16,7 +16,7 @@ empty unless it aggregates without grouping (``count(*)`` of nothing is one row:
 ``stats`` without ``by``); an inner join is empty when either side is; an outer join when
 its preserved side is; a ``UNION`` when every part is. Anything else (a table function,
 ``VALUES``, ``GROUPING SETS``, ``GROUP BY ALL``, a function this module does not know to
-be scalar in an ungrouped projection) keeps the statement from being probed through it.
+be scalar in an ungrouped projection) keeps the statement from being checked through it.
 """
 
 from __future__ import annotations
