@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from reference.evaluator import run as reference_run
@@ -606,6 +606,58 @@ def test_random_pipeline_matches_reference(records: list[dict[str, Any]], spl: s
     """Any mix of search / eval / where / stats / sort / table / head / tail / dedup / fillnull /
     rename / fields (sections 2-8) gives the reference rows."""
     check(spl, records)
+
+
+def check_with_empty_check(spl: str, records: list[dict[str, Any]]) -> None:
+    """As `check`, the statement run as a library run runs it: its emptiness check first
+    (compile/emptiness.py), which must never change the rows."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from stagehunt.api import compile_on
+    from stagehunt.backends.base import run_compiled
+    from stagehunt.backends.duckdb import DuckDBBackend
+    from stagehunt.backends.search_order import runs_as_is
+    from stagehunt.store.event_store import EventStore
+
+    expected = reference_run(spl, [dict(r) for r in records])
+    with (
+        tempfile.TemporaryDirectory(prefix="stagehunt-") as tmp,
+        EventStore(in_memory=True) as store,
+    ):
+        path = Path(tmp) / "records.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+        store.load([path])
+        backend = DuckDBBackend.from_store(store)
+        compiled = compile_on(backend, spl)
+        if runs_as_is(compiled, backend.table):
+            compiled = compiled.with_duckdb_text()
+        if compiled.empty_check is None:
+            event("no emptiness check")
+        else:
+            found = backend.execute(compiled, compiled.empty_check)
+            event(f"emptiness check {'finds a row' if found else 'is empty'}")
+        got = run_compiled(backend, compiled)
+    where = (
+        f"\nSPL: {spl}\nrecords: {records!r}\ncheck: {compiled.empty_check}"
+        f"\nexpected: {expected.columns} {expected.rows}\ngot:      {list(got.columns)} {got.rows}"
+    )
+    assert list(got.columns) == expected.columns, where
+    assert len(got.rows) == len(expected.rows), where
+    for i, (g, e) in enumerate(zip(got.rows, expected.rows, strict=True)):
+        assert same(list(g), list(e)), f"row {i}: got {g!r}, expected {e!r}{where}"
+
+
+@settings(SETTINGS, max_examples=100)
+@given(records=events(), spl=pipeline(kinds=ALL_COMMANDS))
+def test_random_pipeline_with_its_empty_check_matches_reference(
+    records: list[dict[str, Any]], spl: str
+) -> None:
+    """A statement run after its emptiness check (what a library run does) gives the
+    reference rows too: an empty check stands for the statement only when SQL's rules
+    say it is empty (stats without by counts nothing as a row)."""
+    check_with_empty_check(spl, records)
 
 
 # Minimal repros found by the properties above, kept as fixed regression examples.
