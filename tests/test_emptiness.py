@@ -254,3 +254,21 @@ def test_a_check_that_fails_leaves_the_statement_to_run(tmp_path: Path) -> None:
             compiled.with_duckdb_text(), empty_check="SELECT 1 FROM no_such_table LIMIT 1"
         )
         assert run_compiled(backend, broken).rows == [("h1", 2)]
+
+
+def test_a_check_that_cannot_be_worked_out_leaves_the_statement_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Working out the check only saves time: should it fail, the statement has no check
+    and runs as it would."""
+
+    def broken(tree: exp.Expression, *, own: bool = False) -> str | None:
+        raise RecursionError("a tree too deep to walk")
+
+    store, backend = _backend(tmp_path)
+    with store:
+        compiled = compile_on(backend, "index=main EventCode=1 | stats count by host")
+        monkeypatch.setattr(emptiness, "check_text", broken)
+        unchecked = compiled.with_duckdb_text()
+        assert unchecked.empty_check is None and unchecked.text == compiled.render("duckdb")
+        assert run_compiled(backend, unchecked).rows == [("h1", 2)]

@@ -88,8 +88,17 @@ class CompiledQuery:
         pruned = dialects.for_dialect(self.sql, "duckdb")
         own = pruned is not self.sql
         text = dialects.generate(pruned, own=own)
-        check = emptiness.check_text(pruned, own=own) if self._checkable() else None
-        return replace(self, text=text, empty_check=check)
+        return replace(self, text=text, empty_check=self._empty_check(pruned, own))
+
+    def _empty_check(self, pruned: exp.Expression, own: bool) -> str | None:
+        """The check of the statement ``pruned`` (its DuckDB tree), when it may have one.
+        The check only saves time: should working it out fail, the statement runs."""
+        if not self._checkable():
+            return None
+        try:
+            return emptiness.check_text(pruned, own=own)
+        except Exception:  # an optimisation's failure is no detection's
+            return None
 
     def _checkable(self) -> bool:
         """Whether an empty check may stand for running the statement: not when it has
