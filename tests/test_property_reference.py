@@ -554,10 +554,13 @@ def check(spl: str, records: list[dict[str, Any]]) -> None:
 
     expected = reference_run(spl, [dict(r) for r in records])
     got = search_records(spl, [dict(r) for r in records])
-    where = (
-        f"\nSPL: {spl}\nrecords: {records!r}\nexpected: {expected.columns} {expected.rows}"
-        f"\ngot:      {list(got.columns)} {got.rows}"
-    )
+    assert_same_rows(got, expected, f"\nSPL: {spl}\nrecords: {records!r}")
+
+
+def assert_same_rows(got: Any, expected: Any, where: str) -> None:
+    """The engine's columns and rows are the reference's (values by `same`)."""
+    where += f"\nexpected: {expected.columns} {expected.rows}"
+    where += f"\ngot:      {list(got.columns)} {got.rows}"
     assert list(got.columns) == expected.columns, where
     assert len(got.rows) == len(expected.rows), where
     for i, (g, e) in enumerate(zip(got.rows, expected.rows, strict=True)):
@@ -639,14 +642,8 @@ def check_with_empty_check(spl: str, records: list[dict[str, Any]]) -> None:
             found = backend.execute(compiled, compiled.empty_check)
             event(f"emptiness check {'finds a row' if found else 'is empty'}")
         got = run_compiled(backend, compiled)
-    where = (
-        f"\nSPL: {spl}\nrecords: {records!r}\ncheck: {compiled.empty_check}"
-        f"\nexpected: {expected.columns} {expected.rows}\ngot:      {list(got.columns)} {got.rows}"
-    )
-    assert list(got.columns) == expected.columns, where
-    assert len(got.rows) == len(expected.rows), where
-    for i, (g, e) in enumerate(zip(got.rows, expected.rows, strict=True)):
-        assert same(list(g), list(e)), f"row {i}: got {g!r}, expected {e!r}{where}"
+    where = f"\nSPL: {spl}\nrecords: {records!r}\ncheck: {compiled.empty_check}"
+    assert_same_rows(got, expected, where)
 
 
 @settings(SETTINGS, max_examples=100)
