@@ -141,8 +141,8 @@ def open_stream(
 def _checked_empty(backend: Backend, compiled: CompiledQuery) -> bool:
     """Whether the statement's `CompiledQuery.empty_check` ran and found no row: then
     the statement has none, and DuckDB need not plan it (compile/emptiness.py)."""
-    check = compiled.empty_check
-    if check is None or backend.dialect != "duckdb" or compiled.outputs or compiled.deferred:
+    check = compiled.empty_check  # never set for a statement with effects (_checkable)
+    if check is None or backend.dialect != "duckdb":
         return False
     try:
         return not backend.execute(compiled, check)

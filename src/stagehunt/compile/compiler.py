@@ -77,7 +77,8 @@ class CompiledQuery:
     #: it is (only statements that need nothing else are kept there)
     text: str | None = None
     #: DuckDB SQL that returns no row only when the statement returns none, run first
-    #: where most statements return nothing (a library run, compile/emptiness.py)
+    #: where most statements return nothing (a library run, compile/emptiness.py); never
+    #: set for a statement with effects besides its rows
     empty_check: str | None = None
 
     def with_duckdb_text(self) -> CompiledQuery:
